@@ -1,0 +1,19 @@
+namespace Granary.Resources;
+
+/// <summary>
+/// A session's resource request in internal units: CPU in milli-cores, memory in bytes,
+/// whole GPU devices, and fractional GPU in milli-fGPU (fgpu 0.2 = 200). On a node whose
+/// fgpuPerGpu is F, one fGPU is 1/F of a device, so FgpuMilli converts to milli-GPU as
+/// FgpuMilli / F (rounded up). A request carries Gpus or FgpuMilli, never both.
+/// GpuModels, when non-empty, restricts the devices to those models (e.g. "V100M16", "V100M32").
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ResourceRequest(
+    [property: Id(0)] long CpuMilli,
+    [property: Id(1)] long MemoryBytes,
+    [property: Id(2)] int Gpus = 0,
+    [property: Id(3)] long FgpuMilli = 0,
+    [property: Id(4)] string[]? GpuModels = null)
+{
+    public bool WantsGpu => Gpus > 0 || FgpuMilli > 0;
+}

@@ -1,0 +1,24 @@
+using Granary.Agents;
+
+namespace Granary.Scheduling;
+
+/// <summary>
+/// The scheduler of one resource group (key: group name). Holds the pending queue and a view of every
+/// agent's free capacity in the group; one activation per group serialises decisions. It re-plans on
+/// enqueue, on capacity change and on a timer, and tells each placed session through ISessionGrain.Assign.
+/// </summary>
+public interface ISchedulerGrain : IGrainWithStringKey
+{
+    Task Enqueue(PendingSession session);
+
+    /// <summary>Removes a session from the queue (cancelled before placement). Idempotent.</summary>
+    Task Dequeue(string sessionId);
+
+    /// <summary>An agent's snapshot (registration, heartbeat, allocation change). Older versions are ignored.</summary>
+    Task ReportAgent(AgentSnapshot snapshot);
+
+    /// <summary>The agent refused a placement the scheduler made: forget it and queue the session again.</summary>
+    Task PlacementRefused(Placement placement, string reason);
+
+    Task<SchedulerStatus> GetStatus();
+}

@@ -1,0 +1,32 @@
+using Granary.Agents;
+
+namespace Granary.Sessions;
+
+/// <summary>
+/// One compute session (key: session id). The only writer of the session's status; every change
+/// is appended to its sequence-numbered event log.
+/// </summary>
+public interface ISessionGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the session as PENDING and enqueues it at its group's scheduler. Fails if it already exists.</summary>
+    Task<SessionView> Create(SessionSpec spec);
+
+    /// <summary>The session, or null when no session has this id.</summary>
+    Task<SessionView?> Get();
+
+    /// <summary>Asks the session to end: TERMINATING, then TERMINATED once the agent has removed the container.
+    /// A PENDING session is CANCELLED at once. Force ends a stuck session without waiting for its agent.</summary>
+    Task<SessionView> Terminate(bool force);
+
+    /// <summary>Events with Sequence greater than afterSequence, oldest first.</summary>
+    Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence);
+
+    /// <summary>The scheduler's decision: the session moves to SCHEDULED and asks the agent to start it.</summary>
+    Task Assign(Placement placement);
+
+    /// <summary>The agent's report about the session's container.</summary>
+    Task Report(RuntimeReport report);
+
+    /// <summary>The container's output (stdout and stderr), at most the last tailLines lines.</summary>
+    Task<string> GetLogs(int tailLines);
+}

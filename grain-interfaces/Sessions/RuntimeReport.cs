@@ -1,0 +1,13 @@
+namespace Granary.Sessions;
+
+/// <summary>
+/// What the agent tells a session about its container: the status it has reached
+/// (Preparing, Pulling, Running, Terminated, Error), why, and what it learned on the way.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RuntimeReport(
+    [property: Id(0)] SessionStatus Status,
+    [property: Id(1)] string? Reason = null,
+    [property: Id(2)] int? ExitCode = null,
+    [property: Id(3)] string? ContainerId = null,
+    [property: Id(4)] AppEndpoint[]? Apps = null);

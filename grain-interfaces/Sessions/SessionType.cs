@@ -1,0 +1,7 @@
+namespace Granary.Sessions;
+
+public enum SessionType
+{
+    Interactive,
+    Batch,
+}
