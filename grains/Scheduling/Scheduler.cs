@@ -38,6 +38,10 @@ public static class Scheduler
         QueuedRequest? nextBlocker = null;
         QueuedRequest? blocker = null;
 
+        // Requests that fit nowhere this round, with their reasons (a few distinct ones suffice for long queues).
+        const int MaxRemembered = 32;
+        var unplaceable = new List<(ResourceRequest Request, string Reason)>();
+
         foreach (var request in order.Order(queue))
         {
             var id = request.Session.SessionId;
@@ -50,13 +54,19 @@ public static class Scheduler
                 continue;
             }
 
-            if (round.TryPlace(request.Session) is { } made)
+            var resources = request.Session.Resources;
+            var known = unplaceable.FindIndex(u => RequestDominance.NeedsAtLeast(resources, u.Request));
+            if (known < 0 && round.TryPlace(request.Session) is { } made)
             {
                 placements.Add(made);
             }
             else
             {
-                reasons[id] = round.Explain(request.Session.Resources);
+                var reason = known >= 0 && RequestDominance.SameNeeds(resources, unplaceable[known].Request)
+                    ? unplaceable[known].Reason
+                    : round.Explain(resources);
+                if (known < 0 && unplaceable.Count < MaxRemembered) unplaceable.Add((resources, reason));
+                reasons[id] = reason;
                 skipped.Add((request, placements.Count));
                 var threshold = placements.Count + Math.Max(0, maxSkips - request.Skips);
                 if (threshold < blockAt) { blockAt = threshold; nextBlocker = request; }
@@ -80,13 +90,6 @@ public static class Scheduler
         private NodeState Current(NodeState node) =>
             _touched is not null && _touched.TryGetValue(node.AgentId, out var copy) ? copy : node;
 
-        private bool Admits(NodeState node, ResourceRequest request)
-        {
-            foreach (var filter in policy.Filters)
-                if (!filter.Admits(node, request)) return false;
-            return true;
-        }
-
         public Placement? TryPlace(PendingSession session)
         {
             var request = session.Resources;
@@ -95,7 +98,7 @@ public static class Scheduler
             foreach (var original in nodes)
             {
                 var node = Current(original);
-                if (!Admits(node, request)) continue;
+                if (!policy.Admits(node, request)) continue;
                 var score = policy.Scorer.Score(node, request);
                 if (best is null || score > bestScore) { best = node; bestScore = score; }
             }
