@@ -47,6 +47,14 @@ public static class Scheduler
             var id = request.Session.SessionId;
             if (!seen.Add(id)) continue; // the same session twice in the queue: consider it once
 
+            if (cluster.Locate(id) is { } holder)
+            {
+                // Already holds resources (e.g. a refused placement not yet released): never place it twice.
+                reasons[id] = $"already placed on agent {holder}";
+                skips[id] = request.Skips;
+                continue;
+            }
+
             if (blocker is not null)
             {
                 reasons[id] = $"waiting behind session {blocker.Session.SessionId}, which has been passed over {maxSkips} times";
@@ -62,10 +70,17 @@ public static class Scheduler
             }
             else
             {
-                var reason = known >= 0 && RequestDominance.SameNeeds(resources, unplaceable[known].Request)
-                    ? unplaceable[known].Reason
-                    : round.Explain(resources);
-                if (known < 0 && unplaceable.Count < MaxRemembered) unplaceable.Add((resources, reason));
+                string reason;
+                if (known >= 0)
+                {
+                    var (knownRequest, knownReason) = unplaceable[known];
+                    reason = RequestDominance.SameNeeds(resources, knownRequest) ? knownReason : round.Explain(resources);
+                }
+                else
+                {
+                    reason = round.Explain(resources);
+                    if (unplaceable.Count < MaxRemembered) unplaceable.Add((resources, reason));
+                }
                 reasons[id] = reason;
                 skipped.Add((request, placements.Count));
                 var threshold = placements.Count + Math.Max(0, maxSkips - request.Skips);
