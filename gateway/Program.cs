@@ -2,6 +2,7 @@ using Granary.Gateway.Agents;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Health;
 using Granary.Gateway.Hosting;
+using Granary.Gateway.Info;
 using Granary.Gateway.Sessions;
 using Granary.Gateway.Users;
 
@@ -23,6 +24,7 @@ app.MapHealthApi();
 app.MapSessionsApi();
 app.MapAgentsApi();
 app.MapUsersApi();
+app.MapInfoApi();
 app.Run();
 
 public partial class Program;

@@ -38,4 +38,27 @@ public sealed class OperationsTests(GatewayFactory factory)
         using var response = await client.GetAsync("/v1/nothing-here");
         await Api.AssertProblem(response, HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task Info_tells_users_that_sessions_are_simulated()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var info = await Api.GetJson(alice, "/v1/info");
+        Assert.True(info.GetProperty("simulated").GetBoolean());
+        Assert.Equal(1, info.GetProperty("agents").GetInt32());
+        Assert.Equal(["simulated"], info.GetProperty("runtimes").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Theory]
+    [InlineData("/", "text/html", "<title>Granary</title>")]
+    [InlineData("/app.js", "text/javascript", "/v1/sessions")]
+    [InlineData("/style.css", "text/css", "body")]
+    public async Task Web_ui_is_served_without_a_key(string path, string mediaType, string content)
+    {
+        using var client = factory.ClientWithKey(null);
+        using var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(mediaType, response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(content, await response.Content.ReadAsStringAsync());
+    }
 }

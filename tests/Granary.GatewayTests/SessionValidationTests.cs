@@ -31,7 +31,7 @@ public sealed class SessionValidationTests(GatewayFactory factory)
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 0, \"memory\": \"1g\"}}", "resources.cpu")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"4x\"}}", "resources.memory")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"-4g\"}}", "resources.memory")]
-    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": 1, \"fgpu\": 0.5}}", "resources.gpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": 1, \"fgpu\": 0.5}}", "resources.fgpu")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": -2}}", "resources.gpu")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"fgpu\": -0.5}}", "resources.fgpu")]
     [InlineData("{\"image\": \"python:3.11\"}", "resources")]
