@@ -1,1 +1,16 @@
-System.Console.WriteLine("silo");
+using Granary.Silo.Commands;
+
+// granary-silo [verb] [--Granary:Key=value …]; the verb defaults to run.
+var (verb, rest) = args is [var first, .. var others] && !first.StartsWith('-') ? (first, others) : ("run", args);
+
+return verb switch
+{
+    "run" => await RunCommand.Run(rest),
+    _ => UnknownVerb(verb),
+};
+
+static int UnknownVerb(string verb)
+{
+    Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default).");
+    return 2;
+}

@@ -11,7 +11,8 @@ public interface ISchedulerGrain : IGrainWithStringKey
 {
     Task Enqueue(PendingSession session);
 
-    /// <summary>Removes a session from the queue (cancelled before placement). Idempotent.</summary>
+    /// <summary>Removes a session from the queue (cancelled before placement), and forgets a placement made for it
+    /// that no agent snapshot has confirmed yet (the session ended). Idempotent.</summary>
     Task Dequeue(string sessionId);
 
     /// <summary>An agent's snapshot (registration, heartbeat, allocation change). Older versions are ignored.</summary>

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Granary.Agents;
 
 namespace Granary.Sessions;
@@ -21,8 +22,15 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Events with Sequence greater than afterSequence, oldest first.</summary>
     Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence);
 
-    /// <summary>The scheduler's decision: the session moves to SCHEDULED and asks the agent to start it.</summary>
-    Task Assign(Placement placement);
+    /// <summary>The scheduler's decision: the session moves to SCHEDULED and asks the agent to start it (after
+    /// this call has returned). False when the session no longer waits for a placement (it was cancelled
+    /// meanwhile): the scheduler then frees what it reserved.</summary>
+    Task<bool> Assign(Placement placement);
+
+    /// <summary>Why the scheduler still cannot place this PENDING session; shown as its StatusReason.
+    /// One-way: the scheduler never waits for a session.</summary>
+    [OneWay]
+    Task SetPendingReason(string reason);
 
     /// <summary>The agent's report about the session's container.</summary>
     Task Report(RuntimeReport report);

@@ -34,6 +34,9 @@ public static partial class ResourceParser
         if (!decimal.TryParse(match.Groups["n"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
             throw new FormatException($"'{text}' is too large to be a memory size.");
 
+        if (unit.Length == 0 && number != decimal.Truncate(number))
+            throw new FormatException($"'{text}' is not a whole number of bytes; add a unit (e.g. 1.5g).");
+
         int shift = unit switch { "" => 0, "k" => 10, "m" => 20, "g" => 30, "t" => 40, "p" => 50, _ => throw new FormatException($"'{text}' has an unknown unit.") };
         decimal bytes;
         try

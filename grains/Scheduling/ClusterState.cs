@@ -2,10 +2,12 @@ using Granary.Agents;
 
 namespace Granary.Scheduling;
 
-/// <summary>The scheduler's mutable view of the agents of one group: each node's capacity and what it holds.</summary>
+/// <summary>The scheduler's mutable view of the agents of one group: each node's capacity and what it holds.
+/// Change allocations through Apply/Release/UpsertAgent (not on a NodeState directly) so Locate stays right.</summary>
 public sealed class ClusterState
 {
     private readonly Dictionary<string, NodeState> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _agentOfSession = new(StringComparer.Ordinal);
     private NodeState[]? _ordered;
 
     /// <summary>The nodes ordered by agent id (ordinal), the order the scheduler breaks ties in.</summary>
@@ -30,8 +32,10 @@ public sealed class ClusterState
     public void Upsert(NodeState node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        var isNew = !_byId.ContainsKey(node.AgentId);
+        var isNew = !_byId.TryGetValue(node.AgentId, out var old);
+        if (old is not null) Unindex(old);
         _byId[node.AgentId] = node;
+        foreach (var allocation in node.Allocations) _agentOfSession[allocation.SessionId] = node.AgentId;
         if (isNew || _ordered is null) { _ordered = null; return; }
         var index = Array.BinarySearch(_ordered, node, ByAgentId.Instance);
         _ordered[index] = node;
@@ -39,8 +43,21 @@ public sealed class ClusterState
 
     public void RemoveAgent(string agentId)
     {
-        if (_byId.Remove(agentId)) _ordered = null;
+        if (!_byId.Remove(agentId, out var node)) return;
+        Unindex(node);
+        _ordered = null;
     }
+
+    private void Unindex(NodeState node)
+    {
+        foreach (var allocation in node.Allocations)
+            if (_agentOfSession.TryGetValue(allocation.SessionId, out var agent) && agent == node.AgentId)
+                _agentOfSession.Remove(allocation.SessionId);
+    }
+
+    /// <summary>The agent the session holds resources on, if any.</summary>
+    public string? Locate(string sessionId) =>
+        _agentOfSession.TryGetValue(sessionId, out var agentId) && Find(agentId)?.Holds(sessionId) == true ? agentId : null;
 
     public NodeState? Find(string agentId) => _byId.GetValueOrDefault(agentId);
 
@@ -51,10 +68,15 @@ public sealed class ClusterState
         var node = Find(placement.AgentId) ?? throw new InvalidOperationException($"Unknown agent {placement.AgentId}.");
         if (!node.TryApply(placement, out var reason))
             throw new InvalidOperationException($"Placement of session {placement.SessionId} does not fit: {reason}.");
+        _agentOfSession[placement.SessionId] = placement.AgentId;
     }
 
     /// <summary>Frees the session's allocation on the agent; no-op when either is unknown.</summary>
-    public void Release(string agentId, string sessionId) => Find(agentId)?.Release(sessionId);
+    public void Release(string agentId, string sessionId)
+    {
+        Find(agentId)?.Release(sessionId);
+        if (_agentOfSession.TryGetValue(sessionId, out var holder) && holder == agentId) _agentOfSession.Remove(sessionId);
+    }
 
     private sealed class ByAgentId : IComparer<NodeState>
     {

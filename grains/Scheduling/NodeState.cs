@@ -71,10 +71,11 @@ public sealed class NodeState
 
     public static int GpuMilliFor(ResourceRequest request, int fgpuPerGpu)
     {
-        if (request.Gpus > 0) return checked(request.Gpus * GpuAllocationMap.DeviceMilli);
+        // Absurd amounts saturate (and then fit nowhere) rather than overflow.
+        if (request.Gpus > 0) return (int)Math.Min((long)request.Gpus * GpuAllocationMap.DeviceMilli, int.MaxValue);
         if (request.FgpuMilli <= 0) return 0;
         long perGpu = Math.Max(1, fgpuPerGpu);
-        return checked((int)((request.FgpuMilli + perGpu - 1) / perGpu));
+        return (int)Math.Min(request.FgpuMilli / perGpu + (request.FgpuMilli % perGpu == 0 ? 0 : 1), int.MaxValue);
     }
 
     /// <summary>Whether the request's GPU part fits this node's devices now (true when it asks for no GPU).</summary>

@@ -1,11 +1,24 @@
+using Granary.Resources;
+
 namespace Granary.Scheduling;
 
 /// <summary>How nodes are chosen: feasibility filters in order, then one scorer (Nomad style).</summary>
 public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filters, INodeScorer scorer)
 {
+    private readonly INodeFilter[] _filters = filters.ToArray();
+
     public string Name { get; } = name;
-    public IReadOnlyList<INodeFilter> Filters { get; } = filters;
+    public IReadOnlyList<INodeFilter> Filters => _filters;
     public INodeScorer Scorer { get; } = scorer;
+
+    /// <summary>Whether the node passes every filter (an array loop: this runs for every node of every request).</summary>
+    public bool Admits(NodeState node, ResourceRequest request)
+    {
+        var filters = _filters;
+        for (var i = 0; i < filters.Length; i++)
+            if (!filters[i].Admits(node, request)) return false;
+        return true;
+    }
 
     /// <summary>Schedulable, GPU model, CPU, memory, GPU share: the checks every policy needs.</summary>
     public static readonly IReadOnlyList<INodeFilter> StandardFilters =

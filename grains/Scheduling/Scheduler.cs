@@ -38,10 +38,22 @@ public static class Scheduler
         QueuedRequest? nextBlocker = null;
         QueuedRequest? blocker = null;
 
+        // Requests that fit nowhere this round, with their reasons (a few distinct ones suffice for long queues).
+        const int MaxRemembered = 32;
+        var unplaceable = new List<(ResourceRequest Request, string Reason)>();
+
         foreach (var request in order.Order(queue))
         {
             var id = request.Session.SessionId;
             if (!seen.Add(id)) continue; // the same session twice in the queue: consider it once
+
+            if (cluster.Locate(id) is { } holder)
+            {
+                // Already holds resources (e.g. a refused placement not yet released): never place it twice.
+                reasons[id] = $"already placed on agent {holder}";
+                skips[id] = request.Skips;
+                continue;
+            }
 
             if (blocker is not null)
             {
@@ -50,13 +62,26 @@ public static class Scheduler
                 continue;
             }
 
-            if (round.TryPlace(request.Session) is { } made)
+            var resources = request.Session.Resources;
+            var known = unplaceable.FindIndex(u => RequestDominance.NeedsAtLeast(resources, u.Request));
+            if (known < 0 && round.TryPlace(request.Session) is { } made)
             {
                 placements.Add(made);
             }
             else
             {
-                reasons[id] = round.Explain(request.Session.Resources);
+                string reason;
+                if (known >= 0)
+                {
+                    var (knownRequest, knownReason) = unplaceable[known];
+                    reason = RequestDominance.SameNeeds(resources, knownRequest) ? knownReason : round.Explain(resources);
+                }
+                else
+                {
+                    reason = round.Explain(resources);
+                    if (unplaceable.Count < MaxRemembered) unplaceable.Add((resources, reason));
+                }
+                reasons[id] = reason;
                 skipped.Add((request, placements.Count));
                 var threshold = placements.Count + Math.Max(0, maxSkips - request.Skips);
                 if (threshold < blockAt) { blockAt = threshold; nextBlocker = request; }
@@ -80,13 +105,6 @@ public static class Scheduler
         private NodeState Current(NodeState node) =>
             _touched is not null && _touched.TryGetValue(node.AgentId, out var copy) ? copy : node;
 
-        private bool Admits(NodeState node, ResourceRequest request)
-        {
-            foreach (var filter in policy.Filters)
-                if (!filter.Admits(node, request)) return false;
-            return true;
-        }
-
         public Placement? TryPlace(PendingSession session)
         {
             var request = session.Resources;
@@ -95,7 +113,7 @@ public static class Scheduler
             foreach (var original in nodes)
             {
                 var node = Current(original);
-                if (!Admits(node, request)) continue;
+                if (!policy.Admits(node, request)) continue;
                 var score = policy.Scorer.Score(node, request);
                 if (best is null || score > bestScore) { best = node; bestScore = score; }
             }

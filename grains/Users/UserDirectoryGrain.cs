@@ -1,11 +1,13 @@
+using Granary.SiloPlacement;
+
 namespace Granary.Users;
 
 /// <summary>Keeps API-created users by name, found by the hash of their key.</summary>
+[ManagerPlacement]
 public sealed class UserDirectoryGrain(
-    [PersistentState("users", UserDirectoryGrain.StorageName)] IPersistentState<UserDirectoryState> state)
+    [PersistentState("users", GranaryStorage.Name)] IPersistentState<UserDirectoryState> state)
     : Grain, IUserDirectoryGrain
 {
-    public const string StorageName = "granary";
 
     public async Task<bool> Add(UserRecord user)
     {

@@ -1,4 +1,13 @@
+using System.Net;
+using Granary.Agents;
+using Granary.SiloPlacement;
+using Granary.Scheduling;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Granary.Silo.Hosting;
 
@@ -8,5 +17,95 @@ public static class GranarySiloExtensions
     /// <summary>Roles (manager, agent or both), clustering, storage, agent nodes and the container runtime,
     /// all from configuration. Used by the silo executable and by the gateway's all-in-one mode.</summary>
     public static IHostApplicationBuilder AddGranarySilo(this IHostApplicationBuilder builder)
-        => throw new NotImplementedException();
+    {
+        var options = ReadOptions(builder.Configuration);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseGranaryClustering(options);
+            silo.AddGranary(builder.Configuration);
+        });
+        return builder;
+    }
+
+    /// <summary>Everything of a Granary silo except clustering and endpoints, for hosts that set those up
+    /// themselves (the test cluster): roles as silo metadata, placement, grain storage, options, and for the
+    /// agent role the nodes, the container runtime and their registration.</summary>
+    public static ISiloBuilder AddGranary(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var options = ReadOptions(configuration);
+        var services = silo.Services;
+        var metadata = new Dictionary<string, string>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SiloFinder>();
+        silo.AddPlacementDirector<ManagerPlacement, ManagerPlacementDirector>();
+        silo.AddPlacementDirector<AgentNodePlacement, AgentNodePlacementDirector>();
+
+        services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
+        services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
+        services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
+
+        if (options.EffectiveGrainStorage == "adonet")
+        {
+            silo.AddAdoNetGrainStorage(GranaryStorage.Name, storage =>
+            {
+                storage.Invariant = "Npgsql";
+                storage.ConnectionString = options.Database.ConnectionString;
+            });
+        }
+        else
+        {
+            silo.AddMemoryGrainStorage(GranaryStorage.Name);
+        }
+
+        if (options.HasManagerRole)
+        {
+            metadata[SiloMetadataKeys.ManagerRole] = "true";
+        }
+        if (options.HasAgentRole)
+        {
+            var nodes = AgentNode.Read(configuration);
+            metadata[SiloMetadataKeys.AgentRole] = "true";
+            foreach (var node in nodes)
+            {
+                metadata[SiloMetadataKeys.Node(node.Id)] = "true";
+            }
+            services.AddSingleton<IReadOnlyList<AgentNode>>(nodes);
+            services.AddGranaryContainerRuntime(configuration);
+            services.AddSingleton<NodeRegistrar>();
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRegistrar>());
+        }
+        silo.UseSiloMetadata(metadata);
+        return silo;
+    }
+
+    private static void UseGranaryClustering(this ISiloBuilder silo, GranaryHostOptions options)
+    {
+        if (options.Clustering == "adonet")
+        {
+            silo.UseAdoNetClustering(clustering =>
+            {
+                clustering.Invariant = "Npgsql";
+                clustering.ConnectionString = options.Database.ConnectionString;
+            });
+            silo.Configure<ClusterOptions>(cluster =>
+            {
+                cluster.ClusterId = options.ClusterId;
+                cluster.ServiceId = options.ServiceId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIp), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            var primary = new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort ?? options.SiloPort);
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primary, options.ServiceId, options.ClusterId);
+        }
+    }
+
+    internal static GranaryHostOptions ReadOptions(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(GranaryHostOptions.Section).Get<GranaryHostOptions>() ?? new GranaryHostOptions();
+        options.Validate();
+        return options;
+    }
 }

@@ -18,6 +18,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string CarolKey = "carol-key-0123456789abcdef";
 
     private readonly bool _withAdminKey;
+    private readonly bool _ownsDataDirectory;
 
     public GatewayFactory() : this(withAdminKey: true, dataDirectory: null)
     {
@@ -26,6 +27,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public GatewayFactory(bool withAdminKey, string? dataDirectory)
     {
         _withAdminKey = withAdminKey;
+        _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "granary-gateway-tests-" + Guid.NewGuid().ToString("N"));
     }
 
@@ -71,7 +73,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(DataDirectory))
+        if (disposing && _ownsDataDirectory && Directory.Exists(DataDirectory))
         {
             Directory.Delete(DataDirectory, recursive: true);
         }

@@ -128,6 +128,29 @@ public class ClusterStateTests
     }
 
     [Fact]
+    public void Locate_follows_apply_release_upsert_and_remove()
+    {
+        var cluster = new ClusterState();
+        cluster.UpsertAgent(Snapshot("a", Capacity(4, 8), new Allocation("old", 100, 1, [])));
+        cluster.UpsertAgent(Snapshot("b", Capacity(4, 8)));
+        Assert.Equal("a", cluster.Locate("old"));
+
+        cluster.Apply(new Placement("s1", "b", 1000, GiB, []));
+        Assert.Equal("b", cluster.Locate("s1"));
+        cluster.Release("a", "s1"); // wrong agent: nothing changes
+        Assert.Equal("b", cluster.Locate("s1"));
+        cluster.Release("b", "s1");
+        Assert.Null(cluster.Locate("s1"));
+
+        cluster.UpsertAgent(Snapshot("a", Capacity(4, 8), new Allocation("new", 100, 1, [])));
+        Assert.Null(cluster.Locate("old"));
+        Assert.Equal("a", cluster.Locate("new"));
+
+        cluster.RemoveAgent("a");
+        Assert.Null(cluster.Locate("new"));
+    }
+
+    [Fact]
     public void Upsert_replaces_the_view_with_the_snapshot()
     {
         var cluster = new ClusterState();

@@ -112,7 +112,7 @@ public class PropertyTests
     }
 
     [Fact]
-    public void Plans_applied_to_the_cluster_never_over_allocate()
+    public void Plans_never_over_allocate_and_leave_nothing_placeable_pending()
     {
         string[] models = ["V100M16", "V100M32", "T4"];
         for (var seed = 1; seed <= Seeds; seed++)
@@ -148,6 +148,14 @@ public class PropertyTests
                     cluster.Apply(placement); // throws when the plan double books or over-allocates
                     running.Add(placement);
                 }
+                // Work conserving: a request left pending for lack of room (not queued behind a blocked one) fits nowhere now.
+                foreach (var (id, reason) in plan.PendingReasons.Where(r => !r.Value.StartsWith("waiting behind")))
+                {
+                    var request = queue.Single(q => q.Session.SessionId == id).Session.Resources;
+                    var fitsOn = cluster.Nodes.FirstOrDefault(n => n.Schedulable && GpuModelFilter.Instance.Admits(n, request) && n.CanFit(request));
+                    Assert.True(fitsOn is null, $"seed {seed} round {round}: {id} left pending ({reason}) but fits {fitsOn?.AgentId}");
+                }
+
                 var placed = plan.Placements.Select(p => p.SessionId).ToHashSet();
                 Assert.True(queue.Count - placed.Count == plan.PendingReasons.Count, $"seed {seed} round {round}: a pending request without a reason");
                 Assert.All(plan.Skips, s => Assert.True(s.Value <= Math.Max(policy.MaxSkips, 0) || queue.Single(q => q.Session.SessionId == s.Key).Skips > policy.MaxSkips,

@@ -30,6 +30,9 @@ public class ResourceParserTests
     [InlineData("4 gigs")]
     [InlineData("1e9")]
     [InlineData("4ib")]
+    [InlineData("0.5")]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
     [InlineData("99999999999999999999999999999999p")]
     [InlineData("9999999999p")]
     public void ParseMemory_rejects_malformed_text(string text) =>

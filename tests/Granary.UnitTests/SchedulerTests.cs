@@ -292,4 +292,29 @@ public class SchedulerTests
 
         Assert.Single(plan.Placements);
     }
+
+    [Fact]
+    public void A_session_that_already_holds_resources_is_not_placed_again()
+    {
+        var cluster = Cluster(Node("a", 4, 8), Node("b", 4, 8));
+        cluster.Apply(new Placement("s", "a", 1000, GiB, []));
+
+        var plan = Scheduler.Plan(Queue(("s", Request(1, 1)), ("t", Request(1, 1))), cluster, WorstFit);
+
+        Assert.Equal(["t"], plan.Placements.Select(p => p.SessionId).ToArray());
+        Assert.Equal("already placed on agent a", plan.PendingReasons["s"]);
+    }
+
+    [Fact]
+    public void Absurd_gpu_amounts_stay_pending_instead_of_failing_the_plan()
+    {
+        var cluster = Cluster(Node("a", 4, 8, gpus: 8, fgpuPerGpu: 3));
+        var queue = Queue(("g", Request(1, 1, gpus: int.MaxValue)), ("f", Request(1, 1, fgpuMilli: long.MaxValue)), ("ok", Request(1, 1, gpus: 1)));
+
+        var plan = Scheduler.Plan(queue, cluster, BestFit);
+
+        Assert.Equal(["ok"], plan.Placements.Select(p => p.SessionId).ToArray());
+        Assert.Contains("free GPUs", plan.PendingReasons["g"]);
+        Assert.Contains("milli-GPU", plan.PendingReasons["f"]);
+    }
 }

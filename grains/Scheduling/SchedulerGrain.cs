@@ -1,0 +1,274 @@
+using Granary.Agents;
+using Granary.SiloPlacement;
+using Granary.Sessions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Granary.Scheduling;
+
+/// <summary>
+/// The scheduler of one resource group: the pending queue and a view of the group's agents, built from their
+/// snapshots plus the placements made since (in flight until a snapshot shows them or the agent refuses).
+/// It never awaits another grain inside a turn: Assign is sent from outside the planning turn and the pending
+/// reason is one-way. So a session or an agent may always await the scheduler without risking a call cycle.
+/// </summary>
+[ManagerPlacement]
+public sealed class SchedulerGrain(
+    [PersistentState("scheduler", GranaryStorage.Name)] IPersistentState<SchedulerState> state,
+    IOptions<SchedulerOptions> options,
+    TimeProvider time,
+    ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
+{
+    private readonly ClusterState _cluster = new();
+    private readonly Dictionary<string, AgentView> _agents = [];
+    private SchedulingPolicy _policy = new();
+    private IGrainTimer? _planTimer;
+    private bool _planRequested;
+    private bool _dirty;
+
+    private string Group => this.GetPrimaryKeyString();
+    private SchedulerState S => state.State;
+    private SchedulerOptions Options => options.Value;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _policy = Options.PolicyFor(Group);
+        _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public async Task Enqueue(PendingSession session)
+    {
+        if (S.InFlight.ContainsKey(session.SessionId) || S.Queue.Any(q => q.Session.SessionId == session.SessionId))
+        {
+            return;
+        }
+        Insert(new QueuedSession { Session = session, Reason = "waiting for the scheduler" });
+        await state.WriteStateAsync();
+        RequestPlan();
+    }
+
+    public async Task Dequeue(string sessionId)
+    {
+        var removed = S.Queue.RemoveAll(q => q.Session.SessionId == sessionId) > 0;
+        if (S.InFlight.Remove(sessionId, out var inFlight))
+        {
+            _cluster.Find(inFlight.Placement.AgentId)?.Release(sessionId);
+            removed = true;
+            RequestPlan();
+        }
+        if (removed)
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public Task ReportAgent(AgentSnapshot snapshot)
+    {
+        if (snapshot.ResourceGroup != Group)
+        {
+            // The agent moved to another group.
+            Forget(snapshot.AgentId);
+            return Task.CompletedTask;
+        }
+        if (_agents.TryGetValue(snapshot.AgentId, out var known))
+        {
+            if (snapshot.Version < known.Version)
+            {
+                return Task.CompletedTask;
+            }
+            known.LastSeen = time.GetUtcNow();
+            if (snapshot.Version == known.Version)
+            {
+                return Task.CompletedTask;
+            }
+        }
+        else
+        {
+            known = new AgentView { LastSeen = time.GetUtcNow() };
+            _agents[snapshot.AgentId] = known;
+        }
+        known.Version = snapshot.Version;
+        _cluster.UpsertAgent(snapshot);
+        ReapplyInFlight(snapshot);
+        RequestPlan();
+        return Task.CompletedTask;
+    }
+
+    public async Task PlacementRefused(Placement placement, string reason)
+    {
+        logger.LogInformation("Group {Group}: {Agent} refused {Session}: {Reason}", Group, placement.AgentId, placement.SessionId, reason);
+        if (S.InFlight.TryGetValue(placement.SessionId, out var inFlight) && inFlight.Placement.AgentId == placement.AgentId)
+        {
+            S.InFlight.Remove(placement.SessionId);
+            Insert(new QueuedSession { Session = inFlight.Session, Reason = $"placement on {placement.AgentId} refused: {reason}" });
+        }
+        // The view of that agent was wrong: leave it out until a newer snapshot from it (the agent sends one
+        // when it refuses) shows its truth.
+        if (_cluster.Find(placement.AgentId) is not null)
+        {
+            _cluster.RemoveAgent(placement.AgentId);
+        }
+        await state.WriteStateAsync();
+        RequestPlan();
+    }
+
+    public Task<SchedulerStatus> GetStatus() => Task.FromResult(new SchedulerStatus(
+        Group,
+        _policy.Placement,
+        S.Queue.Select(q => new PendingEntry(q.Session.SessionId, q.Reason, q.Skips)).ToArray(),
+        _cluster.Nodes.Count));
+
+    private void RequestPlan()
+    {
+        if (_planRequested)
+        {
+            return;
+        }
+        _planRequested = true;
+        _planTimer!.Change(Options.CoalesceDelay, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task Tick(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (agentId, agent) in _agents.Where(a => now - a.Value.LastSeen > Options.AgentTimeout).ToArray())
+        {
+            logger.LogWarning("Group {Group}: agent {Agent} sent nothing since {LastSeen}; it leaves the view", Group, agentId, agent.LastSeen);
+            Forget(agentId);
+        }
+        foreach (var inFlight in S.InFlight.Values.Where(f => now - f.PlacedAt > Options.InFlightTimeout).ToArray())
+        {
+            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
+                Group, inFlight.Placement.AgentId, inFlight.Placement.SessionId);
+            S.InFlight.Remove(inFlight.Placement.SessionId);
+            _cluster.Find(inFlight.Placement.AgentId)?.Release(inFlight.Placement.SessionId);
+            _dirty = true;
+        }
+        await PlanPass(cancellationToken);
+    }
+
+    private async Task PlanPass(CancellationToken cancellationToken)
+    {
+        _planRequested = false;
+        var placed = S.Queue.Count > 0 ? Plan() : [];
+        if (_dirty)
+        {
+            _dirty = false;
+            await state.WriteStateAsync();
+        }
+        // Sent without awaiting them in this turn (see the class comment); their outcome is handled when it comes.
+        foreach (var inFlight in placed)
+        {
+            _ = Assign(inFlight);
+        }
+    }
+
+    private List<InFlightPlacement> Plan()
+    {
+        var plan = Scheduler.Plan(S.Queue.Select(q => new QueuedRequest(q.Session, q.Skips)).ToArray(), _cluster, _policy);
+        var now = time.GetUtcNow();
+        var placed = new List<InFlightPlacement>();
+        foreach (var placement in plan.Placements)
+        {
+            var queued = S.Queue.Find(q => q.Session.SessionId == placement.SessionId);
+            var node = _cluster.Find(placement.AgentId);
+            if (queued is null || node is null || !node.TryApply(placement, out var reason))
+            {
+                logger.LogError("Group {Group}: the plan placed {Session} on {Agent}, which the view cannot apply", Group, placement.SessionId, placement.AgentId);
+                continue;
+            }
+            var inFlight = new InFlightPlacement(placement, queued.Session, now);
+            S.InFlight[placement.SessionId] = inFlight;
+            S.Queue.Remove(queued);
+            placed.Add(inFlight);
+            _dirty = true;
+        }
+        foreach (var queued in S.Queue)
+        {
+            var id = queued.Session.SessionId;
+            if (plan.Skips.TryGetValue(id, out var skips) && skips != queued.Skips)
+            {
+                queued.Skips = skips;
+                _dirty = true;
+            }
+            if (plan.PendingReasons.TryGetValue(id, out var reason) && reason != queued.Reason)
+            {
+                queued.Reason = reason;
+                _dirty = true;
+                _ = GrainFactory.GetGrain<ISessionGrain>(id).SetPendingReason(reason);
+            }
+        }
+        return placed;
+    }
+
+    private async Task Assign(InFlightPlacement inFlight)
+    {
+        var placement = inFlight.Placement;
+        bool? assigned;
+        try
+        {
+            assigned = await GrainFactory.GetGrain<ISessionGrain>(placement.SessionId).Assign(placement);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Group {Group}: assigning {Session} to {Agent} failed", Group, placement.SessionId, placement.AgentId);
+            assigned = null;
+        }
+        if (assigned == true || !S.InFlight.TryGetValue(placement.SessionId, out var current) || !ReferenceEquals(current, inFlight))
+        {
+            return;
+        }
+        S.InFlight.Remove(placement.SessionId);
+        _cluster.Find(placement.AgentId)?.Release(placement.SessionId);
+        if (assigned is null)
+        {
+            // Unknown whether the session heard: queue it again; a second Assign returns false if it did.
+            Insert(new QueuedSession { Session = inFlight.Session, Reason = "assignment failed; retrying" });
+        }
+        _dirty = true;
+        RequestPlan();
+    }
+
+    private void ReapplyInFlight(AgentSnapshot snapshot)
+    {
+        var node = _cluster.Find(snapshot.AgentId)!;
+        var held = snapshot.Allocations.Select(a => a.SessionId).ToHashSet();
+        foreach (var inFlight in S.InFlight.Values.Where(f => f.Placement.AgentId == snapshot.AgentId).ToArray())
+        {
+            if (held.Contains(inFlight.Placement.SessionId))
+            {
+                S.InFlight.Remove(inFlight.Placement.SessionId);
+                _dirty = true;
+            }
+            else if (!node.TryApply(inFlight.Placement, out var reason))
+            {
+                // The agent will refuse it (or has already); PlacementRefused will tidy up.
+                logger.LogInformation("Group {Group}: in-flight {Session} no longer fits {Agent}: {Reason}",
+                    Group, inFlight.Placement.SessionId, snapshot.AgentId, reason);
+            }
+        }
+    }
+
+    private void Forget(string agentId)
+    {
+        _agents.Remove(agentId);
+        if (_cluster.Find(agentId) is not null)
+        {
+            _cluster.RemoveAgent(agentId);
+        }
+    }
+
+    private void Insert(QueuedSession queued)
+    {
+        var index = S.Queue.FindIndex(q => q.Session.EnqueuedAt > queued.Session.EnqueuedAt);
+        S.Queue.Insert(index < 0 ? S.Queue.Count : index, queued);
+    }
+
+    private sealed class AgentView
+    {
+        public long Version { get; set; } = long.MinValue;
+        public DateTimeOffset LastSeen { get; set; }
+    }
+}

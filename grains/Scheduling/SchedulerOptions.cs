@@ -1,0 +1,41 @@
+namespace Granary.Scheduling;
+
+/// <summary>Scheduler settings ("Granary:Scheduler"); Groups overrides the policy per resource group.</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "Granary:Scheduler";
+
+    /// <summary>Placement policy: "bestfit" (concentrated) or "worstfit" (dispersed).</summary>
+    public string Policy { get; set; } = "bestfit";
+
+    /// <summary>How often a request may be passed over by later ones before it blocks the queue.</summary>
+    public int MaxSkips { get; set; } = 16;
+
+    public Dictionary<string, SchedulerGroupOptions> Groups { get; set; } = [];
+
+    /// <summary>Period of the planning timer (re-plans even when nothing was reported).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a planning pass waits after an enqueue, so one pass serves a burst of them.</summary>
+    public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>An agent whose snapshots stop for this long drops out of the view.</summary>
+    public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(40);
+
+    /// <summary>A placement that no agent snapshot confirms within this time is forgotten.</summary>
+    public TimeSpan InFlightTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    public SchedulingPolicy PolicyFor(string resourceGroup)
+    {
+        var group = Groups.GetValueOrDefault(resourceGroup);
+        return new SchedulingPolicy(
+            Placement: group?.Policy ?? Policy,
+            MaxSkips: group?.MaxSkips ?? MaxSkips);
+    }
+}
+
+public sealed class SchedulerGroupOptions
+{
+    public string? Policy { get; set; }
+    public int? MaxSkips { get; set; }
+}

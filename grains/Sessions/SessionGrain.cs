@@ -1,0 +1,244 @@
+using Granary.Agents;
+using Granary.SiloPlacement;
+using Granary.Scheduling;
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Sessions;
+
+/// <summary>
+/// One session's state machine and event log; the only writer of its status.
+/// Call graph and why it cannot deadlock: a session awaits its scheduler and its agent, but neither of those
+/// ever awaits a session inside one of its turns (the scheduler sends Assign from outside its turns, the agent
+/// sends reports from a background pump). Assign itself returns before the agent is asked to start: the start
+/// runs in a separate turn of this grain (a one-shot timer).
+/// </summary>
+[ManagerPlacement]
+public sealed class SessionGrain(
+    [PersistentState("session", GranaryStorage.Name)] IPersistentState<SessionState> state,
+    TimeProvider time,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+{
+    private IGrainTimer? _startTimer;
+
+    private string Id => this.GetPrimaryKeyString();
+    private SessionState S => state.State;
+    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(S.Spec!.ResourceGroup);
+    private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A session left SCHEDULED by an earlier activation may never have reached its agent; the agent's Start
+        // is idempotent, so ask again.
+        if (S.Spec is not null && S.Status == SessionStatus.Scheduled)
+        {
+            ScheduleStart();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<SessionView> Create(SessionSpec spec)
+    {
+        if (S.Spec is not null)
+        {
+            throw new InvalidOperationException($"Session '{Id}' already exists.");
+        }
+        var now = time.GetUtcNow();
+        S.Spec = spec;
+        S.CreatedAt = now;
+        S.Status = SessionStatus.Pending;
+        S.StatusReason = "waiting for the scheduler";
+        Append(now);
+        await state.WriteStateAsync();
+
+        await GrainFactory.GetGrain<ISessionIndexGrain>(spec.Owner).Add(Id);
+        await GrainFactory.GetGrain<ISessionIndexGrain>(ISessionIndexGrain.AllKey).Add(Id);
+        await Scheduler.Enqueue(ToPending());
+        return View();
+    }
+
+    public Task<SessionView?> Get() => Task.FromResult(S.Spec is null ? null : View());
+
+    public Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence) =>
+        Task.FromResult<IReadOnlyList<SessionEvent>>(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
+
+    public async Task<bool> Assign(Placement placement)
+    {
+        if (S.Spec is null || S.Status != SessionStatus.Pending)
+        {
+            return false;
+        }
+        MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
+        S.Placement = placement;
+        await state.WriteStateAsync();
+        ScheduleStart();
+        return true;
+    }
+
+    public async Task SetPendingReason(string reason)
+    {
+        if (S.Spec is null || S.Status != SessionStatus.Pending || S.StatusReason == reason)
+        {
+            return;
+        }
+        S.StatusReason = reason;
+        await state.WriteStateAsync();
+    }
+
+    public async Task Report(RuntimeReport report)
+    {
+        if (S.Spec is null)
+        {
+            logger.LogWarning("Session {Session} does not exist; ignoring a {Status} report from {Agent}", Id, report.Status, report.AgentId);
+            return;
+        }
+        var fromAnotherAgent = report.AgentId is not null && report.AgentId != S.Placement?.AgentId;
+        if (fromAnotherAgent || (SessionTransitions.IsFinal(S.Status) && IsAlive(report.Status)))
+        {
+            // That agent runs something this session no longer wants: the session was placed elsewhere after a
+            // start that timed out, or ended while the agent was unreachable. Stop it there.
+            logger.LogWarning("Session {Session} ({Status}) got a {Reported} report from {Agent}; stopping it there",
+                Id, S.Status, report.Status, report.AgentId);
+            if (report.AgentId is not null && IsAlive(report.Status))
+            {
+                await Agent(report.AgentId).Stop(Id, force: true);
+            }
+            return;
+        }
+        if (report.Status == S.Status)
+        {
+            return;
+        }
+        if (!SessionTransitions.IsAllowed(S.Status, report.Status))
+        {
+            // A late report (the session moved on meanwhile): the state machine refuses it, nothing changes.
+            logger.LogInformation("Session {Session} is {Status}; refusing the agent's {Reported} report", Id, S.Status, report.Status);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        S.ContainerId = report.ContainerId ?? S.ContainerId;
+        if (report.Status == SessionStatus.Running)
+        {
+            S.StartedAt = now;
+            S.Apps = report.Apps ?? [];
+        }
+        if (SessionTransitions.IsFinal(report.Status))
+        {
+            S.TerminatedAt = now;
+            S.ExitCode = report.ExitCode;
+        }
+        MoveTo(report.Status, report.Reason);
+        await state.WriteStateAsync();
+        if (SessionTransitions.IsFinal(report.Status))
+        {
+            await Scheduler.Dequeue(Id);
+        }
+    }
+
+    public async Task<SessionView> Terminate(bool force)
+    {
+        if (S.Spec is null)
+        {
+            throw new InvalidOperationException($"Session '{Id}' does not exist.");
+        }
+        if (SessionTransitions.IsFinal(S.Status))
+        {
+            return View();
+        }
+        if (S.Status == SessionStatus.Pending)
+        {
+            S.TerminatedAt = time.GetUtcNow();
+            MoveTo(SessionStatus.Cancelled, "cancelled before it was placed");
+            await state.WriteStateAsync();
+            await Scheduler.Dequeue(Id);
+            return View();
+        }
+        if (S.Status != SessionStatus.Terminating)
+        {
+            MoveTo(SessionStatus.Terminating, force ? "forced termination requested" : "termination requested");
+            await state.WriteStateAsync();
+        }
+
+        var reason = "terminated";
+        if (S.Placement is { } placement)
+        {
+            try
+            {
+                await Agent(placement.AgentId).Stop(Id, force);
+            }
+            catch (Exception exception) when (force)
+            {
+                logger.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
+                reason = $"forced: agent {placement.AgentId} did not confirm the stop ({exception.Message})";
+            }
+        }
+        S.TerminatedAt = time.GetUtcNow();
+        MoveTo(SessionStatus.Terminated, reason);
+        await state.WriteStateAsync();
+        await Scheduler.Dequeue(Id);
+        return View();
+    }
+
+    public async Task<string> GetLogs(int tailLines) =>
+        S.Placement is { } placement ? await Agent(placement.AgentId).GetLogs(Id, tailLines) : "";
+
+    private void ScheduleStart()
+    {
+        _startTimer?.Dispose();
+        _startTimer = this.RegisterGrainTimer(StartOnAgent, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+    }
+
+    private async Task StartOnAgent(CancellationToken cancellationToken)
+    {
+        _startTimer?.Dispose();
+        _startTimer = null;
+        if (S.Status != SessionStatus.Scheduled || S.Placement is not { } placement)
+        {
+            return;
+        }
+
+        StartDecision decision;
+        try
+        {
+            decision = await Agent(placement.AgentId).Start(placement, S.Spec!);
+        }
+        catch (Exception exception)
+        {
+            logger.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
+            decision = new StartDecision(false, $"agent unreachable ({exception.Message})");
+        }
+        if (decision.Accepted)
+        {
+            return;
+        }
+
+        var reason = decision.Reason ?? "refused";
+        S.Placement = null;
+        MoveTo(SessionStatus.Pending, $"placement on {placement.AgentId} refused: {reason}");
+        await state.WriteStateAsync();
+        await Scheduler.PlacementRefused(placement, reason);
+        // Enqueue is idempotent; it covers a scheduler that no longer remembers this placement.
+        await Scheduler.Enqueue(ToPending());
+    }
+
+    private void MoveTo(SessionStatus to, string? reason)
+    {
+        SessionTransitions.Ensure(S.Status, to);
+        S.Status = to;
+        S.StatusReason = reason;
+        Append(time.GetUtcNow());
+    }
+
+    private void Append(DateTimeOffset at) =>
+        S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
+
+    private static bool IsAlive(SessionStatus reported) =>
+        reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;
+
+    private PendingSession ToPending() =>
+        new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);
+
+    private SessionView View() => new(
+        Id, S.Spec!, S.Status, S.StatusReason, S.Placement?.AgentId, S.Placement?.Gpus ?? [],
+        S.CreatedAt, S.StartedAt, S.TerminatedAt, S.ExitCode, S.Apps, S.ContainerId);
+}

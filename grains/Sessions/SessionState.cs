@@ -1,0 +1,20 @@
+using Granary.Agents;
+
+namespace Granary.Sessions;
+
+/// <summary>A session's persisted state: what was asked, where it runs, how it went, and every status change.</summary>
+[GenerateSerializer]
+public sealed class SessionState
+{
+    [Id(0)] public SessionSpec? Spec { get; set; }
+    [Id(1)] public SessionStatus Status { get; set; }
+    [Id(2)] public string? StatusReason { get; set; }
+    [Id(3)] public Placement? Placement { get; set; }
+    [Id(4)] public DateTimeOffset CreatedAt { get; set; }
+    [Id(5)] public DateTimeOffset? StartedAt { get; set; }
+    [Id(6)] public DateTimeOffset? TerminatedAt { get; set; }
+    [Id(7)] public int? ExitCode { get; set; }
+    [Id(8)] public AppEndpoint[] Apps { get; set; } = [];
+    [Id(9)] public string? ContainerId { get; set; }
+    [Id(10)] public List<SessionEvent> Events { get; set; } = [];
+}

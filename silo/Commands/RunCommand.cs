@@ -1,0 +1,21 @@
+using Granary.Silo.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace Granary.Silo.Commands;
+
+/// <summary>`granary-silo run`: hosts a silo until stopped. Configuration: appsettings.json, environment
+/// (Granary__Roles=agent) and command line (--Granary:Roles=agent).</summary>
+public static class RunCommand
+{
+    public static async Task<int> Run(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.AddGranarySilo();
+        await builder.Build().RunAsync();
+        return 0;
+    }
+}

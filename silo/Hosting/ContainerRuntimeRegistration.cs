@@ -1,0 +1,25 @@
+using Granary.Silo.Adapters.Simulated;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Granary.Silo.Hosting;
+
+/// <summary>Registers the IContainerRuntime that Granary:Agent:Driver names.</summary>
+public static class ContainerRuntimeRegistration
+{
+    public const string DriverKey = "Granary:Agent:Driver";
+
+    public static IServiceCollection AddGranaryContainerRuntime(this IServiceCollection services, IConfiguration configuration)
+    {
+        var driver = configuration[DriverKey] ?? "simulated";
+        switch (driver)
+        {
+            case "simulated":
+                services.AddSimulatedContainerRuntime(configuration);
+                break;
+            default:
+                throw new InvalidOperationException($"{DriverKey} '{driver}' is not supported; supported: simulated.");
+        }
+        return services;
+    }
+}

@@ -1,0 +1,99 @@
+using Granary.Agents;
+using Granary.Scheduling;
+using Granary.Silo.Adapters.Simulated;
+using Granary.Silo.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.TestingHost;
+
+namespace Granary.ClusterTests;
+
+/// <summary>
+/// One manager silo and two agent silos. Every test works in its own resource group (its own nodes and
+/// scheduler), so tests sharing the cluster do not disturb each other.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public const string ManagerSilo = "Silo_0";
+    public const string AgentSiloA = "Silo_1";
+    public const string AgentSiloB = "Silo_2";
+    public const string FailingImage = "broken:1";
+
+    /// <summary>Node id → (silo, resource group).</summary>
+    public static readonly IReadOnlyDictionary<string, (string Silo, string Group)> Nodes = new Dictionary<string, (string, string)>
+    {
+        ["spine-a"] = (AgentSiloA, "spine"),
+        ["burst-a"] = (AgentSiloA, "burst"),
+        ["burst-b"] = (AgentSiloB, "burst"),
+        ["refusal-b"] = (AgentSiloB, "refusal"),
+        ["failure-a"] = (AgentSiloA, "failure"),
+        ["batch-b"] = (AgentSiloB, "batch"),
+    };
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureSiloHost((silo, host) =>
+        {
+            host.Configuration.AddInMemoryCollection(ConfigurationFor(silo.SiloName));
+            host.UseOrleans(siloBuilder => siloBuilder.AddGranary(host.Configuration));
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        await Eventually.True(async () =>
+        {
+            var agents = await Client.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).List();
+            return Nodes.Keys.All(agents.Contains);
+        }, "every node registered");
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    public SimulatedContainerRuntime RuntimeOf(string silo) =>
+        Cluster.Silos.Single(s => s.Name == silo).ServiceProvider.GetRequiredService<SimulatedContainerRuntime>();
+
+    public ISchedulerGrain Scheduler(string group) => Client.GetGrain<ISchedulerGrain>(group);
+
+    public IAgentGrain Agent(string node) => Client.GetGrain<IAgentGrain>(node);
+
+    private static Dictionary<string, string?> ConfigurationFor(string siloName)
+    {
+        var config = new Dictionary<string, string?>
+        {
+            ["Granary:Roles"] = siloName == ManagerSilo ? "manager" : "agent",
+            ["Granary:Agent:HeartbeatInterval"] = "00:00:01",
+            ["Granary:Scheduler:Interval"] = "00:00:01",
+            ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,
+            ["Granary:Agent:Simulated:Images:0"] = "python:3.11",
+            ["Granary:Agent:Simulated:Images:1"] = "base:1",
+            ["Granary:Agent:Simulated:Images:2"] = FailingImage,
+            ["Granary:Agent:Simulated:ImageLabels:granary.services"] = "jupyter:http:8888",
+        };
+        var index = 0;
+        foreach (var (node, (silo, group)) in Nodes.Where(n => n.Value.Silo == siloName))
+        {
+            var prefix = $"Granary:Agent:Nodes:{index++}";
+            config[$"{prefix}:Id"] = node;
+            config[$"{prefix}:ResourceGroup"] = group;
+            config[$"{prefix}:CpuCores"] = group == "burst" ? "8" : "4";
+            config[$"{prefix}:Memory"] = group == "burst" ? "32g" : "8g";
+            for (var gpu = 0; gpu < 2; gpu++)
+            {
+                config[$"{prefix}:Gpus:{gpu}:Uuid"] = $"GPU-{node}-{gpu}";
+                config[$"{prefix}:Gpus:{gpu}:Model"] = "SIM";
+                config[$"{prefix}:Gpus:{gpu}:Memory"] = "16g";
+            }
+        }
+        return config;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
