@@ -14,7 +14,7 @@ public sealed class AdminKeyTests
         try
         {
             string key;
-            await using (var first = new GatewayFactory(withAdminKey: false, dataDirectory))
+            await using (var first = GatewayFactory.WithGeneratedAdminKey(dataDirectory))
             {
                 using var anonymous = first.ClientWithKey(null);
                 Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
@@ -32,7 +32,7 @@ public sealed class AdminKeyTests
                 await Api.AssertProblem(await configured.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
             }
 
-            await using var second = new GatewayFactory(withAdminKey: false, dataDirectory);
+            await using var second = GatewayFactory.WithGeneratedAdminKey(dataDirectory);
             using var again = second.ClientWithKey(key);
             Assert.Equal("admin", (await Api.GetJson(again, "/v1/me")).GetProperty("role").GetString());
             Assert.Equal(key, (await File.ReadAllTextAsync(keyFile)).Trim());

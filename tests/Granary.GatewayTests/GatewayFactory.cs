@@ -24,12 +24,15 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     {
     }
 
-    public GatewayFactory(bool withAdminKey, string? dataDirectory)
+    private GatewayFactory(bool withAdminKey, string? dataDirectory)
     {
         _withAdminKey = withAdminKey;
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "granary-gateway-tests-" + Guid.NewGuid().ToString("N"));
     }
+
+    /// <summary>A factory with no configured admin key (so one is generated), keeping its state in dataDirectory.</summary>
+    public static GatewayFactory WithGeneratedAdminKey(string dataDirectory) => new(withAdminKey: false, dataDirectory);
 
     public string DataDirectory { get; }
 
