@@ -73,15 +73,19 @@ public static class NvmlLibrary
         }
         catch (DllNotFoundException error)
         {
-            problem = $"NVML library {path} cannot be loaded (no NVIDIA driver?): {error.Message}";
+            problem = $"NVML library {path} cannot be loaded (no NVIDIA driver?): {OneLine(error.Message)}";
             return false;
         }
         catch (BadImageFormatException error)
         {
-            problem = $"NVML library {path} is not a loadable library: {error.Message}";
+            problem = $"NVML library {path} is not a loadable library: {OneLine(error.Message)}";
             return false;
         }
     }
+
+    /// <summary>The loader's message spans lines (the dlopen error is on the last): keep it on one.</summary>
+    private static string OneLine(string message) =>
+        string.Join(" ", message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
