@@ -1,8 +1,153 @@
+using Granary.Agents;
+using Granary.Resources;
+
 namespace Granary.Scheduling;
 
 /// <summary>The scheduler as a pure function: (queue, cluster snapshot, policy) → plan. It never modifies the cluster.</summary>
+/// <remarks>
+/// Requests are taken in queue order. One that fits nowhere is skipped so later ones may pass it, but every
+/// placement made past it counts as a skip; once its skips reach MaxSkips nothing behind it is placed until it
+/// is (bounded head-of-line skipping: small requests flow, big ones do not starve). Placements of one round are
+/// made on private copies of the nodes they touch, so they account for each other and the cluster stays as given.
+/// </remarks>
 public static class Scheduler
 {
     public static SchedulePlan Plan(IReadOnlyList<QueuedRequest> queue, ClusterState cluster, SchedulingPolicy policy)
-        => throw new NotImplementedException();
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return Plan(queue, cluster, policy.MaxSkips, PlacementPolicy.Resolve(policy.Placement), QueueOrders.Resolve(policy.Queue));
+    }
+
+    public static SchedulePlan Plan(
+        IReadOnlyList<QueuedRequest> queue, ClusterState cluster, int maxSkips, PlacementPolicy placement, IQueueOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(placement);
+        ArgumentNullException.ThrowIfNull(order);
+
+        var round = new Round(cluster.Ordered, placement);
+        var placements = new List<Placement>();
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        var skips = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        // Requests passed over this round, with the number of placements made before they were passed.
+        var skipped = new List<(QueuedRequest Request, int PlacementsBefore)>();
+        var blockAt = int.MaxValue;       // placements count at which the first skipped request reaches maxSkips
+        QueuedRequest? nextBlocker = null;
+        QueuedRequest? blocker = null;
+
+        // Requests that fit nowhere this round, with their reasons (a few distinct ones suffice for long queues).
+        const int MaxRemembered = 32;
+        var unplaceable = new List<(ResourceRequest Request, string Reason)>();
+
+        foreach (var request in order.Order(queue))
+        {
+            var id = request.Session.SessionId;
+            if (!seen.Add(id)) continue; // the same session twice in the queue: consider it once
+
+            if (cluster.Locate(id) is { } holder)
+            {
+                // Already holds resources (e.g. a refused placement not yet released): never place it twice.
+                reasons[id] = $"already placed on agent {holder}";
+                skips[id] = request.Skips;
+                continue;
+            }
+
+            if (blocker is not null)
+            {
+                reasons[id] = $"waiting behind session {blocker.Session.SessionId}, which has been passed over {maxSkips} times";
+                skips[id] = request.Skips;
+                continue;
+            }
+
+            var resources = request.Session.Resources;
+            var known = unplaceable.FindIndex(u => RequestDominance.NeedsAtLeast(resources, u.Request));
+            if (known < 0 && round.TryPlace(request.Session) is { } made)
+            {
+                placements.Add(made);
+            }
+            else
+            {
+                string reason;
+                if (known >= 0)
+                {
+                    var (knownRequest, knownReason) = unplaceable[known];
+                    reason = RequestDominance.SameNeeds(resources, knownRequest) ? knownReason : round.Explain(resources);
+                }
+                else
+                {
+                    reason = round.Explain(resources);
+                    if (unplaceable.Count < MaxRemembered) unplaceable.Add((resources, reason));
+                }
+                reasons[id] = reason;
+                skipped.Add((request, placements.Count));
+                var threshold = placements.Count + Math.Max(0, maxSkips - request.Skips);
+                if (threshold < blockAt) { blockAt = threshold; nextBlocker = request; }
+            }
+
+            if (placements.Count >= blockAt) blocker = nextBlocker;
+        }
+
+        foreach (var (request, placementsBefore) in skipped)
+            skips[request.Session.SessionId] = request.Skips + (placements.Count - placementsBefore);
+
+        return new SchedulePlan(placements, reasons, skips);
+    }
+
+    /// <summary>One planning round over the cluster's nodes; nodes it places on are copied first (copy on write).</summary>
+    private sealed class Round(NodeState[] nodes, PlacementPolicy policy)
+    {
+        private Dictionary<string, NodeState>? _touched;
+        private List<NodeState>? _explainA, _explainB;
+
+        private NodeState Current(NodeState node) =>
+            _touched is not null && _touched.TryGetValue(node.AgentId, out var copy) ? copy : node;
+
+        public Placement? TryPlace(PendingSession session)
+        {
+            var request = session.Resources;
+            NodeState? best = null;
+            var bestScore = double.NegativeInfinity;
+            foreach (var original in nodes)
+            {
+                var node = Current(original);
+                if (!policy.Admits(node, request)) continue;
+                var score = policy.Scorer.Score(node, request);
+                if (best is null || score > bestScore) { best = node; bestScore = score; }
+            }
+            if (best is null) return null;
+
+            var shares = best.FindGpuShares(request)
+                ?? throw new InvalidOperationException($"Agent {best.AgentId} passed the GPU filter but has no shares for session {session.SessionId}.");
+            var placement = new Placement(session.SessionId, best.AgentId, request.CpuMilli, request.MemoryBytes, shares);
+
+            _touched ??= new Dictionary<string, NodeState>(StringComparer.Ordinal);
+            if (!_touched.TryGetValue(best.AgentId, out var copy))
+                _touched[best.AgentId] = copy = best.Clone();
+            if (!copy.TryApply(placement, out var reason))
+                throw new InvalidOperationException($"Agent {best.AgentId} passed every filter but refused session {session.SessionId}: {reason}.");
+            return placement;
+        }
+
+        /// <summary>Why the request fits no node: the first filter that leaves no candidate explains it.</summary>
+        public string Explain(ResourceRequest request)
+        {
+            if (nodes.Length == 0) return "no agents in resource group";
+            var candidates = _explainA ??= new List<NodeState>(nodes.Length);
+            var passed = _explainB ??= new List<NodeState>(nodes.Length);
+            candidates.Clear();
+            foreach (var node in nodes) candidates.Add(Current(node));
+            foreach (var filter in policy.Filters)
+            {
+                passed.Clear();
+                foreach (var node in candidates)
+                    if (filter.Admits(node, request)) passed.Add(node);
+                if (passed.Count == 0) return filter.Explain(request, candidates);
+                (candidates, passed) = (passed, candidates);
+            }
+            return "no agent fits the request";
+        }
+    }
 }

@@ -1,0 +1,11 @@
+namespace Granary.Folders;
+
+/// <summary>The names of one owner's folders (key: owner).</summary>
+public interface IFolderIndexGrain : IGrainWithStringKey
+{
+    Task Add(string name);
+
+    Task Remove(string name);
+
+    Task<IReadOnlyList<string>> List();
+}

@@ -1,0 +1,27 @@
+using Granary.Resources;
+
+namespace Granary.Scheduling;
+
+/// <summary>Only agents whose devices (of the requested models) hold the request's whole GPUs or fractional share now.</summary>
+public sealed class GpuFilter : INodeFilter
+{
+    public static readonly GpuFilter Instance = new();
+
+    public bool Admits(NodeState node, ResourceRequest request) => node.CanFitGpu(request);
+
+    public string Explain(ResourceRequest request, IReadOnlyList<NodeState> candidates)
+    {
+        var models = request.GpuModels;
+        var kind = models is { Length: > 0 } ? string.Join("/", models) + " " : "";
+        if (candidates.All(n => !n.Gpus.HasModel(models) || n.Gpus.Devices.Count == 0))
+            return $"no agent has {kind}GPUs";
+        if (request.Gpus > 0)
+        {
+            var most = candidates.MaxBy(n => n.Gpus.CountFullyFree(models))!;
+            return $"no agent has {request.Gpus} free {kind}GPU{(request.Gpus == 1 ? "" : "s")} (most: {most.Gpus.CountFullyFree(models)} on {most.AgentId})";
+        }
+        var roomiest = candidates.MaxBy(n => n.Gpus.FreeMilliOfModels(models))!;
+        return $"no agent has room for fgpu {request.FgpuMilli / 1000m:0.###} ({roomiest.GpuMilliFor(request)} milli-GPU) on its {kind}GPUs " +
+               $"(most free: {roomiest.Gpus.FreeMilliOfModels(models)} milli-GPU on {roomiest.AgentId})";
+    }
+}
