@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL 15 cluster for Granary and prints its Npgsql connection string on
-# stdout (everything else goes to stderr), so callers can write:
+# stdout as a shell export (everything else goes to stderr), so callers can write:
 #
-#   export GRANARY_PG_CONNECTION="$(bash deploy/scripts/postgres-up.sh)"
+#   eval "$(bash deploy/scripts/postgres-up.sh)"     # sets GRANARY_PG_CONNECTION
+#
+# and then e.g. `granary-silo migrate --connection "$GRANARY_PG_CONNECTION"`.
 #
 # Installs PostgreSQL 15 with apt-get when it is missing. The cluster belongs to the OS user
 # `postgres`, trusts local connections (a development and test database: never expose it), listens
@@ -24,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --data) root="$2"; shift 2 ;;
     --port) port="$2"; shift 2 ;;
     --database) database="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "postgres-up: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -77,4 +79,4 @@ if [[ -z "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$databas
   psql_admin -c "CREATE DATABASE \"$database\"" >&2
 fi
 
-echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=$database"
+echo "export GRANARY_PG_CONNECTION='Host=127.0.0.1;Port=$port;Username=postgres;Database=$database'"

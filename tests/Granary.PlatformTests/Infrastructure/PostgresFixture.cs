@@ -22,8 +22,8 @@ public sealed class PostgresFixture : IAsyncLifetime
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new InvalidOperationException(
-                $"{Variable} is not set. Start PostgreSQL with `bash deploy/scripts/postgres-up.sh` and run the tests with "
-                + $"{Variable}=\"$(bash deploy/scripts/postgres-up.sh)\".");
+                $"{Variable} is not set. Start PostgreSQL and set it with `eval \"$(bash deploy/scripts/postgres-up.sh)\"` "
+                + "(test.sh does this), then run the tests.");
         }
 
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
