@@ -24,7 +24,7 @@ public sealed record SshKeyPair(string PublicKey, string PrivateKey)
     }
 
     /// <summary>The RFC 4253 "ssh-rsa" public key blob: string "ssh-rsa", mpint e, mpint n.</summary>
-    internal static byte[] PublicKeyBlob(byte[] exponent, byte[] modulus)
+    public static byte[] PublicKeyBlob(byte[] exponent, byte[] modulus)
     {
         using var stream = new MemoryStream();
         WriteString(stream, Encoding.ASCII.GetBytes("ssh-rsa"));
