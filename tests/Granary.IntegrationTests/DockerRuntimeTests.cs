@@ -170,11 +170,16 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     public async Task Stop_kills_a_container_that_ignores_sigterm_after_the_grace()
     {
         // The command ignores SIGTERM (forwarded by tini), so only the SIGKILL after the grace ends it.
-        var spec = fixture.Spec("stop", DockerFixture.BaseImage, ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]);
+        var spec = fixture.Spec("stop", DockerFixture.BaseImage, ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"]);
         var id = await _runtime.Create(spec, None);
         try
         {
             await _runtime.Start(id, None);
+            using (var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            {
+                while (await _runtime.Logs(id, 10, None) != "ready\n")
+                    await Task.Delay(100, deadline.Token); // until the trap is set
+            }
             await _runtime.Stop(id, TimeSpan.FromSeconds(1), None);
             var info = await _runtime.Inspect(id, None);
             Assert.Equal(ContainerState.Exited, info!.State);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 
@@ -105,21 +106,38 @@ public sealed class PythonSessionTests(DockerFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Jupyter_answers_under_its_proxied_base_url_and_runs_a_kernel()
+    public async Task Jupyter_answers_under_its_proxied_base_url_and_runs_code_in_a_kernel()
     {
         var baseUrl = ImageApps.BaseUrl(_sessionId, "jupyter");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_info.Ports[8888]}") };
+        var origin = new Uri($"http://127.0.0.1:{_info.Ports[8888]}");
+        var cookies = new CookieContainer();
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = origin };
 
         var tree = await Eventually(
             async () => await http.GetAsync($"{baseUrl}tree"),
             response => response.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, tree.StatusCode);
         Assert.Contains("Jupyter", await tree.Content.ReadAsStringAsync());
-
-        var specs = await http.GetStringAsync($"{baseUrl}api/kernelspecs");
-        Assert.Contains("\"python3\"", specs);
+        Assert.Contains("\"python3\"", await http.GetStringAsync($"{baseUrl}api/kernelspecs"));
 
         // The root is not served: the gateway proxies exactly the base URL.
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/tree")).StatusCode);
+
+        // Start a kernel as the notebook page does (XSRF cookie echoed in a header), then run a cell.
+        var xsrf = cookies.GetCookies(origin)["_xsrf"]?.Value ?? throw new InvalidOperationException("no _xsrf cookie");
+        using var start = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}api/kernels")
+        {
+            Content = new StringContent("""{"name":"python3"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        start.Headers.Add("X-XSRFToken", xsrf);
+        var started = await http.SendAsync(start);
+        Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+        var kernelId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+
+        var output = await JupyterKernel.Execute(
+            new Uri($"ws://{origin.Authority}{baseUrl}api/kernels/{kernelId}/channels"), "print(6 * 7)", ServiceDeadline);
+
+        Assert.Equal("42\n", output);
     }
 
     private static async Task<T> Eventually<T>(Func<T> attempt, Func<T, bool> done)

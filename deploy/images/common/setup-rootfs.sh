@@ -13,4 +13,5 @@ install -d -m 0755 /run/sshd
 rm -f /etc/ssh/ssh_host_*
 
 # Smaller image: no package caches.
-rm -rf /var/cache/apt/archives/*.deb /var/lib/apt/lists/* /var/log/*.log
+apt-get clean
+rm -rf /var/cache/apt/*.bin /var/lib/apt/lists/* /var/log/*.log

@@ -25,6 +25,8 @@ start_ssh() {
   local port="$1"
   install -d -m 0755 /run/sshd
   ssh-keygen -A >/dev/null
+  # Login records for terminal sessions (sshd reports an error on logout without them).
+  touch /run/utmp /var/log/wtmp /var/log/lastlog
   echo "granary: starting sshd on port $port"
   /usr/sbin/sshd -D -e -p "$port" -f /opt/granary/sshd_config &
 }
