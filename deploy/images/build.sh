@@ -61,8 +61,13 @@ fi
 
 mkdir -p "$cache"
 workroot="$(mktemp -d "$cache/.work.XXXXXX")"
-mounted=""
-trap '[ -z "$mounted" ] || umount "$mounted"; rm -rf "$workroot"' EXIT
+mounts=()
+unmount_all() {
+  local i
+  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[$i]}"; done
+  mounts=()
+}
+trap 'unmount_all; rm -rf "$workroot"' EXIT
 total_start="$(now)"
 
 build_one() {
@@ -124,14 +129,19 @@ build_one() {
       cp /etc/resolv.conf "$root/etc/resolv.conf"
       printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
       chmod 0755 "$root/usr/sbin/policy-rc.d"
-      mount -t proc proc "$root/proc"
-      mounted="$root/proc"
+      # apt's downloads are kept in the cache, so a rebuild fetches only what changed.
+      mkdir -p "$cache/apt-archives/partial"
+      mount -t proc proc "$root/proc" && mounts+=("$root/proc")
+      mount --bind "$cache/apt-archives" "$root/var/cache/apt/archives" && mounts+=("$root/var/cache/apt/archives")
       log "$env: apt-get install ${PACKAGES//,/ }"
-      chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 sh -c \
-        "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${PACKAGES//,/ }" >"$work/apt.log" 2>&1 \
-        || { umount "$root/proc"; mounted=""; tail -n 30 "$work/apt.log" >&2; log "$env: apt-get install failed"; return 1; }
-      umount "$root/proc"
-      mounted=""
+      if ! chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 sh -c \
+        "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${PACKAGES//,/ }" >"$work/apt.log" 2>&1; then
+        unmount_all
+        tail -n 30 "$work/apt.log" >&2
+        log "$env: apt-get install failed"
+        return 1
+      fi
+      unmount_all
       rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/resolv.conf"
       log "$env: packages took $(since "$t")"
       install -m 0755 "$here/common/setup-rootfs.sh" "$root/tmp/setup-rootfs.sh"
