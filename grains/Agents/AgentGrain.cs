@@ -31,6 +31,7 @@ public sealed class AgentGrain(
         Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private StateWriter _writer = null!;
     private Task _pump = Task.CompletedTask;
+    private Task _reconciling = Task.CompletedTask;
     private NodeState? _node;
     private long _version;
     private string[] _images = [];
@@ -52,6 +53,7 @@ public sealed class AgentGrain(
         {
             _node = new NodeState(Id, registration.Capacity, S.Sessions.Values.Select(s => s.Placement.ToAllocation()));
             StartTimers();
+            _reconciling = Reconcile();
         }
         return Task.CompletedTask;
     }
@@ -63,7 +65,7 @@ public sealed class AgentGrain(
         {
             run.Cancel();
         }
-        await Task.WhenAll(_runs.Values.Select(r => r.Task)).WaitAsync(cancellationToken);
+        await Task.WhenAll(_runs.Values.Select(r => r.Task).Append(_reconciling)).WaitAsync(cancellationToken);
         _outbox.Writer.TryComplete();
         await _pump.WaitAsync(cancellationToken);
     }
@@ -151,6 +153,73 @@ public sealed class AgentGrain(
         return containerId is null ? "" : await runtime.Logs(containerId, tailLines, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Makes this activation's truth match the runtime's after a restart, in the background: containers of
+    /// sessions this node holds and still wants are adopted (watched again), other labelled containers are
+    /// removed, and sessions whose container vanished (or exited meanwhile) end.
+    /// </summary>
+    private async Task Reconcile()
+    {
+        await Task.Yield();
+        RequestContext.Clear();
+        try
+        {
+            var containers = await runtime.List(new Dictionary<string, string> { [ContainerLabels.Node] = Id }, CancellationToken.None);
+            foreach (var container in containers.Where(c => !S.Sessions.ContainsKey(c.Labels.GetValueOrDefault(ContainerLabels.Session) ?? "")))
+            {
+                logger.LogWarning("Agent {Agent}: removing container {Container}, whose session {Session} this node does not hold",
+                    Id, container.Id, container.Labels.GetValueOrDefault(ContainerLabels.Session));
+                await runtime.Remove(container.Id, CancellationToken.None);
+            }
+            foreach (var (sessionId, session) in S.Sessions.ToArray())
+            {
+                if (_runs.ContainsKey(sessionId))
+                {
+                    continue; // started by this activation
+                }
+                var mine = containers.Where(c => c.Labels.GetValueOrDefault(ContainerLabels.Session) == sessionId).ToArray();
+                await Reconcile(sessionId, session, mine.FirstOrDefault(c => c.State == ContainerState.Running) ?? mine.FirstOrDefault());
+            }
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Agent {Agent}: reconciling with the container runtime failed", Id);
+        }
+    }
+
+    private async Task Reconcile(string sessionId, AgentSession session, ContainerInfo? container)
+    {
+        if (container is null || container.State is not (ContainerState.Running or ContainerState.Exited))
+        {
+            await Finish(sessionId, new RuntimeReport(SessionStatus.Error,
+                $"container vanished while agent {Id} was down (the session was {session.Phase})"));
+            return;
+        }
+        if (container.State == ContainerState.Exited)
+        {
+            await Finish(sessionId, ExitReport(session, container.Id, container.ExitCode ?? -1, container.OomKilled));
+            return;
+        }
+
+        session.ContainerId = container.Id;
+        if (session.Phase != ContainerPhase.Running)
+        {
+            await SetPhase(session, ContainerPhase.Running);
+            var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
+            var services = image is null ? [] : ImageService.Of(image);
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, AppsOf(services, container)));
+        }
+        Run(sessionId, stop => Watch(sessionId, session, container.Id, stop));
+
+        var view = await GrainFactory.GetGrain<ISessionGrain>(sessionId).Get();
+        if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)
+        {
+            logger.LogWarning("Agent {Agent}: session {Session} no longer wants its container here; stopping it", Id, sessionId);
+            // A message to itself, handled as a turn like any other Stop.
+            await this.AsReference<IAgentGrain>().Stop(sessionId, force: true);
+        }
+    }
+
     /// <summary>Brings a session's container from reserved to running, then watches it until it exits.</summary>
     private async Task Drive(string sessionId, AgentSession session, CancellationToken stop)
     {
@@ -228,11 +297,17 @@ public sealed class AgentGrain(
             return;
         }
 
+        await Finish(sessionId, ExitReport(session, containerId, exitCode, oomKilled));
+    }
+
+    /// <summary>A container that exited by itself ends its session: a batch one as TERMINATED, an interactive one as ERROR.</summary>
+    private static RuntimeReport ExitReport(AgentSession session, string containerId, int exitCode, bool oomKilled)
+    {
         var reason = oomKilled
             ? $"container killed for exceeding its memory limit (exit code {exitCode})"
             : $"container exited with code {exitCode}";
         var status = session.Spec.Type == SessionType.Batch ? SessionStatus.Terminated : SessionStatus.Error;
-        await Finish(sessionId, new RuntimeReport(status, reason, exitCode, containerId));
+        return new RuntimeReport(status, reason, exitCode, containerId);
     }
 
     /// <summary>The session's container ended or never started: remove it, free the allocation, then tell the session.</summary>

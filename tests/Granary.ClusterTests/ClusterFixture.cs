@@ -19,6 +19,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string AgentSiloA = "Silo_1";
     public const string AgentSiloB = "Silo_2";
     public const string FailingImage = "broken:1";
+    public const string HangingImage = "hang:1";
+    public static readonly TimeSpan StuckTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Node id → (silo, resource group).</summary>
     public static readonly IReadOnlyDictionary<string, (string Silo, string Group)> Nodes = new Dictionary<string, (string, string)>
@@ -29,6 +31,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["refusal-b"] = (AgentSiloB, "refusal"),
         ["failure-a"] = (AgentSiloA, "failure"),
         ["batch-b"] = (AgentSiloB, "batch"),
+        ["reconcile-a"] = (AgentSiloA, "reconcile"),
+        ["stuck-b"] = (AgentSiloB, "stuck"),
     };
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -67,7 +71,10 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Roles"] = siloName == ManagerSilo ? "manager" : "agent",
             ["Granary:Agent:HeartbeatInterval"] = "00:00:01",
             ["Granary:Scheduler:Interval"] = "00:00:01",
+            ["Granary:Agent:StuckTimeout"] = StuckTimeout.ToString(),
             ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,
+            ["Granary:Agent:Simulated:HangingImages:0"] = HangingImage,
+            ["Granary:Agent:Simulated:Images:3"] = HangingImage,
             ["Granary:Agent:Simulated:Images:0"] = "python:3.11",
             ["Granary:Agent:Simulated:Images:1"] = "base:1",
             ["Granary:Agent:Simulated:Images:2"] = FailingImage,

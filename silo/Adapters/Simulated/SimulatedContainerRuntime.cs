@@ -6,7 +6,7 @@ namespace Granary.Silo.Adapters.Simulated;
 
 /// <summary>
 /// Containers that exist only in memory, for tests, benchmarks and laptops without Docker. A start can be delayed
-/// or made to fail (by image name or at random); tests end a container with Exit.
+/// made to fail (by image name or at random) or to hang (by image name); tests end a container with Exit.
 /// </summary>
 public sealed class SimulatedContainerRuntime : IContainerRuntime
 {
@@ -14,6 +14,7 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
     private readonly ConcurrentDictionary<string, SimulatedContainer> _containers = new();
     private readonly ConcurrentDictionary<string, RuntimeImage> _images = new();
     private readonly HashSet<string> _failingImages;
+    private readonly HashSet<string> _hangingImages;
     private readonly SimulatedRuntimeOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
@@ -25,6 +26,7 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
         _time = time;
         _random = new Random(_options.Seed);
         _failingImages = [.. _options.FailingImages ?? []];
+        _hangingImages = [.. _options.HangingImages ?? []];
         foreach (var image in _options.Images ?? SimulatedRuntimeOptions.DefaultImages)
         {
             AddImage(image);
@@ -73,6 +75,10 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
         if (_options.StartDelay > TimeSpan.Zero)
         {
             await Task.Delay(_options.StartDelay, _time, cancellationToken);
+        }
+        if (_hangingImages.Contains(container.Spec.Image))
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken);
         }
         if (_failingImages.Contains(container.Spec.Image))
         {

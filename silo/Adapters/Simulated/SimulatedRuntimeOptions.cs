@@ -17,6 +17,9 @@ public sealed class SimulatedRuntimeOptions
     /// <summary>Images whose containers always fail to start.</summary>
     public string[]? FailingImages { get; set; }
 
+    /// <summary>Images whose containers never finish starting (until cancelled): stuck sessions.</summary>
+    public string[]? HangingImages { get; set; }
+
     /// <summary>The images the node has; unset means DefaultImages.</summary>
     public string[]? Images { get; set; }
 
