@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Granary.Gateway.Auth;
+using Granary.Silo.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Granary.Gateway.Hosting;
+
+public static class GatewayServiceExtensions
+{
+    /// <summary>The Orleans side: a silo with both roles in this process (all-in-one), or a client of a cluster.</summary>
+    public static IHostApplicationBuilder AddGranaryCluster(this IHostApplicationBuilder builder)
+        => GatewayOptions.ModeFrom(builder.Configuration) == GatewayOptions.AllInOne
+            ? builder.AddGranarySilo()
+            : builder.AddGranaryClient();
+
+    /// <summary>Gateway options, JSON, problem details, the startup banner.</summary>
+    public static IHostApplicationBuilder AddGranaryGateway(this IHostApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.Configure<GatewayOptions>(options =>
+        {
+            configuration.GetSection(GatewayOptions.Section).Bind(options);
+            options.DataDirectory = configuration["Granary:DataDirectory"] ?? GatewayOptions.DefaultDataDirectory;
+        });
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never);
+        builder.Services.AddProblemDetails();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    /// <summary>How request bodies are read: web defaults, and unknown fields are errors (a typo must not be ignored).</summary>
+    public static readonly JsonSerializerOptions RequestJson = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+}

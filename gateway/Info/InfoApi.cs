@@ -1,0 +1,29 @@
+using Granary.Agents;
+using Granary.Gateway.Agents;
+using Granary.Gateway.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Granary.Gateway.Info;
+
+/// <summary>GET /v1/info: what any signed-in user may know about the installation, e.g. that sessions are simulated.</summary>
+public static class InfoApi
+{
+    public static IEndpointRouteBuilder MapInfoApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/info", Get).WithTags("Operations").RequireAuthorization();
+        return app;
+    }
+
+    public static async Task<Ok<InfoResponse>> Get(IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        var ids = await grains.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).List();
+        var snapshots = await Task.WhenAll(ids.Select(id => grains.GetGrain<IAgentGrain>(id).GetSnapshot()));
+        var runtimes = snapshots.Select(s => s.Runtime).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToArray();
+        var simulated = runtimes.Length > 0 && runtimes.All(r => string.Equals(r, AgentResponse.SimulatedRuntime, StringComparison.OrdinalIgnoreCase));
+        return TypedResults.Ok(new InfoResponse(options.Value.Mode, snapshots.Length, runtimes, simulated));
+    }
+}
+
+/// <summary>Simulated: every agent runs the simulated runtime, so sessions start no real containers.</summary>
+public sealed record InfoResponse(string Mode, int Agents, string[] Runtimes, bool Simulated);

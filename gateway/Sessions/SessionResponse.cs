@@ -1,0 +1,81 @@
+using Granary.Resources;
+using Granary.Sessions;
+
+namespace Granary.Gateway.Sessions;
+
+/// <summary>A session as the REST API shows it. Statuses are upper-case ("RUNNING"); cpu in cores; memory in bytes.</summary>
+public sealed record SessionResponse(
+    string Id,
+    string Name,
+    string Owner,
+    string Image,
+    string Type,
+    string Status,
+    string? StatusReason,
+    ResourcesResponse Resources,
+    string? Agent,
+    GpuShareResponse[] Gpus,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? TerminatedAt,
+    int? ExitCode,
+    AppResponse[] Apps,
+    string ResourceGroup,
+    int Priority,
+    MountResponse[] Mounts,
+    string[]? Command)
+{
+    public static SessionResponse From(SessionView view, HttpRequest request) => new(
+        view.Id,
+        view.Spec.Name,
+        view.Spec.Owner,
+        view.Spec.Image,
+        CreateSessionValidator.TypeName(view.Spec.Type),
+        StatusName(view.Status),
+        view.StatusReason,
+        ResourcesResponse.From(view.Spec.Resources),
+        view.AgentId,
+        [.. view.Gpus.Select(GpuShareResponse.From)],
+        view.CreatedAt,
+        view.StartedAt,
+        view.TerminatedAt,
+        view.ExitCode,
+        [.. view.Apps.Select(app => AppResponse.From(view.Id, app, request))],
+        view.Spec.ResourceGroup,
+        view.Spec.Priority,
+        [.. view.Spec.Mounts.Select(m => new MountResponse(m.Folder, m.Path, m.ReadOnly))],
+        view.Spec.Command);
+
+    public static string StatusName(SessionStatus status) => status.ToString().ToUpperInvariant();
+}
+
+public sealed record ResourcesResponse(decimal Cpu, long Memory, int Gpu, decimal Fgpu, string[]? GpuModels)
+{
+    public static ResourcesResponse From(ResourceRequest r)
+        => new(r.CpuMilli / 1000m, r.MemoryBytes, r.Gpus, r.FgpuMilli / 1000m, r.GpuModels is { Length: > 0 } ? r.GpuModels : null);
+}
+
+/// <summary>A share of one GPU: share as a fraction of the device (0.2), milli as milli-GPU (200).</summary>
+public sealed record GpuShareResponse(string Uuid, decimal Share, int Milli)
+{
+    public static GpuShareResponse From(GpuShare share) => new(share.Uuid, share.Milli / 1000m, share.Milli);
+}
+
+public sealed record MountResponse(string Folder, string Path, bool ReadOnly);
+
+/// <summary>An app of a running session: HTTP apps through the gateway's proxy, TCP apps (ssh) at the node's address.</summary>
+public sealed record AppResponse(string Name, string Protocol, string Url)
+{
+    public static AppResponse From(string sessionId, AppEndpoint app, HttpRequest request)
+        => new(app.Name, app.Protocol, app.Protocol switch
+        {
+            "http" or "https" or "ws" => $"{request.Scheme}://{request.Host}{request.PathBase}/v1/sessions/{sessionId}/apps/{Uri.EscapeDataString(app.Name)}/",
+            _ => $"{app.Protocol}://{app.Host}:{app.Port}",
+        });
+}
+
+/// <summary>One status change, as sent on the SSE stream (the SSE id is the sequence).</summary>
+public sealed record SessionEventResponse(long Sequence, string Status, string? Reason, DateTimeOffset At)
+{
+    public static SessionEventResponse From(SessionEvent e) => new(e.Sequence, SessionResponse.StatusName(e.Status), e.Reason, e.At);
+}

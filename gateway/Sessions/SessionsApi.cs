@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using Granary.Gateway.Auth;
+using Granary.Gateway.Hosting;
+using Granary.Gateway.Http;
+using Granary.Sessions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Granary.Gateway.Sessions;
+
+/// <summary>REST v1 sessions: create, list, get, delete, events (SSE), logs, apps. Another user's session is a 404.</summary>
+public static class SessionsApi
+{
+    public const int DefaultLogLines = 1000;
+    public const int MaxLogLines = 100_000;
+
+    public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/sessions").WithTags("Sessions").RequireAuthorization();
+        group.MapPost("/", Create).Accepts<CreateSessionRequest>("application/json");
+        group.MapGet("/", List);
+        group.MapGet("/{id}", Get);
+        group.MapDelete("/{id}", Delete);
+        group.MapGet("/{id}/events", Events);
+        group.MapGet("/{id}/logs", Logs);
+        group.MapGet("/{id}/apps", Apps);
+        return app;
+    }
+
+    public static async Task<Results<Created<SessionResponse>, ValidationProblem>> Create(
+        HttpRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var body = await JsonRequestBody.Read<CreateSessionRequest>(request, GatewayServiceExtensions.RequestJson);
+        if (!body.IsValid)
+        {
+            return Problems.Invalid(body.Errors);
+        }
+
+        var (spec, errors) = CreateSessionValidator.Validate(body.Value!, user.GetName());
+        if (spec is null)
+        {
+            return Problems.Invalid(errors.ToDictionary());
+        }
+
+        var id = CreateSessionValidator.NewSessionId();
+        var view = await grains.GetGrain<ISessionGrain>(id).Create(spec);
+        return TypedResults.Created($"/v1/sessions/{id}", SessionResponse.From(view, request));
+    }
+
+    public static async Task<Results<Ok<SessionResponse[]>, ValidationProblem, ProblemHttpResult>> List(
+        HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, string? all, string? status)
+    {
+        if (!QueryValues.TryParseFlag(all, out var everyone))
+        {
+            return Problems.Invalid("all", "Must be true or false.");
+        }
+
+        if (everyone && !user.IsAdmin())
+        {
+            return Problems.Forbidden("Only admins can list every user's sessions.");
+        }
+
+        SessionStatus? wanted = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!TryParseStatus(status, out var parsed))
+            {
+                return Problems.Invalid("status", "Must be one of " + string.Join(", ", Enum.GetValues<SessionStatus>().Select(SessionResponse.StatusName)) + ".");
+            }
+
+            wanted = parsed;
+        }
+
+        var key = everyone ? ISessionIndexGrain.AllKey : user.GetName();
+        var ids = await grains.GetGrain<ISessionIndexGrain>(key).List();
+        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ISessionGrain>(id).Get()));
+        return TypedResults.Ok(views
+            .OfType<SessionView>()
+            .Where(v => wanted is null || v.Status == wanted)
+            .OrderByDescending(v => v.CreatedAt)
+            .Select(v => SessionResponse.From(v, request))
+            .ToArray());
+    }
+
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> Get(
+        string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var view = await FindVisible(grains, user, id);
+        return view is null ? Problems.NotFound("session", id) : TypedResults.Ok(SessionResponse.From(view, request));
+    }
+
+    public static async Task<Results<Accepted<SessionResponse>, ValidationProblem, ProblemHttpResult>> Delete(
+        string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, string? force)
+    {
+        if (!QueryValues.TryParseFlag(force, out var forced))
+        {
+            return Problems.Invalid("force", "Must be true or false.");
+        }
+
+        if (await FindVisible(grains, user, id) is null)
+        {
+            return Problems.NotFound("session", id);
+        }
+
+        var view = await grains.GetGrain<ISessionGrain>(id).Terminate(forced);
+        return TypedResults.Accepted($"/v1/sessions/{id}", SessionResponse.From(view, request));
+    }
+
+    /// <summary>Status changes as server-sent events, id = sequence. Resumes after Last-Event-ID; ends at a final status.</summary>
+    public static async Task<Results<ServerSentEventsResult<SessionEventResponse>, ValidationProblem, ProblemHttpResult>> Events(
+        string id, HttpContext context, ClaimsPrincipal user, IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        long after = 0;
+        string? lastEventId = context.Request.Headers["Last-Event-ID"];
+        if (!string.IsNullOrEmpty(lastEventId)
+            && !long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            return Problems.Invalid("Last-Event-ID", "Must be the id (sequence number) of an event of this session.");
+        }
+
+        if (await FindVisible(grains, user, id) is null)
+        {
+            return Problems.NotFound("session", id);
+        }
+
+        var session = grains.GetGrain<ISessionGrain>(id);
+        return TypedResults.ServerSentEvents(Stream(session, after, options.Value.EventPollInterval, context.RequestAborted));
+    }
+
+    public static async Task<Results<ContentHttpResult, ValidationProblem, ProblemHttpResult>> Logs(
+        string id, ClaimsPrincipal user, IGrainFactory grains, string? tail)
+    {
+        if (!QueryValues.TryParseInt(tail, DefaultLogLines, 1, MaxLogLines, out var lines))
+        {
+            return Problems.Invalid("tail", $"Must be a number of lines from 1 to {MaxLogLines}.");
+        }
+
+        if (await FindVisible(grains, user, id) is null)
+        {
+            return Problems.NotFound("session", id);
+        }
+
+        var logs = await grains.GetGrain<ISessionGrain>(id).GetLogs(lines);
+        return TypedResults.Text(logs, "text/plain; charset=utf-8");
+    }
+
+    public static async Task<Results<Ok<AppResponse[]>, ProblemHttpResult>> Apps(
+        string id, HttpRequest request, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var view = await FindVisible(grains, user, id);
+        return view is null
+            ? Problems.NotFound("session", id)
+            : TypedResults.Ok(view.Apps.Select(app => AppResponse.From(view.Id, app, request)).ToArray());
+    }
+
+    /// <summary>The session when it exists and the caller owns it or is an admin; otherwise null (a 404 either way).</summary>
+    public static async Task<SessionView?> FindVisible(IGrainFactory grains, ClaimsPrincipal user, string id)
+    {
+        if (!SessionIds.IsWellFormed(id))
+        {
+            return null;
+        }
+
+        var view = await grains.GetGrain<ISessionGrain>(id).Get();
+        return view is not null && (user.IsAdmin() || view.Spec.Owner == user.GetName()) ? view : null;
+    }
+
+    private static async IAsyncEnumerable<SseItem<SessionEventResponse>> Stream(
+        ISessionGrain session, long after, TimeSpan pollInterval, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // Status first, then events: a final status read here has its event in the log read next.
+            var view = await session.Get();
+            var events = await session.GetEvents(after);
+            foreach (var e in events)
+            {
+                yield return new SseItem<SessionEventResponse>(SessionEventResponse.From(e), "status")
+                {
+                    EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
+                };
+                after = e.Sequence;
+                if (SessionTransitions.IsFinal(e.Status))
+                {
+                    yield break;
+                }
+            }
+
+            if (view is null || SessionTransitions.IsFinal(view.Status))
+            {
+                yield break;
+            }
+
+            await Task.Delay(pollInterval, cancellationToken);
+        }
+    }
+
+    private static bool TryParseStatus(string text, out SessionStatus status)
+    {
+        status = default;
+        return text.All(char.IsAsciiLetter) && Enum.TryParse(text, ignoreCase: true, out status);
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts Granary all-in-one: the gateway (REST API, web UI) and a silo with both roles (manager and agent)
+# in one process. Extra arguments pass through to the gateway, e.g. --urls http://0.0.0.0:8080 or
+# --Granary:Agent:Driver=simulated.
+#
+#   GRANARY_HTTP_PORT     port to listen on (default 8080)
+#   GRANARY_HTTP_HOST     address to bind (default 127.0.0.1)
+#   GRANARY_ADMIN_KEY     use this admin API key instead of the generated one
+#   GRANARY_AGENT_DRIVER  container runtime of the built-in agent (default from gateway/appsettings.json)
+#   GRANARY_DATA_DIR      where the generated admin key and local state live (default ./.run/data)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+port="${GRANARY_HTTP_PORT:-8080}"
+host="${GRANARY_HTTP_HOST:-127.0.0.1}"
+out=".run/gateway"
+
+echo "Building Granary (Release) ..."
+dotnet publish gateway/Granary.Gateway.csproj -c Release -o "$out" --nologo -v quiet -clp:ErrorsOnly
+
+export Granary__DataDirectory="${GRANARY_DATA_DIR:-$PWD/.run/data}"
+if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
+  export Granary__Auth__AdminKey="$GRANARY_ADMIN_KEY"
+fi
+if [[ -n "${GRANARY_AGENT_DRIVER:-}" ]]; then
+  export Granary__Agent__Driver="$GRANARY_AGENT_DRIVER"
+fi
+
+echo "Granary all-in-one: http://$host:$port/ (web UI), http://$host:$port/v1 (REST API), http://$host:$port/openapi/v1.json"
+if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
+  echo "Admin API key: $GRANARY_ADMIN_KEY (from GRANARY_ADMIN_KEY)"
+fi
+
+exec dotnet "$out/granary-gateway.dll" --contentRoot "$PWD/$out" --urls "http://$host:$port" "$@"

@@ -1,0 +1,91 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Granary.GatewayTests;
+
+/// <summary>
+/// The gateway in all-in-one mode (in-process silo with both roles and the simulated agent), with an admin key
+/// and three configured users. Each factory gets its own data directory.
+/// </summary>
+public sealed class GatewayFactory : WebApplicationFactory<Program>
+{
+    public const string AdminKey = "test-admin-key-0123456789abcdef";
+    public const string AliceKey = "alice-key-0123456789abcdef";
+    public const string BobKey = "bob-key-0123456789abcdef";
+
+    /// <summary>Only the validation tests create (or try to create) sessions as carol, so her list is theirs.</summary>
+    public const string CarolKey = "carol-key-0123456789abcdef";
+
+    private readonly bool _withAdminKey;
+    private readonly bool _ownsDataDirectory;
+
+    public GatewayFactory() : this(withAdminKey: true, dataDirectory: null)
+    {
+    }
+
+    private GatewayFactory(bool withAdminKey, string? dataDirectory)
+    {
+        _withAdminKey = withAdminKey;
+        _ownsDataDirectory = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "granary-gateway-tests-" + Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>A factory with no configured admin key (so one is generated), keeping its state in dataDirectory.</summary>
+    public static GatewayFactory WithGeneratedAdminKey(string dataDirectory) => new(withAdminKey: false, dataDirectory);
+
+    public string DataDirectory { get; }
+
+    public HttpClient ClientWithKey(string? key)
+    {
+        var client = CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Granary:Gateway:Mode"] = "all-in-one",
+            ["Granary:DataDirectory"] = DataDirectory,
+            ["Granary:Gateway:EventPollInterval"] = "00:00:00.050",
+            ["Granary:Auth:Users:0:Name"] = "alice",
+            ["Granary:Auth:Users:0:Key"] = AliceKey,
+            ["Granary:Auth:Users:1:Name"] = "bob",
+            ["Granary:Auth:Users:1:Key"] = BobKey,
+            ["Granary:Auth:Users:2:Name"] = "carol",
+            ["Granary:Auth:Users:2:Key"] = CarolKey,
+        };
+        if (_withAdminKey)
+        {
+            settings["Granary:Auth:AdminKey"] = AdminKey;
+        }
+
+        foreach (var (key, value) in settings.Concat(TestCluster.Settings()))
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownsDataDirectory && Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+}
+
+/// <summary>All gateway tests share one all-in-one process: they run one class at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFactory>
+{
+    public const string Name = "gateway";
+}

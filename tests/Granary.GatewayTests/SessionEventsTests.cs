@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+
+namespace Granary.GatewayTests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class SessionEventsTests(GatewayFactory factory)
+{
+    [Fact]
+    public async Task Events_stream_the_status_sequence_and_end_at_the_final_status()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var id = (await Api.CreateSession(alice, Api.SmallSession("events"))).GetProperty("id").GetString()!;
+
+        using var patience = new CancellationTokenSource(Api.Patience);
+        using var response = await OpenStream(alice, id, lastEventId: null, patience.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+
+        var events = new List<SseItem<string>>();
+        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync(patience.Token)).EnumerateAsync(patience.Token))
+        {
+            events.Add(item);
+            if (Status(item) == "RUNNING")
+            {
+                using var deleted = await alice.DeleteAsync($"/v1/sessions/{id}", patience.Token);
+                Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+            }
+        }
+
+        var statuses = events.Select(Status).ToList();
+        Assert.Equal("PENDING", statuses[0]);
+        Assert.Equal("TERMINATED", statuses[^1]);
+        Assert.True(IsSubsequence(["PENDING", "SCHEDULED", "PREPARING", "RUNNING", "TERMINATING", "TERMINATED"], statuses),
+            $"unexpected sequence {string.Join(" → ", statuses)}");
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.EventId));
+        Assert.All(events, e => Assert.Equal("status", e.EventType));
+        Assert.All(events, e => Assert.Equal(long.Parse(e.EventId!), Data(e).GetProperty("sequence").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Events_resume_after_Last_Event_ID_without_repeating()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var id = (await Api.CreateSession(alice, Api.SmallSession("resume"))).GetProperty("id").GetString()!;
+        await Api.WaitForStatus(alice, id, "RUNNING");
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+        await Api.WaitForStatus(alice, id, "TERMINATED");
+
+        using var patience = new CancellationTokenSource(Api.Patience);
+        var all = await ReadAll(alice, id, null, patience.Token);
+        var resumed = await ReadAll(alice, id, "2", patience.Token);
+        var afterLast = await ReadAll(alice, id, all[^1].EventId, patience.Token);
+
+        Assert.True(all.Count >= 4, $"only {all.Count} events");
+        Assert.Equal(all.Skip(2).Select(e => e.EventId), resumed.Select(e => e.EventId));
+        Assert.Equal(all.Skip(2).Select(e => e.Data), resumed.Select(e => e.Data));
+        Assert.Empty(afterLast);
+    }
+
+    [Fact]
+    public async Task Bad_Last_Event_ID_is_400_problem()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var id = (await Api.CreateSession(alice, Api.SmallSession("bad-resume"))).GetProperty("id").GetString()!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sessions/{id}/events");
+        request.Headers.Add("Last-Event-ID", "yesterday");
+        using var response = await alice.SendAsync(request);
+
+        await Api.AssertValidationProblem(response, "Last-Event-ID");
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    private static async Task<HttpResponseMessage> OpenStream(HttpClient client, string id, string? lastEventId, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sessions/{id}/events");
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response;
+    }
+
+    private static async Task<List<SseItem<string>>> ReadAll(HttpClient client, string id, string? lastEventId, CancellationToken cancellationToken)
+    {
+        using var response = await OpenStream(client, id, lastEventId, cancellationToken);
+        var events = new List<SseItem<string>>();
+        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync(cancellationToken)).EnumerateAsync(cancellationToken))
+        {
+            events.Add(item);
+        }
+
+        return events;
+    }
+
+    private static JsonElement Data(SseItem<string> item) => JsonDocument.Parse(item.Data).RootElement;
+
+    private static string Status(SseItem<string> item) => Data(item).GetProperty("status").GetString()!;
+
+    private static bool IsSubsequence(IReadOnlyList<string> expected, IReadOnlyList<string> actual)
+    {
+        var i = 0;
+        foreach (var status in actual)
+        {
+            if (i < expected.Count && expected[i] == status)
+            {
+                i++;
+            }
+        }
+
+        return i == expected.Count;
+    }
+}

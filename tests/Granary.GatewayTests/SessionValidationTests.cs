@@ -1,0 +1,83 @@
+namespace Granary.GatewayTests;
+
+/// <summary>Bad bodies are 400 problem+json naming the field, and create nothing (carol's list stays empty).</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class SessionValidationTests(GatewayFactory factory)
+{
+    [Theory]
+    // malformed JSON
+    [InlineData("{\"image\": \"python:3.11\", ", "body")]
+    [InlineData("not json at all", "body")]
+    [InlineData("", "body")]
+    [InlineData("[1, 2]", "body")]
+    [InlineData("null", "body")]
+    // wrong JSON types
+    [InlineData("{\"image\": 42, \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": \"big\"}", "resources")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": \"lots\", \"memory\": \"1g\"}}", "resources.cpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": true, \"memory\": \"1g\"}}", "resources.cpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": [1]}}", "resources.memory")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": 1.5}}", "resources.gpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": {\"folder\": \"x\"}}", "mounts")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"x\", \"readOnly\": \"yes\"}]}", "mounts[0].readOnly")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"env\": {\"A\": 1}}", "env.A")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"priority\": \"high\"}", "priority")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"command\": 5}", "command")]
+    // unknown fields are refused, not ignored
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memroy\": \"1g\"}}", "resources.memroy")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"gpus\": 1}", "gpus")]
+    // bad resources
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": -1, \"memory\": \"1g\"}}", "resources.cpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 0, \"memory\": \"1g\"}}", "resources.cpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"4x\"}}", "resources.memory")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"-4g\"}}", "resources.memory")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": 1, \"fgpu\": 0.5}}", "resources.fgpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": -2}}", "resources.gpu")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"fgpu\": -0.5}}", "resources.fgpu")]
+    [InlineData("{\"image\": \"python:3.11\"}", "resources")]
+    // other fields
+    [InlineData("{\"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
+    [InlineData("{\"image\": \"Not An Image!\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"type\": \"daemon\"}", "type")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"name\": \"\"}", "name")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"name\": \"has space\"}", "name")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "name")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"env\": {\"1BAD\": \"x\"}}", "env.1BAD")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"env\": {\"A-B\": \"x\"}}", "env.A-B")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"path\": \"/x\"}]}", "mounts[0].folder")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"../etc\"}]}", "mounts[0].folder")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"relative\"}]}", "mounts[0].path")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/home/work/../../etc\"}]}", "mounts[0].path")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"a\", \"path\": \"/data\"}, {\"folder\": \"b\", \"path\": \"/data\"}]}", "mounts[1].path")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"priority\": 1000}", "priority")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"resourceGroup\": \"No Such Group!\"}", "resourceGroup")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"command\": []}", "command")]
+    public async Task Bad_body_is_400_naming_the_field_and_creates_nothing(string body, string field)
+    {
+        using var carol = factory.ClientWithKey(GatewayFactory.CarolKey);
+        var before = await Api.ListIds(carol);
+
+        using var response = await Api.PostRaw(carol, "/v1/sessions", body);
+
+        await Api.AssertValidationProblem(response, field);
+        Assert.Equal(before, await Api.ListIds(carol));
+        Assert.Empty(before);
+    }
+
+    [Fact]
+    public async Task Every_bad_field_is_reported_at_once()
+    {
+        using var carol = factory.ClientWithKey(GatewayFactory.CarolKey);
+        using var response = await Api.PostRaw(carol, "/v1/sessions",
+            "{\"name\": \"bad name\", \"type\": \"daemon\", \"resources\": {\"cpu\": -1, \"memory\": \"4x\"}}");
+
+        var problem = await Api.AssertValidationProblem(response, "image");
+        var errors = problem.GetProperty("errors");
+        foreach (var field in new[] { "name", "type", "resources.cpu", "resources.memory" })
+        {
+            Assert.True(errors.TryGetProperty(field, out _), $"no error for {field}: {problem}");
+        }
+
+        Assert.Empty(await Api.ListIds(carol));
+    }
+}

@@ -1,0 +1,206 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Granary.GatewayTests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class SessionsApiTests(GatewayFactory factory)
+{
+    [Fact]
+    public async Task Create_returns_201_with_location_and_the_session()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+
+        using var response = await alice.PostAsJsonAsync("/v1/sessions", new
+        {
+            name = "notebook-1",
+            image = "python:3.11",
+            resources = new { cpu = 2, memory = "4g" },
+            env = new Dictionary<string, string> { ["FOO"] = "bar" },
+            mounts = new[] { new { folder = "data", readOnly = true } },
+        });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var session = await Api.ReadJson(response);
+        var id = session.GetProperty("id").GetString()!;
+        Assert.Equal($"/v1/sessions/{id}", response.Headers.Location?.OriginalString);
+        Assert.Equal("notebook-1", session.GetProperty("name").GetString());
+        Assert.Equal("alice", session.GetProperty("owner").GetString());
+        Assert.Equal("python:3.11", session.GetProperty("image").GetString());
+        Assert.Equal("interactive", session.GetProperty("type").GetString());
+        Assert.Equal("default", session.GetProperty("resourceGroup").GetString());
+        Assert.Equal(2m, session.GetProperty("resources").GetProperty("cpu").GetDecimal());
+        Assert.Equal(4L * 1024 * 1024 * 1024, session.GetProperty("resources").GetProperty("memory").GetInt64());
+        Assert.Equal(0, session.GetProperty("resources").GetProperty("gpu").GetInt32());
+        var mount = Assert.Single(session.GetProperty("mounts").EnumerateArray());
+        Assert.Equal("/home/work/data", mount.GetProperty("path").GetString());
+        Assert.True(mount.GetProperty("readOnly").GetBoolean());
+        Assert.Matches("^[A-Z]+$", session.GetProperty("status").GetString());
+        Assert.True(session.TryGetProperty("createdAt", out _));
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    [Fact]
+    public async Task Create_without_name_generates_one()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var session = await Api.CreateSession(alice, new { image = "python:3.11", resources = new { cpu = 1, memory = "512m" } });
+
+        Assert.Matches("^session-[0-9a-f]{8}$", session.GetProperty("name").GetString());
+        await alice.DeleteAsync($"/v1/sessions/{session.GetProperty("id").GetString()}");
+    }
+
+    [Fact]
+    public async Task Session_lifecycle_create_running_list_delete_terminated()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var created = await Api.CreateSession(alice, Api.SmallSession("lifecycle"));
+        var id = created.GetProperty("id").GetString()!;
+
+        var running = await Api.WaitForStatus(alice, id, "RUNNING");
+        Assert.False(string.IsNullOrEmpty(running.GetProperty("agent").GetString()));
+        Assert.NotEqual(JsonValueKind.Null, running.GetProperty("startedAt").ValueKind);
+
+        Assert.Contains(id, await Api.ListIds(alice));
+        Assert.Contains(id, await Api.ListIds(alice, "?status=RUNNING"));
+        Assert.DoesNotContain(id, await Api.ListIds(alice, "?status=PENDING"));
+
+        using var deleted = await alice.DeleteAsync($"/v1/sessions/{id}");
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        var accepted = await Api.ReadJson(deleted);
+        Assert.Equal(id, accepted.GetProperty("id").GetString());
+        Assert.Contains(accepted.GetProperty("status").GetString(), new[] { "TERMINATING", "TERMINATED" });
+
+        var terminated = await Api.WaitForStatus(alice, id, "TERMINATED");
+        Assert.NotEqual(JsonValueKind.Null, terminated.GetProperty("terminatedAt").ValueKind);
+        Assert.Contains(id, await Api.ListIds(alice, "?status=terminated"));
+    }
+
+    [Fact]
+    public async Task Another_users_session_is_404_everywhere_and_untouched()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var bob = factory.ClientWithKey(GatewayFactory.BobKey);
+        var session = await Api.CreateSession(alice, Api.SmallSession("private"));
+        var id = session.GetProperty("id").GetString()!;
+
+        foreach (var path in new[] { $"/v1/sessions/{id}", $"/v1/sessions/{id}/events", $"/v1/sessions/{id}/logs", $"/v1/sessions/{id}/apps" })
+        {
+            using var get = await bob.GetAsync(path);
+            await Api.AssertProblem(get, HttpStatusCode.NotFound);
+        }
+
+        using (var delete = await bob.DeleteAsync($"/v1/sessions/{id}"))
+        {
+            await Api.AssertProblem(delete, HttpStatusCode.NotFound);
+        }
+
+        Assert.DoesNotContain(id, await Api.ListIds(bob));
+        var still = await Api.GetJson(alice, $"/v1/sessions/{id}");
+        Assert.DoesNotContain(still.GetProperty("status").GetString(), new[] { "TERMINATING", "TERMINATED", "CANCELLED" });
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    [Fact]
+    public async Task Nonexistent_session_is_404_problem()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var get = await alice.GetAsync("/v1/sessions/0123456789abcdef0123456789abcdef");
+        await Api.AssertProblem(get, HttpStatusCode.NotFound);
+        using var delete = await alice.DeleteAsync("/v1/sessions/0123456789abcdef0123456789abcdef");
+        await Api.AssertProblem(delete, HttpStatusCode.NotFound);
+        using var junk = await alice.GetAsync("/v1/sessions/not%20an%20id!");
+        await Api.AssertProblem(junk, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Admin_sees_every_session_only_with_all()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        var session = await Api.CreateSession(alice, Api.SmallSession("for-admin"));
+        var id = session.GetProperty("id").GetString()!;
+
+        Assert.Contains(id, await Api.ListIds(admin, "?all=true"));
+        Assert.DoesNotContain(id, await Api.ListIds(admin));
+        Assert.Equal("alice", (await Api.GetJson(admin, $"/v1/sessions/{id}")).GetProperty("owner").GetString());
+
+        using var deleted = await admin.DeleteAsync($"/v1/sessions/{id}");
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+    }
+
+    [Fact]
+    public async Task User_asking_for_all_sessions_is_403_problem()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var response = await alice.GetAsync("/v1/sessions?all=true");
+        await Api.AssertProblem(response, HttpStatusCode.Forbidden);
+    }
+
+    [Theory]
+    [InlineData("?status=SLEEPING", "status")]
+    [InlineData("?status=4", "status")]
+    [InlineData("?all=maybe", "all")]
+    public async Task Bad_list_query_is_400_naming_the_parameter(string query, string field)
+    {
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        using var response = await admin.GetAsync("/v1/sessions" + query);
+        await Api.AssertValidationProblem(response, field);
+    }
+
+    [Fact]
+    public async Task Logs_are_text()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var session = await Api.CreateSession(alice, Api.SmallSession("logs"));
+        var id = session.GetProperty("id").GetString()!;
+        await Api.WaitForStatus(alice, id, "RUNNING");
+
+        using var logs = await alice.GetAsync($"/v1/sessions/{id}/logs?tail=50");
+        Assert.Equal(HttpStatusCode.OK, logs.StatusCode);
+        Assert.Equal("text/plain", logs.Content.Headers.ContentType?.MediaType);
+
+        using var badTail = await alice.GetAsync($"/v1/sessions/{id}/logs?tail=-1");
+        await Api.AssertValidationProblem(badTail, "tail");
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    [Fact]
+    public async Task Apps_lists_the_sessions_apps()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var session = await Api.CreateSession(alice, Api.SmallSession("apps"));
+        var id = session.GetProperty("id").GetString()!;
+        var running = await Api.WaitForStatus(alice, id, "RUNNING");
+
+        var apps = await Api.GetJson(alice, $"/v1/sessions/{id}/apps");
+
+        Assert.Equal(JsonValueKind.Array, apps.ValueKind);
+        Assert.Equal(running.GetProperty("apps").GetArrayLength(), apps.GetArrayLength());
+        foreach (var app in apps.EnumerateArray())
+        {
+            Assert.False(string.IsNullOrEmpty(app.GetProperty("name").GetString()));
+            Assert.False(string.IsNullOrEmpty(app.GetProperty("url").GetString()));
+        }
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    [Fact]
+    public async Task Deleting_a_pending_session_that_cannot_fit_cancels_it()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var session = await Api.CreateSession(alice, Api.SmallSession("too-big", new { cpu = 512, memory = "1g" }));
+        var id = session.GetProperty("id").GetString()!;
+        Assert.Equal("PENDING", (await Api.GetJson(alice, $"/v1/sessions/{id}")).GetProperty("status").GetString());
+
+        using var deleted = await alice.DeleteAsync($"/v1/sessions/{id}");
+
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        await Api.WaitForStatus(alice, id, "CANCELLED");
+    }
+}
