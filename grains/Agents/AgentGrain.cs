@@ -1,6 +1,7 @@
-using Granary.Folders;
 using System.Threading.Channels;
+using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
+using Granary.Folders;
 using Orleans.Placement;
 using Granary.SiloPlacement;
 using Granary.Resources;
@@ -27,7 +28,12 @@ public sealed class AgentGrain(
     TimeProvider time,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
+    private static readonly string[] TerminalCommand = ["tmux", "new-session", "-A", "-s", "main"];
+    private const string SessionUser = "work";
+    private const int SessionUid = 1000;
+
     private readonly Dictionary<string, ContainerRun> _runs = [];
+    private readonly Dictionary<string, TerminalHandle> _terminals = [];
     private readonly Channel<(string SessionId, RuntimeReport Report)> _outbox =
         Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private StateWriter _writer = null!;
@@ -88,7 +94,7 @@ public sealed class AgentGrain(
         await PushSnapshot();
     }
 
-    public async Task<StartDecision> Start(Placement placement, SessionSpec spec)
+    public async Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey)
     {
         if (_node is null || S.Registration is null)
         {
@@ -114,6 +120,7 @@ public sealed class AgentGrain(
         {
             Placement = placement,
             Spec = spec,
+            SshKey = sshKey,
             Phase = ContainerPhase.Reserved,
             PhaseSince = time.GetUtcNow(),
         };
@@ -128,6 +135,7 @@ public sealed class AgentGrain(
 
     public async Task Stop(string sessionId, bool force)
     {
+        await CloseTerminals(sessionId);
         if (_runs.Remove(sessionId, out var run))
         {
             run.Cancel();
@@ -152,6 +160,59 @@ public sealed class AgentGrain(
         var containerId = S.Sessions.GetValueOrDefault(sessionId)?.ContainerId
             ?? (await runtime.List(SessionLabels(sessionId), CancellationToken.None)).FirstOrDefault()?.Id;
         return containerId is null ? "" : await runtime.Logs(containerId, tailLines, CancellationToken.None);
+    }
+
+    public async Task<string> OpenTerminal(string sessionId, int columns, int rows)
+    {
+        if (S.Sessions.GetValueOrDefault(sessionId) is not { Phase: ContainerPhase.Running, ContainerId: { } containerId })
+        {
+            throw new InvalidOperationException($"Session {sessionId} has no running container on agent {Id}.");
+        }
+        var terminal = await runtime.OpenTerminal(containerId, TerminalCommand, SessionUser, columns, rows, CancellationToken.None);
+        var terminalId = Guid.NewGuid().ToString("N");
+        _terminals[terminalId] = new TerminalHandle(sessionId, terminal);
+        return terminalId;
+    }
+
+    public async IAsyncEnumerable<byte[]> ReadTerminal(string terminalId)
+    {
+        var terminal = TerminalOf(terminalId).Terminal;
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            var read = await terminal.Read(buffer, CancellationToken.None);
+            if (read == 0)
+            {
+                break;
+            }
+            yield return buffer[..read];
+        }
+        await CloseTerminal(terminalId);
+    }
+
+    public async Task WriteTerminal(string terminalId, byte[] input) =>
+        await TerminalOf(terminalId).Terminal.Write(input, CancellationToken.None);
+
+    public Task ResizeTerminal(string terminalId, int columns, int rows) =>
+        TerminalOf(terminalId).Terminal.Resize(columns, rows, CancellationToken.None);
+
+    public async Task CloseTerminal(string terminalId)
+    {
+        if (_terminals.Remove(terminalId, out var open))
+        {
+            await open.Terminal.DisposeAsync();
+        }
+    }
+
+    private TerminalHandle TerminalOf(string terminalId) =>
+        _terminals.GetValueOrDefault(terminalId) ?? throw new KeyNotFoundException($"No terminal {terminalId} on agent {Id}.");
+
+    private async Task CloseTerminals(string sessionId)
+    {
+        foreach (var terminalId in _terminals.Where(t => t.Value.SessionId == sessionId).Select(t => t.Key).ToArray())
+        {
+            await CloseTerminal(terminalId);
+        }
     }
 
     /// <summary>
@@ -207,8 +268,8 @@ public sealed class AgentGrain(
         {
             await SetPhase(session, ContainerPhase.Running);
             var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
-            var services = image is null ? [] : ImageService.Of(image);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, AppsOf(services, container)));
+            var apps = image is null ? [] : ImageApps.Parse(image.Labels);
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, AppsOf(apps, container)));
         }
         Run(sessionId, stop => Watch(sessionId, session, container.Id, stop));
 
@@ -247,8 +308,8 @@ public sealed class AgentGrain(
             }
 
             await SetPhase(session, ContainerPhase.Creating);
-            var services = ImageService.Of(image);
-            containerId = await runtime.Create(ContainerSpecFor(sessionId, session, services), starting.Token);
+            var apps = ImageApps.Parse(image.Labels);
+            containerId = await runtime.Create(ContainerSpecFor(sessionId, session, apps), starting.Token);
             session.ContainerId = containerId;
             await _writer.Write();
             await runtime.Start(containerId, starting.Token);
@@ -256,7 +317,7 @@ public sealed class AgentGrain(
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 
             await SetPhase(session, ContainerPhase.Running);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(services, info)));
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -329,6 +390,7 @@ public sealed class AgentGrain(
 
     private async Task Free(string sessionId)
     {
+        await CloseTerminals(sessionId);
         if (!S.Sessions.Remove(sessionId, out var session))
         {
             return;
@@ -356,11 +418,22 @@ public sealed class AgentGrain(
         await _writer.Write();
     }
 
-    private ContainerSpec ContainerSpecFor(string sessionId, AgentSession session, IReadOnlyList<ImageService> services)
+    private ContainerSpec ContainerSpecFor(string sessionId, AgentSession session, IReadOnlyList<ImageApp> apps)
     {
         var spec = session.Spec;
         var placement = session.Placement;
         var env = new Dictionary<string, string>(spec.Env) { ["GRANARY_SESSION_ID"] = sessionId };
+        foreach (var (name, value) in ImageApps.Environment(apps, sessionId))
+        {
+            env[name] = value;
+        }
+        var files = session.SshKey is { } key
+            ? new[]
+            {
+                new ContainerFile("/home/work/.ssh/authorized_keys", key.PublicKey + "\n", 0b110_000_000 /* 0600 */, SessionUid, SessionUid),
+                new ContainerFile("/home/work/id_container", key.PrivateKey, 0b110_000_000, SessionUid, SessionUid),
+            }
+            : [];
         return new ContainerSpec(
             Name: $"granary-{sessionId}",
             Image: spec.Image,
@@ -375,15 +448,17 @@ public sealed class AgentGrain(
             CpuMilli: placement.CpuMilli,
             MemoryBytes: placement.MemoryBytes,
             ShmBytes: Math.Min(Options.ShmBytes, placement.MemoryBytes),
-            PublishedPorts: services.Select(s => s.Port).ToArray(),
+            PublishedPorts: ImageApps.Ports(apps),
             Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
-            GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray());
+            GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray(),
+            Files: files);
     }
 
-    private AppEndpoint[] AppsOf(IReadOnlyList<ImageService> services, ContainerInfo info) =>
-        services
-            .Where(s => info.Ports.ContainsKey(s.Port))
-            .Select(s => new AppEndpoint(s.Name, s.Protocol, Options.Host, info.Ports[s.Port]))
+    /// <summary>The apps reachable from outside: those with a container port the node published.</summary>
+    private AppEndpoint[] AppsOf(IReadOnlyList<ImageApp> apps, ContainerInfo info) =>
+        apps
+            .Where(a => a.Port > 0 && info.Ports.ContainsKey(a.Port))
+            .Select(a => new AppEndpoint(a.Name, a.Protocol, Options.Host, info.Ports[a.Port]))
             .ToArray();
 
     private Dictionary<string, string> SessionLabels(string sessionId) => new()
@@ -486,11 +561,14 @@ public sealed class AgentGrain(
     {
         try
         {
-            var images = (await runtime.ListImages(CancellationToken.None)).Select(i => i.Reference).Order(StringComparer.Ordinal).ToArray();
-            if (!images.SequenceEqual(_images))
+            var images = (await runtime.ListImages(CancellationToken.None)).OrderBy(i => i.Reference, StringComparer.Ordinal).ToArray();
+            var references = images.Select(i => i.Reference).ToArray();
+            if (!references.SequenceEqual(_images))
             {
-                _images = images;
+                _images = references;
                 _version++;
+                await GrainFactory.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key)
+                    .Report(Id, images.Select(i => ImageDescriptors.Of(i, logger)).ToArray());
             }
         }
         catch (Exception exception)
@@ -545,6 +623,8 @@ public sealed class AgentGrain(
             await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(new GpuDeviceView(device, Id, shares, 0, 0));
         }
     }
+
+    private sealed record TerminalHandle(string SessionId, IContainerTerminal Terminal);
 
     private sealed class ContainerRun
     {

@@ -20,6 +20,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string AgentSiloB = "Silo_2";
     public const string FailingImage = "broken:1";
     public const string HangingImage = "hang:1";
+    public const string SshImage = "ssh-test:1";
     public static readonly TimeSpan StuckTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Node id → (silo, resource group).</summary>
@@ -33,6 +34,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["batch-b"] = (AgentSiloB, "batch"),
         ["reconcile-a"] = (AgentSiloA, "reconcile"),
         ["stuck-b"] = (AgentSiloB, "stuck"),
+        ["apps-a"] = (AgentSiloA, "apps"),
     };
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -78,7 +80,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Agent:Simulated:Images:0"] = "python:3.11",
             ["Granary:Agent:Simulated:Images:1"] = "base:1",
             ["Granary:Agent:Simulated:Images:2"] = FailingImage,
-            ["Granary:Agent:Simulated:ImageLabels:granary.services"] = "jupyter:http:8888",
+            ["Granary:Agent:Simulated:ImageLabels:granary.apps"] = "terminal:exec,jupyter:http:8888",
+            ["Granary:Agent:Simulated:LabelledImages:0:Reference"] = SshImage,
+            ["Granary:Agent:Simulated:LabelledImages:0:Labels:granary.apps"] = "terminal:exec,ssh:tcp:2200",
+            ["Granary:Agent:Simulated:LabelledImages:0:Labels:granary.environment"] = "ssh-test",
+            ["Granary:Agent:Simulated:LabelledImages:0:Labels:granary.version"] = "1.0",
         };
         var index = 0;
         foreach (var (node, (silo, group)) in Nodes.Where(n => n.Value.Silo == siloName))

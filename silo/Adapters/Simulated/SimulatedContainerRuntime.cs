@@ -31,11 +31,18 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
         {
             AddImage(image);
         }
+        foreach (var image in _options.LabelledImages)
+        {
+            _images[image.Reference] = new RuntimeImage(image.Reference, image.Labels);
+        }
     }
 
     public string Name => "simulated";
 
     public IReadOnlyCollection<ContainerInfo> Containers => _containers.Values.Select(c => c.Info()).ToArray();
+
+    /// <summary>What the container was created with (limits, env, labels, files), for tests.</summary>
+    public ContainerSpec SpecOf(string containerId) => Get(containerId).Spec;
 
     public void AddImage(string reference) => _images[reference] = new RuntimeImage(reference, _options.ImageLabels);
 
@@ -116,6 +123,15 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
             container.Exit(137, oomKilled: false);
         }
         return Task.CompletedTask;
+    }
+
+    public Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken)
+    {
+        if (Get(containerId).Info().State != ContainerState.Running)
+        {
+            throw new InvalidOperationException($"Container {containerId} is not running.");
+        }
+        return Task.FromResult<IContainerTerminal>(new SimulatedTerminal(containerId, command, columns, rows));
     }
 
     public Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken) =>

@@ -23,6 +23,15 @@ public sealed class SimulatedRuntimeOptions
     /// <summary>The images the node has; unset means DefaultImages.</summary>
     public string[]? Images { get; set; }
 
-    /// <summary>Labels every simulated image carries (for example "granary.services").</summary>
+    /// <summary>Labels every image of Images carries (for example "granary.apps").</summary>
     public Dictionary<string, string> ImageLabels { get; set; } = [];
+
+    /// <summary>More images, each with its own labels.</summary>
+    public List<SimulatedImage> LabelledImages { get; set; } = [];
+}
+
+public sealed class SimulatedImage
+{
+    public string Reference { get; set; } = "";
+    public Dictionary<string, string> Labels { get; set; } = [];
 }
