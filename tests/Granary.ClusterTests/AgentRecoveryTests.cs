@@ -64,6 +64,25 @@ public sealed class AgentRecoveryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_agent_that_stops_sending_snapshots_leaves_the_scheduler_view_and_returns_with_its_next_one()
+    {
+        var scheduler = fixture.Scheduler("timeout");
+        await Eventually.True(async () => (await scheduler.GetStatus()).Agents == 1, "the agent is in the view");
+
+        // A deactivated agent grain sends no heartbeats until something calls it again.
+        await fixture.Cluster.DeactivateAsync(fixture.Agent("timeout-b"));
+
+        await Eventually.True(async () => (await scheduler.GetStatus()).Agents == 0, "the silent agent leaves the view");
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("timeout"));
+        await Eventually.True(async () => (await session.Get())!.StatusReason != "waiting for the scheduler", "the session waits with a reason");
+        Assert.Equal(SessionStatus.Pending, (await session.Get())!.Status);
+
+        await fixture.Agent("timeout-b").GetSnapshot(); // activates it again: it heartbeats
+        Assert.Equal("timeout-b", (await Sessions.WaitFor(session, SessionStatus.Running)).AgentId);
+        await session.Terminate(force: false);
+    }
+
+    [Fact]
     public async Task A_session_stuck_while_creating_its_container_ends_in_error_and_is_cleaned_up()
     {
         var session = await Sessions.Create(fixture.Client, Sessions.Spec("stuck", image: ClusterFixture.HangingImage));

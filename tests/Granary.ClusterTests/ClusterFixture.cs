@@ -22,6 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string HangingImage = "hang:1";
     public const string SshImage = "ssh-test:1";
     public static readonly TimeSpan StuckTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Node id → (silo, resource group).</summary>
     public static readonly IReadOnlyDictionary<string, (string Silo, string Group)> Nodes = new Dictionary<string, (string, string)>
@@ -35,6 +36,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["reconcile-a"] = (AgentSiloA, "reconcile"),
         ["stuck-b"] = (AgentSiloB, "stuck"),
         ["apps-a"] = (AgentSiloA, "apps"),
+        ["timeout-b"] = (AgentSiloB, "timeout"),
     };
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -73,6 +75,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Roles"] = siloName == ManagerSilo ? "manager" : "agent",
             ["Granary:Agent:HeartbeatInterval"] = "00:00:01",
             ["Granary:Scheduler:Interval"] = "00:00:01",
+            ["Granary:Scheduler:AgentTimeout"] = AgentTimeout.ToString(),
             ["Granary:Agent:StuckTimeout"] = StuckTimeout.ToString(),
             ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,
             ["Granary:Agent:Simulated:HangingImages:0"] = HangingImage,
