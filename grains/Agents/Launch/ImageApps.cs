@@ -25,9 +25,9 @@ public static class ImageApps
         return apps;
     }
 
-    /// <summary>The container ports to publish for the apps (every app with a port).</summary>
+    /// <summary>The container ports to publish for the apps (every app with a port; exec apps have Port 0).</summary>
     public static IReadOnlyList<int> Ports(IEnumerable<ImageApp> apps)
-        => apps.Where(a => a.ContainerPort is not null).Select(a => a.ContainerPort!.Value).Distinct().ToList();
+        => apps.Where(a => a.Port > 0).Select(a => a.Port).Distinct().ToList();
 
     /// <summary>The path under which the gateway proxies a session's app; the app must serve under it.</summary>
     public static string BaseUrl(string sessionId, string appName) => $"/v1/sessions/{sessionId}/apps/{appName}/";
@@ -57,7 +57,7 @@ public static class ImageApps
         {
             if (parts.Length == 3)
                 throw Malformed(entry, "an exec app has no port");
-            return new ImageApp(name, protocol, null);
+            return new ImageApp(name, protocol, 0);
         }
 
         if (parts.Length != 3

@@ -243,6 +243,11 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         }
     }
 
+    // Placeholder so the solution builds against the new IContainerRuntime.OpenTerminal contract; the Docker
+    // driver's exec-with-TTY terminal belongs to the docker adapter and replaces this.
+    public Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken)
+        => throw new NotSupportedException("The Docker driver has no terminal yet.");
+
     public async Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken)
     {
         var parameters = new ContainersListParameters
