@@ -1,3 +1,4 @@
+using Granary.Agents;
 using System.Text;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
@@ -305,13 +306,13 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
         Assert.Equal("python", python.Labels[ImageLabels.Environment]);
         Assert.Equal("3.11", python.Labels[ImageLabels.Version]);
         Assert.Equal(
-            [new ImageApp("terminal", "exec", null), new ImageApp("jupyter", "http", 8888), new ImageApp("ssh", "tcp", 2200)],
+            [new ImageApp("terminal", "exec", 0), new ImageApp("jupyter", "http", 8888), new ImageApp("ssh", "tcp", 2200)],
             ImageApps.Parse(python.Labels));
 
         var found = await _runtime.FindImage(DockerFixture.BaseImage, None);
         Assert.NotNull(found);
         Assert.Equal("base", found.Labels[ImageLabels.Environment]);
-        Assert.Equal([new ImageApp("terminal", "exec", null)], ImageApps.Parse(found.Labels));
+        Assert.Equal([new ImageApp("terminal", "exec", 0)], ImageApps.Parse(found.Labels));
     }
 
     [Theory]
