@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Granary.Agents;
 using Granary.SiloPlacement;
 using Granary.Sessions;
@@ -149,7 +150,15 @@ public sealed class SchedulerGrain(
     private async Task PlanPass(CancellationToken cancellationToken)
     {
         _planRequested = false;
-        var placed = S.Queue.Count > 0 ? Plan() : [];
+        List<InFlightPlacement> placed = [];
+        if (S.Queue.Count > 0)
+        {
+            var started = Stopwatch.GetTimestamp();
+            placed = Plan();
+            var tags = new KeyValuePair<string, object?>("group", Group);
+            SchedulerMetrics.PlanDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            SchedulerMetrics.Placed.Add(placed.Count, tags);
+        }
         if (_dirty)
         {
             _dirty = false;
