@@ -42,7 +42,7 @@ public sealed class BenchmarkCluster : IAsyncDisposable
             var isManager = silo.SiloName == ManagerSilo;
             var index = int.Parse(silo.SiloName["Silo_".Length..]);
             host.Configuration.AddInMemoryCollection(ConfigurationFor(isManager, index, NodesOn(index, agents, agentSilos)));
-            host.Logging.SetMinimumLevel(LogLevel.Warning);
+            host.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelFromEnvironment());
             host.UseOrleans(siloBuilder =>
             {
                 siloBuilder.AddGranary(host.Configuration);
@@ -71,6 +71,10 @@ public sealed class BenchmarkCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
 
+    /// <summary>GRANARY_BENCH_LOG (e.g. Information) shows the silos' logs; by default only warnings and errors.</summary>
+    private static LogLevel LogLevelFromEnvironment() =>
+        Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("GRANARY_BENCH_LOG"), out var level) ? level : LogLevel.Warning;
+
     private static int NodesOn(int siloIndex, int agents, int agentSilos)
     {
         if (siloIndex == 0)
@@ -89,7 +93,7 @@ public sealed class BenchmarkCluster : IAsyncDisposable
         ["Granary:Agent:SimulatedNodes:ResourceGroup"] = Group,
         ["Granary:Agent:SimulatedNodes:CpuCores"] = "64",
         ["Granary:Agent:SimulatedNodes:Memory"] = "512g",
-        ["Granary:Agent:SimulatedNodes:GpusPerNode"] = "4",
+        ["Granary:Agent:SimulatedNodes:GpusPerNode"] = "8",
         ["Granary:Agent:Simulated:StartDelay"] = "00:00:00",
     };
 }

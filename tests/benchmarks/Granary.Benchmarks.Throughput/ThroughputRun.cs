@@ -62,13 +62,14 @@ public static class ThroughputRun
         }
     }
 
-    /// <summary>Small interactive sessions; every third one also asks for a fifth of a GPU.</summary>
+    /// <summary>Small interactive GPU-sharing sessions: half a core, 2 GiB and a tenth of a GPU (a node of the benchmark
+    /// holds 80 of them, so best fit fills nodes one after another and many agents are busy at once).</summary>
     private static SessionSpec SpecFor(int index) => new(
         Name: "bench",
         Owner: $"user{index % 20}",
         Image: "python:3.11",
         Type: SessionType.Interactive,
-        Resources: new ResourceRequest(CpuMilli: 250, MemoryBytes: 512 * MiB, FgpuMilli: index % 3 == 0 ? 200 : 0),
+        Resources: new ResourceRequest(CpuMilli: 500, MemoryBytes: 2048 * MiB, FgpuMilli: 100),
         ResourceGroup: BenchmarkCluster.Group,
         Mounts: [],
         Env: []);
