@@ -13,14 +13,22 @@ public static class Benchmark
         {
             var warmup = await ThroughputRun.Push(cluster, meter, options.Warmup, options.InFlight, options.SessionTimeout);
             Console.Error.WriteLine($"  warm-up: {warmup.Running} sessions, {warmup.SessionsPerSecond:F0}/s");
+            if (CallProfile.Enabled)
+            {
+                BenchmarkCluster.Profile.Print();
+            }
         }
         var runs = new List<RunResult>();
         for (var run = 1; run <= options.Runs; run++)
         {
             var result = await ThroughputRun.Push(cluster, meter, options.Sessions, options.InFlight, options.SessionTimeout);
-            Console.Error.WriteLine($"  run {run}: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}"
+            Console.Error.WriteLine($"  run {run}: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}, {result.PlanPasses} planning passes"
                 + (result.FirstError is null ? "" : $" ({result.FirstError})"));
             runs.Add(result);
+            if (CallProfile.Enabled)
+            {
+                BenchmarkCluster.Profile.Print();
+            }
         }
         return new ThroughputResult(options.Agents, cluster.RegistrationTime.TotalSeconds, runs);
     }

@@ -17,6 +17,7 @@ namespace Granary.Benchmarks.Throughput;
 public sealed class BenchmarkCluster : IAsyncDisposable
 {
     public const string Group = "bench";
+    public static readonly CallProfile Profile = new();
     private const string ManagerSilo = "Silo_0";
 
     private BenchmarkCluster(InProcessTestCluster cluster, RunningWatch watch, TimeSpan registration)
@@ -46,6 +47,10 @@ public sealed class BenchmarkCluster : IAsyncDisposable
             host.UseOrleans(siloBuilder =>
             {
                 siloBuilder.AddGranary(host.Configuration);
+                if (CallProfile.Enabled)
+                {
+                    siloBuilder.AddIncomingGrainCallFilter(Profile);
+                }
                 if (isManager)
                 {
                     siloBuilder.AddIncomingGrainCallFilter(watch);
