@@ -179,13 +179,13 @@ public sealed class SessionsApiTests(GatewayFactory factory)
 
         var apps = await Api.GetJson(alice, $"/v1/sessions/{id}/apps");
 
-        Assert.Equal(JsonValueKind.Array, apps.ValueKind);
-        Assert.Equal(running.GetProperty("apps").GetArrayLength(), apps.GetArrayLength());
-        foreach (var app in apps.EnumerateArray())
-        {
-            Assert.False(string.IsNullOrEmpty(app.GetProperty("name").GetString()));
-            Assert.False(string.IsNullOrEmpty(app.GetProperty("url").GetString()));
-        }
+        Assert.Equal(running.GetProperty("apps").ToString(), apps.ToString());
+        var byName = apps.EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!);
+        Assert.Equal(["jupyter", "ssh"], byName.Keys.Order());
+        Assert.Equal("http", byName["jupyter"].GetProperty("protocol").GetString());
+        Assert.Equal($"http://localhost/v1/sessions/{id}/apps/jupyter/", byName["jupyter"].GetProperty("url").GetString());
+        Assert.Equal("tcp", byName["ssh"].GetProperty("protocol").GetString());
+        Assert.StartsWith("tcp://", byName["ssh"].GetProperty("url").GetString());
 
         await alice.DeleteAsync($"/v1/sessions/{id}");
     }

@@ -25,6 +25,7 @@ public static class TestCluster
             ["Granary:GatewayPort"] = FreePort(siloPort).ToString(),
             ["Granary:Agent:Driver"] = "simulated",
             ["Granary:Agent:Simulated:StartDelay"] = "00:00:00.100",
+            ["Granary:Agent:Simulated:ImageLabels:granary.services"] = "jupyter:http:8888,ssh:tcp:2200",
             ["Granary:Agent:Nodes:0:Id"] = NodeId,
             ["Granary:Agent:Nodes:0:CpuCores"] = Cores.ToString(),
             ["Granary:Agent:Nodes:0:Memory"] = "32g",
