@@ -6,11 +6,13 @@ var (verb, rest) = args is [var first, .. var others] && !first.StartsWith('-') 
 return verb switch
 {
     "run" => await RunCommand.Run(rest),
+    "migrate" => await Granary.Silo.Migrations.MigrateCommand.RunAsync(rest),
+    "gpu-check" => Granary.Silo.Adapters.Nvml.GpuCheckCommand.Run(rest),
     _ => UnknownVerb(verb),
 };
 
 static int UnknownVerb(string verb)
 {
-    Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default).");
+    Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default), migrate, gpu-check.");
     return 2;
 }

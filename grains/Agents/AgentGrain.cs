@@ -1,3 +1,4 @@
+using Granary.Folders;
 using System.Threading.Channels;
 using Granary.Agents.Runtime;
 using Orleans.Placement;
@@ -22,7 +23,7 @@ public sealed class AgentGrain(
     [PersistentState("agent", GranaryStorage.Name)] IPersistentState<AgentState> state,
     IContainerRuntime runtime,
     IOptions<AgentOptions> options,
-    IOptions<FolderOptions> folders,
+    IFolderStorage folders,
     TimeProvider time,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
@@ -300,7 +301,7 @@ public sealed class AgentGrain(
             MemoryBytes: placement.MemoryBytes,
             ShmBytes: Math.Min(Options.ShmBytes, placement.MemoryBytes),
             PublishedPorts: services.Select(s => s.Port).ToArray(),
-            Mounts: spec.Mounts.Select(m => new BindMount(folders.Value.HostPath(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
+            Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
             GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray());
     }
 

@@ -7,6 +7,4 @@ public sealed class FolderOptions
     public const string Section = "Granary:Folders";
 
     public string Root { get; set; } = "/var/lib/granary/folders";
-
-    public string HostPath(string owner, string folder) => Path.Combine(Root, owner, folder);
 }

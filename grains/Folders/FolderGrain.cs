@@ -1,7 +1,7 @@
 namespace Granary.Folders;
 
 public sealed class FolderGrain(
-    [PersistentState("folder", GrainStorage.Name)] IPersistentState<FolderState> state,
+    [PersistentState("folder", GranaryStorage.Name)] IPersistentState<FolderState> state,
     IFolderStorage storage,
     TimeProvider clock) : Grain, IFolderGrain
 {

@@ -1,7 +1,7 @@
 namespace Granary.Folders;
 
 public sealed class FolderIndexGrain(
-    [PersistentState("folders", GrainStorage.Name)] IPersistentState<SortedSet<string>> names) : Grain, IFolderIndexGrain
+    [PersistentState("folders", GranaryStorage.Name)] IPersistentState<SortedSet<string>> names) : Grain, IFolderIndexGrain
 {
     public async Task Add(string name)
     {

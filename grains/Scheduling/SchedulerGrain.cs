@@ -54,7 +54,7 @@ public sealed class SchedulerGrain(
         var removed = S.Queue.RemoveAll(q => q.Session.SessionId == sessionId) > 0;
         if (S.InFlight.Remove(sessionId, out var inFlight))
         {
-            _cluster.Find(inFlight.Placement.AgentId)?.Release(sessionId);
+            _cluster.Release(inFlight.Placement.AgentId, sessionId);
             removed = true;
             RequestPlan();
         }
@@ -106,10 +106,7 @@ public sealed class SchedulerGrain(
         }
         // The view of that agent was wrong: leave it out until a newer snapshot from it (the agent sends one
         // when it refuses) shows its truth.
-        if (_cluster.Find(placement.AgentId) is not null)
-        {
-            _cluster.RemoveAgent(placement.AgentId);
-        }
+        _cluster.RemoveAgent(placement.AgentId);
         await state.WriteStateAsync();
         RequestPlan();
     }
@@ -143,7 +140,7 @@ public sealed class SchedulerGrain(
             logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
                 Group, inFlight.Placement.AgentId, inFlight.Placement.SessionId);
             S.InFlight.Remove(inFlight.Placement.SessionId);
-            _cluster.Find(inFlight.Placement.AgentId)?.Release(inFlight.Placement.SessionId);
+            _cluster.Release(inFlight.Placement.AgentId, inFlight.Placement.SessionId);
             _dirty = true;
         }
         await PlanPass(cancellationToken);
@@ -173,10 +170,19 @@ public sealed class SchedulerGrain(
         foreach (var placement in plan.Placements)
         {
             var queued = S.Queue.Find(q => q.Session.SessionId == placement.SessionId);
-            var node = _cluster.Find(placement.AgentId);
-            if (queued is null || node is null || !node.TryApply(placement, out var reason))
+            if (queued is null)
             {
-                logger.LogError("Group {Group}: the plan placed {Session} on {Agent}, which the view cannot apply", Group, placement.SessionId, placement.AgentId);
+                logger.LogError("Group {Group}: the plan placed {Session}, which is not queued", Group, placement.SessionId);
+                continue;
+            }
+            try
+            {
+                _cluster.Apply(placement);
+            }
+            catch (InvalidOperationException exception)
+            {
+                // The plan was computed on this very view, so this is a bug; the session stays queued.
+                logger.LogError(exception, "Group {Group}: the plan's placement of {Session} does not apply", Group, placement.SessionId);
                 continue;
             }
             var inFlight = new InFlightPlacement(placement, queued.Session, now);
@@ -221,7 +227,7 @@ public sealed class SchedulerGrain(
             return;
         }
         S.InFlight.Remove(placement.SessionId);
-        _cluster.Find(placement.AgentId)?.Release(placement.SessionId);
+        _cluster.Release(placement.AgentId, placement.SessionId);
         if (assigned is null)
         {
             // Unknown whether the session heard: queue it again; a second Assign returns false if it did.
@@ -242,6 +248,8 @@ public sealed class SchedulerGrain(
                 S.InFlight.Remove(inFlight.Placement.SessionId);
                 _dirty = true;
             }
+            // Straight onto the node: an in-flight session is never queued, so the cluster's session index
+            // (which keeps queued sessions from being placed twice) need not know it.
             else if (!node.TryApply(inFlight.Placement, out var reason))
             {
                 // The agent will refuse it (or has already); PlacementRefused will tidy up.
@@ -254,10 +262,7 @@ public sealed class SchedulerGrain(
     private void Forget(string agentId)
     {
         _agents.Remove(agentId);
-        if (_cluster.Find(agentId) is not null)
-        {
-            _cluster.RemoveAgent(agentId);
-        }
+        _cluster.RemoveAgent(agentId);
     }
 
     private void Insert(QueuedSession queued)

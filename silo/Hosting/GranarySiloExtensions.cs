@@ -1,5 +1,7 @@
 using System.Net;
 using Granary.Agents;
+using Granary.Folders;
+using Microsoft.Extensions.Options;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
 using Microsoft.Extensions.Configuration;
@@ -44,6 +46,7 @@ public static class GranarySiloExtensions
         services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
         services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
         services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
+        services.AddSingleton<IFolderStorage>(sp => new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root));
 
         if (options.EffectiveGrainStorage == "adonet")
         {

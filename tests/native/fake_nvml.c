@@ -1,0 +1,237 @@
+/*
+ * A fake libnvidia-ml.so.1 for testing Granary's NVML bindings on machines without a GPU.
+ * Build: bash tests/native/build-fake-nvml.sh OUT_DIR   (gcc -shared -fPIC)
+ *
+ * Exports the NVML functions Granary binds, with NVML's C signatures and return codes. Its devices
+ * are read at every nvmlInit_v2 (when not already initialised) from a configuration file: the path
+ * in the environment variable FAKE_NVML_CONFIG, else fake_nvml.conf beside this library. No file:
+ * init succeeds with zero devices. Lines:
+ *
+ *   # comment
+ *   init_result 9                 nvmlInit_v2 returns this code (9 = NVML_ERROR_DRIVER_NOT_LOADED)
+ *   device UUID|NAME|TOTAL_BYTES|USED_BYTES|GPU_UTIL|MEM_UTIL|MIG|CC
+ *
+ * GPU_UTIL < 0 makes nvmlDeviceGetUtilizationRates return NOT_SUPPORTED; MIG is 1 (enabled),
+ * 0 (disabled) or -1 (NOT_SUPPORTED); CC is MAJOR.MINOR, or -1 for NOT_SUPPORTED.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef int nvmlReturn_t;
+enum {
+    NVML_SUCCESS = 0,
+    NVML_ERROR_UNINITIALIZED = 1,
+    NVML_ERROR_INVALID_ARGUMENT = 2,
+    NVML_ERROR_NOT_SUPPORTED = 3,
+    NVML_ERROR_INSUFFICIENT_SIZE = 7,
+};
+
+typedef struct { unsigned long long total, free, used; } nvmlMemory_t;
+typedef struct { unsigned int gpu, memory; } nvmlUtilization_t;
+
+#define MAX_DEVICES 16
+#define MAX_TEXT 96
+
+typedef struct {
+    char uuid[MAX_TEXT];
+    char name[MAX_TEXT];
+    unsigned long long total, used;
+    int gpu_util, mem_util;
+    int mig;
+    int cc_major, cc_minor;
+} fake_device;
+
+typedef fake_device *nvmlDevice_t;
+
+static fake_device devices[MAX_DEVICES];
+static unsigned int device_count;
+static int init_count; /* NVML reference-counts init/shutdown */
+
+static void config_path(char *out, size_t size)
+{
+    const char *env = getenv("FAKE_NVML_CONFIG");
+    if (env && *env) {
+        snprintf(out, size, "%s", env);
+        return;
+    }
+    Dl_info info;
+    if (dladdr((void *)config_path, &info) && info.dli_fname) {
+        snprintf(out, size, "%s", info.dli_fname);
+        char *slash = strrchr(out, '/');
+        if (slash) {
+            snprintf(slash + 1, size - (size_t)(slash + 1 - out), "fake_nvml.conf");
+            return;
+        }
+    }
+    snprintf(out, size, "fake_nvml.conf");
+}
+
+/* Returns the init result the configuration asks for; fills devices. */
+static int load_config(void)
+{
+    char path[4096];
+    config_path(path, sizeof path);
+    device_count = 0;
+
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return NVML_SUCCESS;
+
+    int init_result = NVML_SUCCESS;
+    char line[1024];
+    while (fgets(line, sizeof line, file)) {
+        int code;
+        if (sscanf(line, "init_result %d", &code) == 1) {
+            init_result = code;
+            continue;
+        }
+        if (strncmp(line, "device ", 7) != 0 || device_count == MAX_DEVICES)
+            continue;
+
+        fake_device d;
+        memset(&d, 0, sizeof d);
+        char cc[32] = "";
+        int fields = sscanf(line + 7, "%95[^|]|%95[^|]|%llu|%llu|%d|%d|%d|%31s",
+                            d.uuid, d.name, &d.total, &d.used, &d.gpu_util, &d.mem_util, &d.mig, cc);
+        if (fields != 8)
+            continue;
+        if (sscanf(cc, "%d.%d", &d.cc_major, &d.cc_minor) != 2)
+            d.cc_major = d.cc_minor = -1;
+        devices[device_count++] = d;
+    }
+    fclose(file);
+    return init_result;
+}
+
+static int valid(nvmlDevice_t device)
+{
+    return device >= devices && device < devices + device_count;
+}
+
+static nvmlReturn_t copy_text(const char *text, char *out, unsigned int length)
+{
+    if (!out)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (strlen(text) + 1 > length)
+        return NVML_ERROR_INSUFFICIENT_SIZE;
+    memcpy(out, text, strlen(text) + 1);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlInit_v2(void)
+{
+    if (init_count == 0) {
+        int result = load_config();
+        if (result != NVML_SUCCESS) {
+            device_count = 0;
+            return result;
+        }
+    }
+    init_count++;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlShutdown(void)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    init_count--;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *count = device_count;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!device || index >= device_count)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    *device = &devices[index];
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!valid(device))
+        return NVML_ERROR_INVALID_ARGUMENT;
+    return copy_text(device->name, name, length);
+}
+
+nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!valid(device))
+        return NVML_ERROR_INVALID_ARGUMENT;
+    return copy_text(device->uuid, uuid, length);
+}
+
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!valid(device) || !memory)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    memory->total = device->total;
+    memory->used = device->used;
+    memory->free = device->total > device->used ? device->total - device->used : 0;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!valid(device) || !utilization)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (device->gpu_util < 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    utilization->gpu = (unsigned int)device->gpu_util;
+    utilization->memory = (unsigned int)device->mem_util;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *current_mode, unsigned int *pending_mode)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!valid(device) || !current_mode || !pending_mode)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (device->mig < 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    *current_mode = *pending_mode = (unsigned int)device->mig;
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor)
+{
+    if (init_count == 0)
+        return NVML_ERROR_UNINITIALIZED;
+    if (!valid(device) || !major || !minor)
+        return NVML_ERROR_INVALID_ARGUMENT;
+    if (device->cc_major < 0)
+        return NVML_ERROR_NOT_SUPPORTED;
+    *major = device->cc_major;
+    *minor = device->cc_minor;
+    return NVML_SUCCESS;
+}
+
+/* Test hook, not NVML: how many nvmlInit_v2 calls are not yet matched by nvmlShutdown. */
+int fake_nvml_init_count(void)
+{
+    return init_count;
+}
