@@ -14,7 +14,7 @@ public static class TestCluster
     public const int Gpus = 2;
     public const int FgpuPerGpu = 5;
 
-    public static IEnumerable<KeyValuePair<string, string?>> Settings()
+    public static IReadOnlyDictionary<string, string?> Settings()
     {
         var siloPort = FreePort();
         var settings = new Dictionary<string, string?>
