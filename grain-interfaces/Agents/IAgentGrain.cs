@@ -1,4 +1,5 @@
 using Granary.Sessions;
+using Orleans.Concurrency;
 
 namespace Granary.Agents;
 
@@ -12,8 +13,10 @@ public interface IAgentGrain : IGrainWithStringKey
     Task Register(AgentRegistration registration);
 
     /// <summary>Re-checks the placement against the node's own allocations; on success reserves it and starts
-    /// the container in the background, reporting progress to the session grain.</summary>
-    Task<StartDecision> Start(Placement placement, SessionSpec spec);
+    /// the container in the background, reporting progress to the session grain. The SSH public key is
+    /// authorized for the session user, the private key placed at /home/work/id_container; null when the
+    /// session's image serves no ssh (an RSA key costs most of a second of CPU to make).</summary>
+    Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey);
 
     /// <summary>Stops and removes the session's container, then frees its allocation. Idempotent.</summary>
     Task Stop(string sessionId, bool force);
@@ -21,4 +24,22 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<AgentSnapshot> GetSnapshot();
 
     Task<string> GetLogs(string sessionId, int tailLines);
+
+    /// <summary>Opens a terminal (a TTY attached to the session's tmux session "main", created when missing)
+    /// in the session's running container; returns the terminal id.</summary>
+    Task<string> OpenTerminal(string sessionId, int columns, int rows);
+
+    /// <summary>The terminal's output as it comes; ends when the terminal's process ends or it is closed.</summary>
+    [AlwaysInterleave]
+    IAsyncEnumerable<byte[]> ReadTerminal(string terminalId);
+
+    [AlwaysInterleave]
+    Task WriteTerminal(string terminalId, byte[] input);
+
+    [AlwaysInterleave]
+    Task ResizeTerminal(string terminalId, int columns, int rows);
+
+    /// <summary>Ends the terminal's process (the tmux session lives on). Idempotent.</summary>
+    [AlwaysInterleave]
+    Task CloseTerminal(string terminalId);
 }

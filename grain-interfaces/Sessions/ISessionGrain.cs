@@ -35,6 +35,10 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The agent's report about the session's container.</summary>
     Task Report(RuntimeReport report);
 
+    /// <summary>SSH access to the running session (its sshd's published host and port, user "work", the private
+    /// key); null when the session is not running or its image serves no ssh.</summary>
+    Task<SshAccess?> GetSsh();
+
     /// <summary>The container's output (stdout and stderr), at most the last tailLines lines.</summary>
     Task<string> GetLogs(int tailLines);
 }

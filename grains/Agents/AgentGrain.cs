@@ -1,6 +1,7 @@
-using Granary.Folders;
 using System.Threading.Channels;
+using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
+using Granary.Folders;
 using Orleans.Placement;
 using Granary.SiloPlacement;
 using Granary.Resources;
@@ -27,11 +28,17 @@ public sealed class AgentGrain(
     TimeProvider time,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain
 {
+    private static readonly string[] TerminalCommand = ["tmux", "new-session", "-A", "-s", "main"];
+    private const string SessionUser = "work";
+    private const int SessionUid = 1000;
+
     private readonly Dictionary<string, ContainerRun> _runs = [];
+    private readonly Dictionary<string, TerminalHandle> _terminals = [];
     private readonly Channel<(string SessionId, RuntimeReport Report)> _outbox =
         Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private StateWriter _writer = null!;
     private Task _pump = Task.CompletedTask;
+    private Task _reconciling = Task.CompletedTask;
     private NodeState? _node;
     private long _version;
     private string[] _images = [];
@@ -53,6 +60,7 @@ public sealed class AgentGrain(
         {
             _node = new NodeState(Id, registration.Capacity, S.Sessions.Values.Select(s => s.Placement.ToAllocation()));
             StartTimers();
+            _reconciling = Reconcile();
         }
         return Task.CompletedTask;
     }
@@ -64,7 +72,7 @@ public sealed class AgentGrain(
         {
             run.Cancel();
         }
-        await Task.WhenAll(_runs.Values.Select(r => r.Task)).WaitAsync(cancellationToken);
+        await Task.WhenAll(_runs.Values.Select(r => r.Task).Append(_reconciling)).WaitAsync(cancellationToken);
         _outbox.Writer.TryComplete();
         await _pump.WaitAsync(cancellationToken);
     }
@@ -86,7 +94,7 @@ public sealed class AgentGrain(
         await PushSnapshot();
     }
 
-    public async Task<StartDecision> Start(Placement placement, SessionSpec spec)
+    public async Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey)
     {
         if (_node is null || S.Registration is null)
         {
@@ -112,6 +120,7 @@ public sealed class AgentGrain(
         {
             Placement = placement,
             Spec = spec,
+            SshKey = sshKey,
             Phase = ContainerPhase.Reserved,
             PhaseSince = time.GetUtcNow(),
         };
@@ -126,6 +135,7 @@ public sealed class AgentGrain(
 
     public async Task Stop(string sessionId, bool force)
     {
+        await CloseTerminals(sessionId);
         if (_runs.Remove(sessionId, out var run))
         {
             run.Cancel();
@@ -150,6 +160,126 @@ public sealed class AgentGrain(
         var containerId = S.Sessions.GetValueOrDefault(sessionId)?.ContainerId
             ?? (await runtime.List(SessionLabels(sessionId), CancellationToken.None)).FirstOrDefault()?.Id;
         return containerId is null ? "" : await runtime.Logs(containerId, tailLines, CancellationToken.None);
+    }
+
+    public async Task<string> OpenTerminal(string sessionId, int columns, int rows)
+    {
+        if (S.Sessions.GetValueOrDefault(sessionId) is not { Phase: ContainerPhase.Running, ContainerId: { } containerId })
+        {
+            throw new InvalidOperationException($"Session {sessionId} has no running container on agent {Id}.");
+        }
+        var terminal = await runtime.OpenTerminal(containerId, TerminalCommand, SessionUser, columns, rows, CancellationToken.None);
+        var terminalId = Guid.NewGuid().ToString("N");
+        _terminals[terminalId] = new TerminalHandle(sessionId, terminal);
+        return terminalId;
+    }
+
+    public async IAsyncEnumerable<byte[]> ReadTerminal(string terminalId)
+    {
+        var terminal = TerminalOf(terminalId).Terminal;
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            var read = await terminal.Read(buffer, CancellationToken.None);
+            if (read == 0)
+            {
+                break;
+            }
+            yield return buffer[..read];
+        }
+        await CloseTerminal(terminalId);
+    }
+
+    public async Task WriteTerminal(string terminalId, byte[] input) =>
+        await TerminalOf(terminalId).Terminal.Write(input, CancellationToken.None);
+
+    public Task ResizeTerminal(string terminalId, int columns, int rows) =>
+        TerminalOf(terminalId).Terminal.Resize(columns, rows, CancellationToken.None);
+
+    public async Task CloseTerminal(string terminalId)
+    {
+        if (_terminals.Remove(terminalId, out var open))
+        {
+            await open.Terminal.DisposeAsync();
+        }
+    }
+
+    private TerminalHandle TerminalOf(string terminalId) =>
+        _terminals.GetValueOrDefault(terminalId) ?? throw new KeyNotFoundException($"No terminal {terminalId} on agent {Id}.");
+
+    private async Task CloseTerminals(string sessionId)
+    {
+        foreach (var terminalId in _terminals.Where(t => t.Value.SessionId == sessionId).Select(t => t.Key).ToArray())
+        {
+            await CloseTerminal(terminalId);
+        }
+    }
+
+    /// <summary>
+    /// Makes this activation's truth match the runtime's after a restart, in the background: containers of
+    /// sessions this node holds and still wants are adopted (watched again), other labelled containers are
+    /// removed, and sessions whose container vanished (or exited meanwhile) end.
+    /// </summary>
+    private async Task Reconcile()
+    {
+        await Task.Yield();
+        RequestContext.Clear();
+        try
+        {
+            var containers = await runtime.List(new Dictionary<string, string> { [ContainerLabels.Node] = Id }, CancellationToken.None);
+            foreach (var container in containers.Where(c => !S.Sessions.ContainsKey(c.Labels.GetValueOrDefault(ContainerLabels.Session) ?? "")))
+            {
+                logger.LogWarning("Agent {Agent}: removing container {Container}, whose session {Session} this node does not hold",
+                    Id, container.Id, container.Labels.GetValueOrDefault(ContainerLabels.Session));
+                await runtime.Remove(container.Id, CancellationToken.None);
+            }
+            foreach (var (sessionId, session) in S.Sessions.ToArray())
+            {
+                if (_runs.ContainsKey(sessionId))
+                {
+                    continue; // started by this activation
+                }
+                var mine = containers.Where(c => c.Labels.GetValueOrDefault(ContainerLabels.Session) == sessionId).ToArray();
+                await Reconcile(sessionId, session, mine.FirstOrDefault(c => c.State == ContainerState.Running) ?? mine.FirstOrDefault());
+            }
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Agent {Agent}: reconciling with the container runtime failed", Id);
+        }
+    }
+
+    private async Task Reconcile(string sessionId, AgentSession session, ContainerInfo? container)
+    {
+        if (container is null || container.State is not (ContainerState.Running or ContainerState.Exited))
+        {
+            await Finish(sessionId, new RuntimeReport(SessionStatus.Error,
+                $"container vanished while agent {Id} was down (the session was {session.Phase})"));
+            return;
+        }
+        if (container.State == ContainerState.Exited)
+        {
+            await Finish(sessionId, ExitReport(session, container.Id, container.ExitCode ?? -1, container.OomKilled));
+            return;
+        }
+
+        session.ContainerId = container.Id;
+        if (session.Phase != ContainerPhase.Running)
+        {
+            await SetPhase(session, ContainerPhase.Running);
+            var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
+            var apps = image is null ? [] : ImageApps.Parse(image.Labels);
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, AppsOf(apps, container)));
+        }
+        Run(sessionId, stop => Watch(sessionId, session, container.Id, stop));
+
+        var view = await GrainFactory.GetGrain<ISessionGrain>(sessionId).Get();
+        if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)
+        {
+            logger.LogWarning("Agent {Agent}: session {Session} no longer wants its container here; stopping it", Id, sessionId);
+            // A message to itself, handled as a turn like any other Stop.
+            await this.AsReference<IAgentGrain>().Stop(sessionId, force: true);
+        }
     }
 
     /// <summary>Brings a session's container from reserved to running, then watches it until it exits.</summary>
@@ -178,8 +308,8 @@ public sealed class AgentGrain(
             }
 
             await SetPhase(session, ContainerPhase.Creating);
-            var services = ImageService.Of(image);
-            containerId = await runtime.Create(ContainerSpecFor(sessionId, session, services), starting.Token);
+            var apps = ImageApps.Parse(image.Labels);
+            containerId = await runtime.Create(ContainerSpecFor(sessionId, session, apps), starting.Token);
             session.ContainerId = containerId;
             await _writer.Write();
             await runtime.Start(containerId, starting.Token);
@@ -187,7 +317,7 @@ public sealed class AgentGrain(
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 
             await SetPhase(session, ContainerPhase.Running);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(services, info)));
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -229,11 +359,17 @@ public sealed class AgentGrain(
             return;
         }
 
+        await Finish(sessionId, ExitReport(session, containerId, exitCode, oomKilled));
+    }
+
+    /// <summary>A container that exited by itself ends its session: a batch one as TERMINATED, an interactive one as ERROR.</summary>
+    private static RuntimeReport ExitReport(AgentSession session, string containerId, int exitCode, bool oomKilled)
+    {
         var reason = oomKilled
             ? $"container killed for exceeding its memory limit (exit code {exitCode})"
             : $"container exited with code {exitCode}";
         var status = session.Spec.Type == SessionType.Batch ? SessionStatus.Terminated : SessionStatus.Error;
-        await Finish(sessionId, new RuntimeReport(status, reason, exitCode, containerId));
+        return new RuntimeReport(status, reason, exitCode, containerId);
     }
 
     /// <summary>The session's container ended or never started: remove it, free the allocation, then tell the session.</summary>
@@ -254,6 +390,7 @@ public sealed class AgentGrain(
 
     private async Task Free(string sessionId)
     {
+        await CloseTerminals(sessionId);
         if (!S.Sessions.Remove(sessionId, out var session))
         {
             return;
@@ -281,11 +418,22 @@ public sealed class AgentGrain(
         await _writer.Write();
     }
 
-    private ContainerSpec ContainerSpecFor(string sessionId, AgentSession session, IReadOnlyList<ImageService> services)
+    private ContainerSpec ContainerSpecFor(string sessionId, AgentSession session, IReadOnlyList<ImageApp> apps)
     {
         var spec = session.Spec;
         var placement = session.Placement;
         var env = new Dictionary<string, string>(spec.Env) { ["GRANARY_SESSION_ID"] = sessionId };
+        foreach (var (name, value) in ImageApps.Environment(apps, sessionId))
+        {
+            env[name] = value;
+        }
+        var files = session.SshKey is { } key
+            ? new[]
+            {
+                new ContainerFile("/home/work/.ssh/authorized_keys", key.PublicKey + "\n", 0b110_000_000 /* 0600 */, SessionUid, SessionUid),
+                new ContainerFile("/home/work/id_container", key.PrivateKey, 0b110_000_000, SessionUid, SessionUid),
+            }
+            : [];
         return new ContainerSpec(
             Name: $"granary-{sessionId}",
             Image: spec.Image,
@@ -300,15 +448,17 @@ public sealed class AgentGrain(
             CpuMilli: placement.CpuMilli,
             MemoryBytes: placement.MemoryBytes,
             ShmBytes: Math.Min(Options.ShmBytes, placement.MemoryBytes),
-            PublishedPorts: services.Select(s => s.Port).ToArray(),
+            PublishedPorts: ImageApps.Ports(apps),
             Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
-            GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray());
+            GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray(),
+            Files: files);
     }
 
-    private AppEndpoint[] AppsOf(IReadOnlyList<ImageService> services, ContainerInfo info) =>
-        services
-            .Where(s => info.Ports.ContainsKey(s.Port))
-            .Select(s => new AppEndpoint(s.Name, s.Protocol, Options.Host, info.Ports[s.Port]))
+    /// <summary>The apps reachable from outside: those with a container port the node published.</summary>
+    private AppEndpoint[] AppsOf(IReadOnlyList<ImageApp> apps, ContainerInfo info) =>
+        apps
+            .Where(a => a.Port > 0 && info.Ports.ContainsKey(a.Port))
+            .Select(a => new AppEndpoint(a.Name, a.Protocol, Options.Host, info.Ports[a.Port]))
             .ToArray();
 
     private Dictionary<string, string> SessionLabels(string sessionId) => new()
@@ -411,11 +561,14 @@ public sealed class AgentGrain(
     {
         try
         {
-            var images = (await runtime.ListImages(CancellationToken.None)).Select(i => i.Reference).Order(StringComparer.Ordinal).ToArray();
-            if (!images.SequenceEqual(_images))
+            var images = (await runtime.ListImages(CancellationToken.None)).OrderBy(i => i.Reference, StringComparer.Ordinal).ToArray();
+            var references = images.Select(i => i.Reference).ToArray();
+            if (!references.SequenceEqual(_images))
             {
-                _images = images;
+                _images = references;
                 _version++;
+                await GrainFactory.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key)
+                    .Report(Id, images.Select(i => ImageDescriptors.Of(i, logger)).ToArray());
             }
         }
         catch (Exception exception)
@@ -470,6 +623,8 @@ public sealed class AgentGrain(
             await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(new GpuDeviceView(device, Id, shares, 0, 0));
         }
     }
+
+    private sealed record TerminalHandle(string SessionId, IContainerTerminal Terminal);
 
     private sealed class ContainerRun
     {

@@ -19,6 +19,7 @@ public sealed class AgentSession
     [Id(2)] public string? ContainerId { get; set; }
     [Id(3)] public ContainerPhase Phase { get; set; }
     [Id(4)] public DateTimeOffset PhaseSince { get; set; }
+    [Id(5)] public SshKey? SshKey { get; init; }
 }
 
 public enum ContainerPhase

@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Agents.Launch;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,8 @@ public sealed class SessionGrain(
     TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
+    private const string SshApp = "ssh";
+    private const string SessionUser = "work";
     private IGrainTimer? _startTimer;
 
     private string Id => this.GetPrimaryKeyString();
@@ -179,6 +182,14 @@ public sealed class SessionGrain(
         return View();
     }
 
+    public Task<SshAccess?> GetSsh()
+    {
+        var ssh = S.Apps.FirstOrDefault(a => a.Name == SshApp);
+        return Task.FromResult(S.Status == SessionStatus.Running && ssh is not null && S.SshKey is { } key
+            ? new SshAccess(ssh.Host, ssh.Port, SessionUser, key.PrivateKey)
+            : null);
+    }
+
     public async Task<string> GetLogs(int tailLines) =>
         S.Placement is { } placement ? await Agent(placement.AgentId).GetLogs(Id, tailLines) : "";
 
@@ -197,10 +208,18 @@ public sealed class SessionGrain(
             return;
         }
 
+        if (S.SshKey is null && await ImageServesSsh(S.Spec!.Image))
+        {
+            // Off the grain's thread: an RSA key takes most of a second of CPU.
+            var pair = await Task.Run(() => SshKeyPair.Generate($"granary-session-{Id}"));
+            S.SshKey = new SshKey(pair.PublicKey, pair.PrivateKey);
+            await state.WriteStateAsync();
+        }
+
         StartDecision decision;
         try
         {
-            decision = await Agent(placement.AgentId).Start(placement, S.Spec!);
+            decision = await Agent(placement.AgentId).Start(placement, S.Spec!, S.SshKey);
         }
         catch (Exception exception)
         {
@@ -219,6 +238,12 @@ public sealed class SessionGrain(
         await Scheduler.PlacementRefused(placement, reason);
         // Enqueue is idempotent; it covers a scheduler that no longer remembers this placement.
         await Scheduler.Enqueue(ToPending());
+    }
+
+    private async Task<bool> ImageServesSsh(string image)
+    {
+        var catalog = await GrainFactory.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key).List();
+        return catalog.Any(c => c.Image.Reference == image && c.Image.Apps.Any(a => a.Name == SshApp));
     }
 
     private void MoveTo(SessionStatus to, string? reason)

@@ -17,4 +17,7 @@ public sealed class SessionState
     [Id(8)] public AppEndpoint[] Apps { get; set; } = [];
     [Id(9)] public string? ContainerId { get; set; }
     [Id(10)] public List<SessionEvent> Events { get; set; } = [];
+
+    /// <summary>The session's own SSH key pair, made before its first start when its image serves ssh.</summary>
+    [Id(11)] public SshKey? SshKey { get; set; }
 }

@@ -1,3 +1,4 @@
+using Granary.Silo.Adapters.Docker;
 using Granary.Silo.Adapters.Simulated;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,8 +18,11 @@ public static class ContainerRuntimeRegistration
             case "simulated":
                 services.AddSimulatedContainerRuntime(configuration);
                 break;
+            case "docker":
+                services.AddDockerContainerRuntime(configuration);
+                break;
             default:
-                throw new InvalidOperationException($"{DriverKey} '{driver}' is not supported; supported: simulated.");
+                throw new InvalidOperationException($"{DriverKey} '{driver}' is not supported; use simulated or docker.");
         }
         return services;
     }

@@ -19,6 +19,10 @@ public sealed class ClusterFixture : IAsyncLifetime
     public const string AgentSiloA = "Silo_1";
     public const string AgentSiloB = "Silo_2";
     public const string FailingImage = "broken:1";
+    public const string HangingImage = "hang:1";
+    public const string SshImage = "ssh-test:1";
+    public static readonly TimeSpan StuckTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Node id → (silo, resource group).</summary>
     public static readonly IReadOnlyDictionary<string, (string Silo, string Group)> Nodes = new Dictionary<string, (string, string)>
@@ -29,6 +33,10 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["refusal-b"] = (AgentSiloB, "refusal"),
         ["failure-a"] = (AgentSiloA, "failure"),
         ["batch-b"] = (AgentSiloB, "batch"),
+        ["reconcile-a"] = (AgentSiloA, "reconcile"),
+        ["stuck-b"] = (AgentSiloB, "stuck"),
+        ["apps-a"] = (AgentSiloA, "apps"),
+        ["timeout-b"] = (AgentSiloB, "timeout"),
     };
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -67,11 +75,19 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Roles"] = siloName == ManagerSilo ? "manager" : "agent",
             ["Granary:Agent:HeartbeatInterval"] = "00:00:01",
             ["Granary:Scheduler:Interval"] = "00:00:01",
+            ["Granary:Scheduler:AgentTimeout"] = AgentTimeout.ToString(),
+            ["Granary:Agent:StuckTimeout"] = StuckTimeout.ToString(),
             ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,
+            ["Granary:Agent:Simulated:HangingImages:0"] = HangingImage,
+            ["Granary:Agent:Simulated:Images:3"] = HangingImage,
             ["Granary:Agent:Simulated:Images:0"] = "python:3.11",
             ["Granary:Agent:Simulated:Images:1"] = "base:1",
             ["Granary:Agent:Simulated:Images:2"] = FailingImage,
-            ["Granary:Agent:Simulated:ImageLabels:granary.services"] = "jupyter:http:8888",
+            ["Granary:Agent:Simulated:ImageLabels:granary.apps"] = "terminal:exec,jupyter:http:8888",
+            ["Granary:Agent:Simulated:LabelledImages:0:Reference"] = SshImage,
+            ["Granary:Agent:Simulated:LabelledImages:0:Labels:granary.apps"] = "terminal:exec,ssh:tcp:2200",
+            ["Granary:Agent:Simulated:LabelledImages:0:Labels:granary.environment"] = "ssh-test",
+            ["Granary:Agent:Simulated:LabelledImages:0:Labels:granary.version"] = "1.0",
         };
         var index = 0;
         foreach (var (node, (silo, group)) in Nodes.Where(n => n.Value.Silo == siloName))

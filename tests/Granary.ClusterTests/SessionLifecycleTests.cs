@@ -29,6 +29,7 @@ public sealed class SessionLifecycleTests(ClusterFixture fixture)
         Assert.Equal(Enumerable.Range(1, events.Count).Select(n => (long)n), events.Select(e => e.Sequence));
         Assert.Equal(events.Skip(2), await session.GetEvents(2));
 
+        Assert.Contains("started", await session.GetLogs(10));
         var snapshot = await fixture.Agent("spine-a").GetSnapshot();
         Assert.Contains(snapshot.Allocations, a => a.SessionId == running.Id);
         var device = await fixture.Client.GetGrain<IGpuDeviceGrain>(share.Uuid).Get();

@@ -35,6 +35,9 @@ public interface IContainerRuntime
     /// <summary>Removes the container (killing it when running). No-op when it does not exist.</summary>
     Task Remove(string containerId, CancellationToken cancellationToken);
 
+    /// <summary>Starts command with a TTY of the given size in the running container, as user.</summary>
+    Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken);
+
     /// <summary>Containers (running or not) whose labels include every pair of the filter.</summary>
     Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken);
 }

@@ -6,7 +6,7 @@ namespace Granary.Silo.Adapters.Simulated;
 
 /// <summary>
 /// Containers that exist only in memory, for tests, benchmarks and laptops without Docker. A start can be delayed
-/// or made to fail (by image name or at random); tests end a container with Exit.
+/// made to fail (by image name or at random) or to hang (by image name); tests end a container with Exit.
 /// </summary>
 public sealed class SimulatedContainerRuntime : IContainerRuntime
 {
@@ -14,6 +14,7 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
     private readonly ConcurrentDictionary<string, SimulatedContainer> _containers = new();
     private readonly ConcurrentDictionary<string, RuntimeImage> _images = new();
     private readonly HashSet<string> _failingImages;
+    private readonly HashSet<string> _hangingImages;
     private readonly SimulatedRuntimeOptions _options;
     private readonly TimeProvider _time;
     private readonly Random _random;
@@ -25,15 +26,23 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
         _time = time;
         _random = new Random(_options.Seed);
         _failingImages = [.. _options.FailingImages ?? []];
+        _hangingImages = [.. _options.HangingImages ?? []];
         foreach (var image in _options.Images ?? SimulatedRuntimeOptions.DefaultImages)
         {
             AddImage(image);
+        }
+        foreach (var image in _options.LabelledImages)
+        {
+            _images[image.Reference] = new RuntimeImage(image.Reference, image.Labels);
         }
     }
 
     public string Name => "simulated";
 
     public IReadOnlyCollection<ContainerInfo> Containers => _containers.Values.Select(c => c.Info()).ToArray();
+
+    /// <summary>What the container was created with (limits, env, labels, files), for tests.</summary>
+    public ContainerSpec SpecOf(string containerId) => Get(containerId).Spec;
 
     public void AddImage(string reference) => _images[reference] = new RuntimeImage(reference, _options.ImageLabels);
 
@@ -74,6 +83,10 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
         {
             await Task.Delay(_options.StartDelay, _time, cancellationToken);
         }
+        if (_hangingImages.Contains(container.Spec.Image))
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken);
+        }
         if (_failingImages.Contains(container.Spec.Image))
         {
             throw new InvalidOperationException($"simulated start failure: image {container.Spec.Image} is set to fail");
@@ -110,6 +123,15 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
             container.Exit(137, oomKilled: false);
         }
         return Task.CompletedTask;
+    }
+
+    public Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken)
+    {
+        if (Get(containerId).Info().State != ContainerState.Running)
+        {
+            throw new InvalidOperationException($"Container {containerId} is not running.");
+        }
+        return Task.FromResult<IContainerTerminal>(new SimulatedTerminal(containerId, command, columns, rows));
     }
 
     public Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken) =>

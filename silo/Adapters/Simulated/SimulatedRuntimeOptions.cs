@@ -17,9 +17,21 @@ public sealed class SimulatedRuntimeOptions
     /// <summary>Images whose containers always fail to start.</summary>
     public string[]? FailingImages { get; set; }
 
+    /// <summary>Images whose containers never finish starting (until cancelled): stuck sessions.</summary>
+    public string[]? HangingImages { get; set; }
+
     /// <summary>The images the node has; unset means DefaultImages.</summary>
     public string[]? Images { get; set; }
 
-    /// <summary>Labels every simulated image carries (for example "granary.services").</summary>
+    /// <summary>Labels every image of Images carries (for example "granary.apps").</summary>
     public Dictionary<string, string> ImageLabels { get; set; } = [];
+
+    /// <summary>More images, each with its own labels.</summary>
+    public List<SimulatedImage> LabelledImages { get; set; } = [];
+}
+
+public sealed class SimulatedImage
+{
+    public string Reference { get; set; } = "";
+    public Dictionary<string, string> Labels { get; set; } = [];
 }

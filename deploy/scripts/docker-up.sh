@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Starts Granary's private Docker daemon (own socket, data root, exec root, pid file) and prints
+# DOCKER_HOST=unix://… on its last line. Idempotent: reuses a private daemon that already answers.
+# Installs docker.io with apt-get when dockerd is missing.
+#   GRANARY_DOCKER_DIR   where the daemon keeps everything (default /var/lib/granary/docker);
+#                        images persist there across runs on the same machine.
+set -euo pipefail
+
+dir="${GRANARY_DOCKER_DIR:-/var/lib/granary/docker}"
+sock="$dir/docker.sock"
+pidfile="$dir/dockerd.pid"
+log="$dir/dockerd.log"
+host="unix://$sock"
+
+answers() { DOCKER_HOST="$host" docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
+  echo "docker-up: installing docker.io" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends docker.io >&2
+fi
+
+mkdir -p "$dir/data" "$dir/exec"
+
+if [ -S "$sock" ] && answers; then
+  echo "docker-up: reusing the private dockerd at $sock (pid $(cat "$pidfile" 2>/dev/null || echo '?'))" >&2
+  echo "DOCKER_HOST=$host"
+  exit 0
+fi
+
+# A stale pid file or socket from a daemon that died: clear them (only if that pid is not a live dockerd).
+if [ -f "$pidfile" ]; then
+  old="$(cat "$pidfile")"
+  if [ -n "$old" ] && kill -0 "$old" 2>/dev/null && grep -q dockerd "/proc/$old/comm" 2>/dev/null; then
+    echo "docker-up: dockerd pid $old exists but does not answer on $sock; waiting for it" >&2
+  else
+    rm -f "$pidfile" "$sock"
+  fi
+fi
+
+if [ ! -f "$pidfile" ]; then
+  # setsid: the daemon must outlive this script and the shell that ran it.
+  setsid dockerd \
+    -H "$host" \
+    --data-root "$dir/data" \
+    --exec-root "$dir/exec" \
+    --pidfile "$pidfile" \
+    >>"$log" 2>&1 </dev/null &
+fi
+
+for _ in $(seq 1 120); do
+  if [ -S "$sock" ] && answers; then
+    echo "docker-up: private dockerd ready at $sock (pid $(cat "$pidfile"), log $log)" >&2
+    echo "DOCKER_HOST=$host"
+    exit 0
+  fi
+  sleep 0.5
+done
+
+echo "docker-up: dockerd did not answer on $sock within 60 s; last log lines:" >&2
+tail -n 30 "$log" >&2 || true
+exit 1

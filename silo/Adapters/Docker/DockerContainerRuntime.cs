@@ -1,0 +1,387 @@
+using System.Globalization;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Granary.Agents.Launch;
+using Granary.Agents.Runtime;
+using ContainerSpec = Granary.Agents.Runtime.ContainerSpec;
+using ContainerState = Granary.Agents.Runtime.ContainerState;
+
+namespace Granary.Silo.Adapters.Docker;
+
+/// <summary>
+/// <see cref="IContainerRuntime"/> on the Docker Engine API. Containers get hard limits (NanoCPUs, memory
+/// with no swap, shm, pids), run unprivileged with no-new-privileges and every capability dropped except
+/// those the image declares (granary.capabilities, checked against an allow-list), publish each requested
+/// port on an ephemeral host port, and have no restart policy. Images are never pulled.
+/// </summary>
+public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
+{
+    private readonly DockerClient _docker;
+    private readonly DockerRuntimeOptions _options;
+    private readonly IReadOnlyList<string> _allowedCapabilities;
+
+    public DockerContainerRuntime(DockerRuntimeOptions options)
+    {
+        _options = options;
+        _allowedCapabilities = (options.AllowedCapabilities ?? DockerRuntimeOptions.DefaultAllowedCapabilities)
+            .Select(NormalizeCapability).ToList();
+        Endpoint = new Uri(options.ResolveEndpoint());
+        _docker = new DockerClientBuilder().WithEndpoint(Endpoint).Build();
+    }
+
+    public string Name => "docker";
+
+    public Uri Endpoint { get; }
+
+    /// <summary>Throws <see cref="DockerRuntimeException"/> when the engine does not answer.</summary>
+    public Task Ping(CancellationToken cancellationToken)
+        => Call("answer a ping", () => _docker.System.PingAsync(cancellationToken));
+
+    public async Task<IReadOnlyList<RuntimeImage>> ListImages(CancellationToken cancellationToken)
+    {
+        var images = await Call("list images", () => _docker.Images.ListImagesAsync(new ImagesListParameters(), cancellationToken));
+        return images
+            .SelectMany(image => (image.RepoTags ?? []).Where(tag => tag != "<none>:<none>")
+                .Select(tag => new RuntimeImage(tag, CopyLabels(image.Labels))))
+            .OrderBy(image => image.Reference, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public async Task<RuntimeImage?> FindImage(string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var found = await _docker.Images.InspectImageAsync(image, cancellationToken);
+            return new RuntimeImage(image, CopyLabels(found.Config?.Labels));
+        }
+        catch (DockerImageNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw Describe($"inspect image '{image}'", e);
+        }
+    }
+
+    public async Task<string> Create(ContainerSpec spec, CancellationToken cancellationToken)
+    {
+        var image = await FindImage(spec.Image, cancellationToken)
+            ?? throw new DockerRuntimeException(
+                $"Image '{spec.Image}' is not present on this node (Docker at {Endpoint} has no such image; " +
+                "Granary images are built locally with deploy/images/build.sh and never pulled).");
+
+        var parameters = new CreateContainerParameters
+        {
+            Name = spec.Name,
+            Image = spec.Image,
+            Env = Environment(spec),
+            Labels = spec.Labels.ToDictionary(),
+            ExposedPorts = spec.PublishedPorts.ToDictionary(PortKey, _ => default(EmptyStruct)),
+            StopTimeout = _options.StopGrace,
+            HostConfig = new HostConfig
+            {
+                NanoCPUs = spec.CpuMilli * 1_000_000,
+                Memory = spec.MemoryBytes,
+                MemorySwap = spec.MemoryBytes,
+                ShmSize = spec.ShmBytes > 0 ? spec.ShmBytes : _options.DefaultShmBytes,
+                PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
+                PortBindings = spec.PublishedPorts.ToDictionary(
+                    PortKey,
+                    _ => (IList<PortBinding>)[new PortBinding { HostIP = _options.PublishHost, HostPort = "" }]),
+                Mounts = spec.Mounts.Select(m => new Mount
+                {
+                    Type = "bind",
+                    Source = m.HostPath,
+                    Target = m.ContainerPath,
+                    ReadOnly = m.ReadOnly,
+                }).ToList(),
+                Privileged = false,
+                SecurityOpt = ["no-new-privileges"],
+                CapDrop = ["ALL"],
+                CapAdd = Capabilities(image).ToList(),
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+                LogConfig = new LogConfig
+                {
+                    Type = "json-file",
+                    Config = new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" },
+                },
+            },
+        };
+        if (spec.Command is { } command)
+            parameters.Cmd = command.ToList(); // the image's start script runs it as user work
+        if (spec.GpuUuids.Count > 0)
+        {
+            parameters.HostConfig.DeviceRequests =
+            [
+                new DeviceRequest { Driver = "nvidia", DeviceIDs = spec.GpuUuids.ToList(), Capabilities = [["gpu"]] },
+            ];
+        }
+
+        var created = await Call($"create container '{spec.Name}' from '{spec.Image}'",
+            () => _docker.Containers.CreateContainerAsync(parameters, cancellationToken));
+
+        if (spec.Files is { Count: > 0 } files)
+        {
+            try
+            {
+                using var archive = ContainerFileArchive.Build(files);
+                await Call($"write {files.Count} file(s) into container '{spec.Name}'",
+                    () => _docker.Containers.ExtractArchiveToContainerAsync(
+                        created.ID, new CopyToContainerParameters { Path = "/" }, archive, cancellationToken));
+            }
+            catch (Exception writeFailure)
+            {
+                // Never leave a half-made container behind.
+                try
+                {
+                    await Remove(created.ID, CancellationToken.None);
+                }
+                catch (Exception removeFailure)
+                {
+                    throw new AggregateException(writeFailure, removeFailure);
+                }
+                throw;
+            }
+        }
+
+        return created.ID;
+    }
+
+    public Task Start(string containerId, CancellationToken cancellationToken)
+        => Call($"start container {containerId}",
+            () => _docker.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken));
+
+    public async Task<ContainerInfo?> Inspect(string containerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ToInfo(await _docker.Containers.InspectContainerAsync(containerId, cancellationToken));
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw Describe($"inspect container {containerId}", e);
+        }
+    }
+
+    public async Task<int> Wait(string containerId, CancellationToken cancellationToken)
+    {
+        var response = await Call($"wait for container {containerId}",
+            () => _docker.Containers.WaitContainerAsync(containerId, cancellationToken));
+        return (int)response.StatusCode;
+    }
+
+    public async Task<string> Logs(string containerId, int tailLines, CancellationToken cancellationToken)
+    {
+        var parameters = new ContainerLogsParameters
+        {
+            ShowStdout = true,
+            ShowStderr = true,
+            Tail = tailLines.ToString(CultureInfo.InvariantCulture),
+        };
+        using var stream = await Call($"read the logs of container {containerId}",
+            () => _docker.Containers.GetContainerLogsAsync(containerId, parameters, cancellationToken));
+
+        // Frames of stdout and stderr arrive interleaved in the order written; each stream gets its own
+        // decoder because a frame boundary may split a UTF-8 character.
+        var text = new StringBuilder();
+        var decoders = new Dictionary<MultiplexedStream.TargetStream, Decoder>();
+        var buffer = new byte[64 * 1024];
+        var chars = new char[Encoding.UTF8.GetMaxCharCount(buffer.Length)];
+        while (true)
+        {
+            var read = await Call($"read the logs of container {containerId}",
+                () => stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken));
+            if (read.EOF)
+                break;
+            if (!decoders.TryGetValue(read.Target, out var decoder))
+                decoders[read.Target] = decoder = Encoding.UTF8.GetDecoder();
+            var count = decoder.GetChars(buffer, 0, read.Count, chars, 0, flush: false);
+            text.Append(chars, 0, count);
+        }
+        return text.ToString();
+    }
+
+    public async Task Stop(string containerId, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        var parameters = new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(Math.Max(0, grace.TotalSeconds)) };
+        try
+        {
+            // Returns false (HTTP 304) when the container is not running: nothing to do.
+            await _docker.Containers.StopContainerAsync(containerId, parameters, cancellationToken);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw Describe($"stop container {containerId}", e);
+        }
+    }
+
+    public async Task Remove(string containerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _docker.Containers.RemoveContainerAsync(
+                containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw Describe($"remove container {containerId}", e);
+        }
+    }
+
+    // Placeholder so the solution builds against the new IContainerRuntime.OpenTerminal contract; the Docker
+    // driver's exec-with-TTY terminal belongs to the docker adapter and replaces this.
+    public Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken)
+        => throw new NotSupportedException("The Docker driver has no terminal yet.");
+
+    public async Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken)
+    {
+        var parameters = new ContainersListParameters
+        {
+            All = true,
+            Filters = labelFilter.Count == 0 ? null : new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = labelFilter.ToDictionary(pair => $"{pair.Key}={pair.Value}", _ => true),
+            },
+        };
+        var listed = await Call("list containers", () => _docker.Containers.ListContainersAsync(parameters, cancellationToken));
+
+        // The list summary has no exit code or OOM flag: inspect each (a container removed meanwhile is skipped).
+        var containers = new List<ContainerInfo>();
+        foreach (var summary in listed)
+        {
+            if (await Inspect(summary.ID, cancellationToken) is { } info)
+                containers.Add(info);
+        }
+        return containers;
+    }
+
+    public void Dispose() => _docker.Dispose();
+
+    private static string PortKey(int port) => $"{port}/tcp";
+
+    private static List<string> Environment(ContainerSpec spec)
+    {
+        var environment = spec.Env.ToDictionary();
+        if (spec.GpuUuids.Count > 0)
+            environment.TryAdd("NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
+        return environment.Select(pair => $"{pair.Key}={pair.Value}").ToList();
+    }
+
+    /// <summary>The capabilities the image declares, each of which must be allowed on this node.</summary>
+    private IReadOnlyList<string> Capabilities(RuntimeImage image)
+    {
+        if (!image.Labels.TryGetValue(ImageLabels.Capabilities, out var declared))
+            return [];
+        var wanted = declared.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(NormalizeCapability).Distinct().ToList();
+        var refused = wanted.Except(_allowedCapabilities).ToList();
+        if (refused.Count > 0)
+            throw new DockerRuntimeException(
+                $"Image '{image.Reference}' asks for capabilities not allowed on this node: {string.Join(", ", refused)} " +
+                $"(allowed: {string.Join(", ", _allowedCapabilities)}; setting {DockerRuntimeOptions.SectionName}:AllowedCapabilities).");
+        return wanted;
+    }
+
+    private static string NormalizeCapability(string capability)
+    {
+        var name = capability.Trim().ToUpperInvariant();
+        return name.StartsWith("CAP_", StringComparison.Ordinal) ? name[4..] : name;
+    }
+
+    private static ContainerInfo ToInfo(ContainerInspectResponse container)
+    {
+        var state = container.State?.Status switch
+        {
+            "created" => ContainerState.Created,
+            "running" => ContainerState.Running,
+            "exited" or "dead" => ContainerState.Exited,
+            _ => ContainerState.Other,
+        };
+        var ports = new Dictionary<int, int>();
+        foreach (var (key, bindings) in container.NetworkSettings?.Ports ?? new Dictionary<string, IList<PortBinding>>())
+        {
+            var hostPort = bindings?.Select(b => b.HostPort).FirstOrDefault(p => !string.IsNullOrEmpty(p));
+            if (hostPort is not null && int.TryParse(key.Split('/')[0], CultureInfo.InvariantCulture, out var containerPort))
+                ports[containerPort] = int.Parse(hostPort, CultureInfo.InvariantCulture);
+        }
+        return new ContainerInfo(
+            container.ID,
+            container.Name.TrimStart('/'),
+            container.Config?.Image ?? container.Image,
+            state,
+            state == ContainerState.Exited ? (int)container.State!.ExitCode : null,
+            container.State?.OOMKilled ?? false,
+            CopyLabels(container.Config?.Labels),
+            ports);
+    }
+
+    private static IReadOnlyDictionary<string, string> CopyLabels(IDictionary<string, string>? labels)
+        => labels is null ? new Dictionary<string, string>() : new Dictionary<string, string>(labels);
+
+    private async Task<T> Call<T>(string what, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw Describe(what, e);
+        }
+    }
+
+    private async Task Call(string what, Func<Task> call)
+    {
+        try
+        {
+            await call();
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw Describe(what, e);
+        }
+    }
+
+    private static bool IsEngineFailure(Exception e)
+        => e is DockerApiException or HttpRequestException or SocketException or IOException;
+
+    private DockerRuntimeException Describe(string what, Exception e) => e switch
+    {
+        DockerApiException api => new DockerRuntimeException(
+            $"Docker could not {what}: {EngineMessage(api)} (HTTP {(int)api.StatusCode}).", e),
+        _ => new DockerRuntimeException(
+            $"Docker engine at {Endpoint} is not reachable (while trying to {what}): {e.Message}", e),
+    };
+
+    /// <summary>The "message" of the engine's JSON error body, else the body as is.</summary>
+    private static string EngineMessage(DockerApiException e)
+    {
+        var responseBody = e.ResponseBody ?? "";
+        try
+        {
+            using var body = JsonDocument.Parse(responseBody);
+            if (body.RootElement.TryGetProperty("message", out var message) && message.GetString() is { } text)
+                return text.Trim();
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the body itself is the message.
+        }
+        return responseBody.Trim();
+    }
+}

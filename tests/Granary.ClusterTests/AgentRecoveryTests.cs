@@ -1,0 +1,97 @@
+using Granary.Agents;
+using Granary.Agents.Runtime;
+using Granary.Sessions;
+
+namespace Granary.ClusterTests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class AgentRecoveryTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_restarted_agent_adopts_live_containers_removes_orphans_and_fails_sessions_whose_container_vanished()
+    {
+        var runtime = fixture.RuntimeOf(ClusterFixture.AgentSiloA);
+        var kept = await Sessions.Create(fixture.Client, Sessions.Spec("reconcile"));
+        var vanished = await Sessions.Create(fixture.Client, Sessions.Spec("reconcile"));
+        var keptView = await Sessions.WaitFor(kept, SessionStatus.Running);
+        var vanishedView = await Sessions.WaitFor(vanished, SessionStatus.Running);
+        var agent = fixture.Agent("reconcile-a");
+
+        await fixture.Cluster.DeactivateAsync(agent);
+        // While the agent is down: one session's container disappears, and a container nobody holds shows up.
+        await runtime.Remove(vanishedView.ContainerId!, CancellationToken.None);
+        var orphan = await runtime.Create(new ContainerSpec("ghost", "base:1", null, new Dictionary<string, string>(),
+            new Dictionary<string, string> { [ContainerLabels.Node] = "reconcile-a", [ContainerLabels.Session] = "ghost" },
+            1000, Sessions.GiB, 0, [], [], []), CancellationToken.None);
+        await runtime.Start(orphan, CancellationToken.None);
+        await agent.GetSnapshot(); // activates it again
+
+        var failed = await Sessions.WaitFor(vanished, SessionStatus.Error);
+        Assert.Contains("vanished", failed.StatusReason);
+        await Eventually.True(async () => await runtime.Inspect(orphan, CancellationToken.None) is null, "the orphan container is removed");
+        var snapshot = await agent.GetSnapshot();
+        Assert.Equal([keptView.Id], snapshot.Allocations.Select(a => a.SessionId));
+        Assert.Equal(SessionStatus.Running, (await kept.Get())!.Status);
+        Assert.Equal(ContainerState.Running, (await runtime.Inspect(keptView.ContainerId!, CancellationToken.None))!.State);
+
+        // The adopted container is watched again: when it exits, the session ends.
+        runtime.Exit(keptView.ContainerId!, 9);
+        var ended = await Sessions.WaitFor(kept, SessionStatus.Error);
+        Assert.Equal(9, ended.ExitCode);
+        Assert.Empty((await agent.GetSnapshot()).Allocations);
+    }
+
+    [Fact]
+    public async Task A_restarted_agent_removes_the_container_of_a_session_that_ended_while_it_was_down()
+    {
+        var runtime = fixture.RuntimeOf(ClusterFixture.AgentSiloA);
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("reconcile"));
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        var agent = fixture.Agent("reconcile-a");
+
+        await fixture.Cluster.DeactivateAsync(agent);
+        // The session ends without its agent hearing of it (as a forced delete of an unreachable agent would).
+        await session.Report(new RuntimeReport(SessionStatus.Terminated, "ended elsewhere", 0, AgentId: "reconcile-a"));
+        Assert.Equal(SessionStatus.Terminated, (await session.Get())!.Status);
+        Assert.NotNull(await runtime.Inspect(running.ContainerId!, CancellationToken.None));
+
+        await agent.GetSnapshot(); // activates it again
+
+        await Eventually.True(async () => await runtime.Inspect(running.ContainerId!, CancellationToken.None) is null,
+            "the container of the ended session is removed");
+        await Eventually.True(async () => (await agent.GetSnapshot()).Allocations.Length == 0, "its allocation is freed");
+        Assert.Equal(SessionStatus.Terminated, (await session.Get())!.Status);
+    }
+
+    [Fact]
+    public async Task An_agent_that_stops_sending_snapshots_leaves_the_scheduler_view_and_returns_with_its_next_one()
+    {
+        var scheduler = fixture.Scheduler("timeout");
+        await Eventually.True(async () => (await scheduler.GetStatus()).Agents == 1, "the agent is in the view");
+
+        // A deactivated agent grain sends no heartbeats until something calls it again.
+        await fixture.Cluster.DeactivateAsync(fixture.Agent("timeout-b"));
+
+        await Eventually.True(async () => (await scheduler.GetStatus()).Agents == 0, "the silent agent leaves the view");
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("timeout"));
+        await Eventually.True(async () => (await session.Get())!.StatusReason != "waiting for the scheduler", "the session waits with a reason");
+        Assert.Equal(SessionStatus.Pending, (await session.Get())!.Status);
+
+        await fixture.Agent("timeout-b").GetSnapshot(); // activates it again: it heartbeats
+        Assert.Equal("timeout-b", (await Sessions.WaitFor(session, SessionStatus.Running)).AgentId);
+        await session.Terminate(force: false);
+    }
+
+    [Fact]
+    public async Task A_session_stuck_while_creating_its_container_ends_in_error_and_is_cleaned_up()
+    {
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("stuck", image: ClusterFixture.HangingImage));
+
+        var failed = await Sessions.WaitFor(session, SessionStatus.Error);
+
+        Assert.Equal($"stuck in Creating for longer than {ClusterFixture.StuckTimeout}", failed.StatusReason);
+        Assert.Empty((await fixture.Agent("stuck-b").GetSnapshot()).Allocations);
+        Assert.Empty(await fixture.RuntimeOf(ClusterFixture.AgentSiloB).List(
+            new Dictionary<string, string> { [ContainerLabels.Session] = failed.Id }, CancellationToken.None));
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Docker.DotNet;
+using Granary.Agents.Runtime;
+using Granary.Silo.Adapters.Docker;
+
+namespace Granary.IntegrationTests;
+
+/// <summary>
+/// The real Docker daemon, through <see cref="DockerContainerRuntime"/> (and a raw client for inspect-level
+/// checks). Endpoint: GRANARY_DOCKER_SOCKET (a socket path or URI), else DOCKER_HOST, else the private daemon
+/// of deploy/scripts/docker-up.sh. No daemon or no images → every test fails, loudly.
+/// Containers are labelled with this run's id and removed at the end.
+/// </summary>
+public sealed class DockerFixture : IAsyncLifetime
+{
+    public const string BaseImage = "granary/base:1";
+    public const string PythonImage = "granary/python:3.11";
+    public const string RunLabel = "granary.test-run";
+
+    public string RunId { get; } = Guid.NewGuid().ToString("N")[..8];
+
+    public DockerContainerRuntime Runtime { get; }
+
+    public DockerClient Docker { get; }
+
+    public DockerFixture()
+    {
+        var options = new DockerRuntimeOptions { Endpoint = EndpointFromEnvironment() };
+        Runtime = new DockerContainerRuntime(options);
+        Docker = new DockerClientBuilder().WithEndpoint(Runtime.Endpoint).Build();
+    }
+
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            await Runtime.Ping(CancellationToken.None);
+        }
+        catch (DockerRuntimeException e)
+        {
+            throw new InvalidOperationException(
+                $"No Docker daemon answers at {Runtime.Endpoint}. Start one with deploy/scripts/docker-up.sh " +
+                "and set DOCKER_HOST (or GRANARY_DOCKER_SOCKET) to what it prints. " + e.Message, e);
+        }
+        foreach (var image in new[] { BaseImage, PythonImage })
+        {
+            if (await Runtime.FindImage(image, CancellationToken.None) is null)
+                throw new InvalidOperationException($"Image {image} is missing at {Runtime.Endpoint}: run deploy/images/build.sh.");
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        var leftovers = await Runtime.List(new Dictionary<string, string> { [RunLabel] = RunId }, CancellationToken.None);
+        foreach (var container in leftovers)
+            await Runtime.Remove(container.Id, CancellationToken.None);
+        Docker.Dispose();
+        Runtime.Dispose();
+    }
+
+    /// <summary>A spec with sane defaults (0.5 CPU, 256 MiB) and this run's label; adjust with `with`.</summary>
+    public ContainerSpec Spec(string test, string image, IReadOnlyList<string>? command = null) => new(
+        Name: $"granary-it-{test}-{Guid.NewGuid().ToString("N")[..8]}",
+        Image: image,
+        Command: command,
+        Env: new Dictionary<string, string>(),
+        Labels: new Dictionary<string, string> { [RunLabel] = RunId, ["granary.test"] = test },
+        CpuMilli: 500,
+        MemoryBytes: 256L * 1024 * 1024,
+        ShmBytes: 0,
+        PublishedPorts: [],
+        Mounts: [],
+        GpuUuids: []);
+
+    /// <summary>Creates, starts and waits for a container running a command; returns its exit code and output.
+    /// The container is removed afterwards.</summary>
+    public async Task<(int ExitCode, string Output, ContainerInfo Info)> RunToEnd(ContainerSpec spec)
+    {
+        var id = await Runtime.Create(spec, CancellationToken.None);
+        try
+        {
+            await Runtime.Start(id, CancellationToken.None);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            var exitCode = await Runtime.Wait(id, deadline.Token);
+            var output = await Runtime.Logs(id, 1000, CancellationToken.None);
+            var info = await Runtime.Inspect(id, CancellationToken.None)
+                ?? throw new InvalidOperationException($"container {id} vanished before it was removed");
+            return (exitCode, output, info);
+        }
+        finally
+        {
+            await Runtime.Remove(id, CancellationToken.None);
+        }
+    }
+
+    /// <summary>A fresh host folder owned by the container user (uid/gid 1000), as an agent prepares a session folder.</summary>
+    public static string NewHostFolder()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"granary-it-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        Tool.Run("chown", ["1000:1000", path]).EnsureSuccess();
+        return path;
+    }
+
+    private static string EndpointFromEnvironment()
+    {
+        var socket = Environment.GetEnvironmentVariable("GRANARY_DOCKER_SOCKET");
+        if (!string.IsNullOrWhiteSpace(socket))
+            return socket.Contains("://", StringComparison.Ordinal) ? socket : $"unix://{socket}";
+        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        return !string.IsNullOrWhiteSpace(host) ? host : DockerRuntimeOptions.DefaultEndpoint;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DockerCollection : ICollectionFixture<DockerFixture>
+{
+    public const string Name = "docker";
+}
