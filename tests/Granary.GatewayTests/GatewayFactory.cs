@@ -48,7 +48,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public HttpClient ClientWithKey(string? key)
     {
-        var client = CreateClient();
+        // Redirects are asserted, not followed (HttpClient would drop the Authorization header on the way).
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
