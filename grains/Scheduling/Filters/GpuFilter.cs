@@ -2,12 +2,24 @@ using Granary.Resources;
 
 namespace Granary.Scheduling;
 
-/// <summary>Only agents whose devices (of the requested models) hold the request's whole GPUs or fractional share now.</summary>
+/// <summary>Only agents whose devices (of the requested models) hold the request's whole GPUs or fractional share now.
+/// <see cref="SingleDevice"/> also requires a fractional share of at most one device to fit on one device (no even
+/// split across devices), as the FGD simulator's GPU-sharing pods do.</summary>
 public sealed class GpuFilter : INodeFilter
 {
-    public static readonly GpuFilter Instance = new();
+    public static readonly GpuFilter Instance = new(splitShares: true);
+    public static readonly GpuFilter SingleDevice = new(splitShares: false);
 
-    public bool Admits(NodeState node, ResourceRequest request) => node.CanFitGpu(request);
+    private readonly bool _splitShares;
+
+    private GpuFilter(bool splitShares) => _splitShares = splitShares;
+
+    public bool Admits(NodeState node, ResourceRequest request)
+    {
+        if (_splitShares || request.Gpus > 0 || request.FgpuMilli <= 0) return node.CanFitGpu(request);
+        var milli = node.GpuMilliFor(request);
+        return milli > Devices.GpuAllocationMap.DeviceMilli ? node.CanFitGpu(request) : node.Gpus.CanFitOnOneDevice(milli, request.GpuModels);
+    }
 
     public string Explain(ResourceRequest request, IReadOnlyList<NodeState> candidates)
     {
