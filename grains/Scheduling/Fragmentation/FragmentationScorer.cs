@@ -31,26 +31,34 @@ public sealed class FragmentationScorer : INodeScorer
     private ResourceRequest? _lastRequest;
     private int _lastRequestId;
 
-    public FragmentationScorer(TargetWorkload? workload, bool quantized = false, bool packingTieBreak = true)
+    public FragmentationScorer(TargetWorkload? workload, bool quantized = false, bool packingTieBreak = true, double resolution = 100, double packingWeight = 0.5, bool countMemory = false)
     {
+        CountMemory = countMemory;
         _model = workload is null ? null : new FragmentationModel(workload);
         Quantized = quantized;
         PackingTieBreak = packingTieBreak;
+        Resolution = resolution;
+        PackingWeight = packingWeight;
     }
 
     public bool Quantized { get; }
     public bool PackingTieBreak { get; }
+    public double Resolution { get; }
+    public double PackingWeight { get; }
+
+    /// <summary>Whether a type that does not fit the node's free memory counts as unable to run (FGD counts CPU only).</summary>
+    public bool CountMemory { get; }
     public TargetWorkload? Workload => _model?.Workload;
 
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) =>
-        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Quantized, PackingTieBreak);
+        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Quantized, PackingTieBreak, Resolution, PackingWeight, CountMemory);
 
     public double Score(NodeState node, ResourceRequest request)
     {
         var delta = Delta(node, request);
-        var primary = Quantized ? Math.Floor(100 / (1 + Math.Exp(-delta / 1000))) : delta / 1000;
+        var primary = Quantized ? Math.Floor(Resolution / (1 + Math.Exp(-delta / 1000))) : delta / 1000;
         if (!PackingTieBreak) return primary;
-        return primary + (Quantized ? 0.5 : 1e-4) * Packing(node, request);
+        return primary + (Quantized ? PackingWeight : 1e-4) * Packing(node, request);
     }
 
     public GpuShare[]? Shares(NodeState node, ResourceRequest request)
@@ -62,7 +70,7 @@ public sealed class FragmentationScorer : INodeScorer
         var gpus = node.Gpus;
         Span<int> free = stackalloc int[gpus.DeviceCount];
         for (var i = 0; i < free.Length; i++) free[i] = gpus.FreeMilliAt(i);
-        Evaluate(free, info.ModelIds, node.FreeCpuMilli, request, milli, gpus, out var position);
+        Evaluate(free, info.ModelIds, node.FreeCpuMilli, MemoryOf(node), request, milli, gpus, out var position);
         return position < 0 ? node.FindGpuShares(request) : [new GpuShare(gpus.Devices[position].Uuid, milli)];
     }
 
@@ -80,16 +88,16 @@ public sealed class FragmentationScorer : INodeScorer
         for (var i = 0; i < count; i++) free[i] = gpus.FreeMilliAt(i);
 
         if (info.Signature < 0 || milli > GpuAllocationMap.DeviceMilli)
-            return Evaluate(free, info.ModelIds, node.FreeCpuMilli, request, milli, gpus, out _);
+            return Evaluate(free, info.ModelIds, node.FreeCpuMilli, MemoryOf(node), request, milli, gpus, out _);
 
         // Homogeneous node: its score depends on the multiset of free shares only, so sort for the memo key.
         free.Sort();
         long a = 0, b = 0;
         for (var i = 0; i < count; i++)
             if (i < 6) a |= (long)free[i] << (10 * i); else b |= (long)free[i] << (10 * (i - 6));
-        var key = new MemoKey(info.Signature, RequestId(request), node.FreeCpuMilli, a, b);
+        var key = new MemoKey(info.Signature, RequestId(request), node.FreeCpuMilli, MemoryOf(node), a, b);
         if (_memo.TryGetValue(key, out var delta)) return delta;
-        delta = Evaluate(free, info.ModelIds, node.FreeCpuMilli, request, milli, gpus, out _);
+        delta = Evaluate(free, info.ModelIds, node.FreeCpuMilli, MemoryOf(node), request, milli, gpus, out _);
         if (_memo.Count >= MaxMemoEntries) _memo.Clear();
         _memo[key] = delta;
         return delta;
@@ -105,13 +113,14 @@ public sealed class FragmentationScorer : INodeScorer
         return 1 - 0.5 * cpuLeft - 0.5 * gpuLeft;
     }
 
-    private double Evaluate(Span<int> free, ReadOnlySpan<int> modelIds, long freeCpu, ResourceRequest request, int milli,
+    private double Evaluate(Span<int> free, ReadOnlySpan<int> modelIds, long freeCpu, long freeMemory, ResourceRequest request, int milli,
         GpuAllocationMap gpus, out int position)
     {
         var model = _model!;
         position = -1;
-        var before = model.Fragmentation(free, modelIds, freeCpu);
+        var before = model.Fragmentation(free, modelIds, freeCpu, freeMemory);
         var cpuAfter = freeCpu - request.CpuMilli;
+        var memoryAfter = freeMemory == long.MaxValue ? long.MaxValue : freeMemory - request.MemoryBytes;
         if (request.Gpus > 0)
         {
             // Whole devices: the lowest fully free ones of an accepted model, as the allocation map takes them.
@@ -120,7 +129,7 @@ public sealed class FragmentationScorer : INodeScorer
             var needed = request.Gpus;
             for (var i = 0; i < after.Length && needed > 0; i++)
                 if (after[i] == GpuAllocationMap.DeviceMilli && Accepts(gpus, modelIds, i, request)) { after[i] = 0; needed--; }
-            return needed > 0 ? double.NegativeInfinity : before - model.Fragmentation(after, modelIds, cpuAfter);
+            return needed > 0 ? double.NegativeInfinity : before - model.Fragmentation(after, modelIds, cpuAfter, memoryAfter);
         }
         if (milli > 0 && milli <= GpuAllocationMap.DeviceMilli)
         {
@@ -132,7 +141,7 @@ public sealed class FragmentationScorer : INodeScorer
                 // An equal neighbour of the same model gives the same result: evaluate the first only.
                 if (i > 0 && free[i] == free[i - 1] && modelIds[i] == modelIds[i - 1]) continue;
                 free[i] -= milli;
-                var delta = before - model.Fragmentation(free, modelIds, cpuAfter);
+                var delta = before - model.Fragmentation(free, modelIds, cpuAfter, memoryAfter);
                 free[i] += milli;
                 if (delta > best) { best = delta; position = i; }
             }
@@ -150,9 +159,9 @@ public sealed class FragmentationScorer : INodeScorer
                 foreach (var share in shares)
                     if (share.Uuid == gpus.Devices[i].Uuid) after[i] -= share.Milli;
             }
-            return before - model.Fragmentation(after, modelIds, cpuAfter);
+            return before - model.Fragmentation(after, modelIds, cpuAfter, memoryAfter);
         }
-        return before - model.Fragmentation(free, modelIds, cpuAfter);
+        return before - model.Fragmentation(free, modelIds, cpuAfter, memoryAfter);
     }
 
     private static bool Accepts(GpuAllocationMap gpus, ReadOnlySpan<int> modelIds, int position, ResourceRequest request) =>
@@ -188,5 +197,7 @@ public sealed class FragmentationScorer : INodeScorer
 
     private sealed record NodeInfo(int[] ModelIds, int Signature);
 
-    private readonly record struct MemoKey(int Signature, int Request, long Cpu, long A, long B);
+    private readonly record struct MemoKey(int Signature, int Request, long Cpu, long Memory, long A, long B);
+
+    private long MemoryOf(NodeState node) => CountMemory ? node.FreeMemoryBytes : long.MaxValue;
 }
