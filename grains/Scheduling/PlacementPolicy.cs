@@ -64,10 +64,10 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             "random" => new RandomScorer(seed),
             "dotproduct" => DotProductScorer.Instance,
             "gpupacking" => GpuPackingScorer.Instance,
-            "fgd" => new FragmentationScorer(workload, quantized: true, packingTieBreak: false),
-            "fgd-exact" => new FragmentationScorer(workload, quantized: false, packingTieBreak: false),
+            "fgd" => new FragmentationScorer(workload, resolution: 100),
+            "fgd-exact" => new FragmentationScorer(workload, resolution: 0),
             "bestfit-cpugpu" => new CpuGpuFitScorer(resolution: 100),
-            DefaultName => new FragmentationScorer(workload, quantized: true, packingTieBreak: false, resolution: 50),
+            DefaultName => new FragmentationScorer(workload, resolution: 50),
             _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
         };
         return new PlacementPolicy(key!, splitShares ? StandardFilters : SingleDeviceShareFilters, scorer);

@@ -15,7 +15,7 @@ public class FragmentationTests
             .Append(Request(4, 1)).ToList();
         var workload = TargetWorkload.FromRequests(requests, coverage: 0.9);
         Assert.Equal(2, workload.Types.Count);
-        Assert.Equal(new WorkloadType(6 / 9.0, 1000, 1, 500, null, GiB), workload.Types[0]);
+        Assert.Equal(new WorkloadType(6 / 9.0, 1000, 1, 500, null), workload.Types[0]);
         Assert.Equal(3 / 9.0, workload.Types[1].Probability, 12);
         Assert.Equal((1, 1000), (workload.Types[1].GpuCount, workload.Types[1].MilliPerGpu));
         Assert.Equal(3, TargetWorkload.FromRequests(requests, coverage: 0.95).Types.Count);   // the CPU-only type too
@@ -85,14 +85,14 @@ public class FragmentationTests
         var workload = new TargetWorkload([
             new WorkloadType(0.3, 4000, 1, 500, null), new WorkloadType(0.3, 8000, 1, 1000, null),
             new WorkloadType(0.2, 2000, 2, 1000, null), new WorkloadType(0.2, 1000, 0, 0, null)]);
-        var shared = new FragmentationScorer(workload, quantized: false, packingTieBreak: false);
+        var shared = new FragmentationScorer(workload, resolution: 0);
         for (var i = 0; i < 300; i++)
         {
             var node = Node($"n{i}", 32, 64, gpus: 4, model: "G2");
             for (var d = 0; d < 4; d++)
                 if (random.Next(2) == 0) node.Gpus.TryAllocate($"x{d}", [new GpuShare($"n{i}-gpu-{d}", random.Next(1, 11) * 100)], out _);
             var request = random.Next(3) switch { 0 => Request(2, 1, gpus: 1), 1 => Request(4, 1, fgpuMilli: 500), _ => Request(1, 1) };
-            var fresh = new FragmentationScorer(workload, quantized: false, packingTieBreak: false);
+            var fresh = new FragmentationScorer(workload, resolution: 0);
             Assert.Equal(fresh.Delta(node, request), shared.Delta(node, request), 9);
         }
     }

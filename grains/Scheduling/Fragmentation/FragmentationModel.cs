@@ -5,14 +5,13 @@ namespace Granary.Scheduling;
 /// <summary>
 /// FGD's node fragmentation against a target workload: F = Σ p_m × frag_m, where R is the node's free milli-GPU;
 /// a CPU-only type, a type whose GPU models the node lacks, or one that cannot run on the node (too few devices
-/// with enough free share, too little free CPU, or, when memory is counted, too little free memory) counts all of R; a type that can run counts the free share of
+/// with enough free share, or too little free CPU) counts all of R; a type that can run counts the free share of
 /// the devices too small for it. Works on plain spans so scorers can evaluate hypothetical states cheaply.
 /// </summary>
 public sealed class FragmentationModel
 {
     private readonly double[] _p;
     private readonly long[] _cpu;
-    private readonly long[] _memory;
     private readonly int[] _count;
     private readonly int[] _milli;
     private readonly string[]?[] _models;
@@ -26,7 +25,6 @@ public sealed class FragmentationModel
         var types = workload.Types;
         _p = types.Select(t => t.Probability).ToArray();
         _cpu = types.Select(t => t.CpuMilli).ToArray();
-        _memory = types.Select(t => t.MemoryBytes).ToArray();
         _count = types.Select(t => t.GpuCount).ToArray();
         _milli = types.Select(t => t.MilliPerGpu).ToArray();
         _models = types.Select(t => t.Models is { Length: > 0 } m ? m : null).ToArray();
@@ -48,7 +46,7 @@ public sealed class FragmentationModel
     }
 
     /// <summary>The node's fragmentation given each device's free milli and model id, and the node's free CPU.</summary>
-    public double Fragmentation(ReadOnlySpan<int> free, ReadOnlySpan<int> modelIds, long freeCpu, long freeMemory = long.MaxValue)
+    public double Fragmentation(ReadOnlySpan<int> free, ReadOnlySpan<int> modelIds, long freeCpu)
     {
         var r = 0;
         foreach (var f in free) r += f;
@@ -60,7 +58,7 @@ public sealed class FragmentationModel
         double total = 0;
         for (var t = 0; t < _p.Length; t++)
         {
-            if (_count[t] == 0 || freeCpu < _cpu[t] || freeMemory < _memory[t]) { total += _p[t] * r; continue; }
+            if (_count[t] == 0 || freeCpu < _cpu[t]) { total += _p[t] * r; continue; }
             var milli = _milli[t];
             int fitting = 0, small = 0;
             if (homogeneous)

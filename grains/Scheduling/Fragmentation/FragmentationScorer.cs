@@ -7,16 +7,15 @@ namespace Granary.Scheduling;
 
 /// <summary>
 /// Fragmentation gradient descent (FGD, Weng et al., ATC'23): the node whose fragmentation against the target
-/// workload grows least (or shrinks most) when it takes the request; a fractional request goes to the device that
-/// does so. <c>Quantized</c> reproduces FGD's score exactly (⌊100 × sigmoid(ΔF / 1000)⌋, many ties); otherwise ΔF
-/// itself ranks. <c>PackingTieBreak</c> adds a best-fit term below the fragmentation score.
+/// workload grows least (or shrinks most) when it takes the request; a GPU-sharing request goes to the device that
+/// does so. The score is ⌊resolution × sigmoid(ΔF / 1000)⌋: FGD uses resolution 100, whose coarse steps make many
+/// nodes tie (ties then go to the first node in the cluster's order); resolution 0 ranks by ΔF itself.
 /// </summary>
 /// <remarks>
-/// The score of a node depends only on its shape (device models, free share per device, free CPU), so results
-/// are memoised by shape and request type: identical nodes cost one dictionary lookup and only a node that
-/// changed is evaluated again. With no fixed workload the scorer measures against the observed mix of each round
-/// (what runs plus what waits). An instance with a fixed workload keeps its memo across rounds: use it from one
-/// thread at a time.
+/// A node's score depends only on its shape (device models, free share per device, free CPU), so results are
+/// memoised by shape and request type: identical nodes cost one dictionary lookup and a node is evaluated again
+/// only after it changed. With no fixed workload the scorer measures against the observed mix of each round (what
+/// runs plus what waits). An instance with a fixed workload keeps its memo across rounds: use it from one thread.
 /// </remarks>
 public sealed class FragmentationScorer : INodeScorer
 {
@@ -31,34 +30,25 @@ public sealed class FragmentationScorer : INodeScorer
     private ResourceRequest? _lastRequest;
     private int _lastRequestId;
 
-    public FragmentationScorer(TargetWorkload? workload, bool quantized = false, bool packingTieBreak = true, double resolution = 100, double packingWeight = 0.5, bool countMemory = false)
+    public FragmentationScorer(TargetWorkload? workload, double resolution = 100)
     {
-        CountMemory = countMemory;
+        ArgumentOutOfRangeException.ThrowIfNegative(resolution);
         _model = workload is null ? null : new FragmentationModel(workload);
-        Quantized = quantized;
-        PackingTieBreak = packingTieBreak;
         Resolution = resolution;
-        PackingWeight = packingWeight;
     }
 
-    public bool Quantized { get; }
-    public bool PackingTieBreak { get; }
+    /// <summary>Score steps of the sigmoid (100 = FGD); 0 = the exact fragmentation change.</summary>
     public double Resolution { get; }
-    public double PackingWeight { get; }
 
-    /// <summary>Whether a type that does not fit the node's free memory counts as unable to run (FGD counts CPU only).</summary>
-    public bool CountMemory { get; }
     public TargetWorkload? Workload => _model?.Workload;
 
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) =>
-        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Quantized, PackingTieBreak, Resolution, PackingWeight, CountMemory);
+        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution);
 
     public double Score(NodeState node, ResourceRequest request)
     {
         var delta = Delta(node, request);
-        var primary = Quantized ? Math.Floor(Resolution / (1 + Math.Exp(-delta / 1000))) : delta / 1000;
-        if (!PackingTieBreak) return primary;
-        return primary + (Quantized ? PackingWeight : 1e-4) * Packing(node, request);
+        return Resolution > 0 ? Math.Floor(Resolution / (1 + Math.Exp(-delta / 1000))) : delta / 1000;
     }
 
     public GpuShare[]? Shares(NodeState node, ResourceRequest request)
@@ -70,15 +60,14 @@ public sealed class FragmentationScorer : INodeScorer
         var gpus = node.Gpus;
         Span<int> free = stackalloc int[gpus.DeviceCount];
         for (var i = 0; i < free.Length; i++) free[i] = gpus.FreeMilliAt(i);
-        Evaluate(free, info.ModelIds, node.FreeCpuMilli, MemoryOf(node), request, milli, gpus, out var position);
+        Evaluate(free, info.ModelIds, node.FreeCpuMilli, request, milli, gpus, out var position);
         return position < 0 ? node.FindGpuShares(request) : [new GpuShare(gpus.Devices[position].Uuid, milli)];
     }
 
     /// <summary>F before − F after placing the request on the node (positive: fragmentation shrinks).</summary>
     public double Delta(NodeState node, ResourceRequest request)
     {
-        var model = _model;
-        if (model is null) return 0;
+        if (_model is null) return 0;
         var gpus = node.Gpus;
         var count = gpus.DeviceCount;
         if (count == 0) return 0;
@@ -88,60 +77,49 @@ public sealed class FragmentationScorer : INodeScorer
         for (var i = 0; i < count; i++) free[i] = gpus.FreeMilliAt(i);
 
         if (info.Signature < 0 || milli > GpuAllocationMap.DeviceMilli)
-            return Evaluate(free, info.ModelIds, node.FreeCpuMilli, MemoryOf(node), request, milli, gpus, out _);
+            return Evaluate(free, info.ModelIds, node.FreeCpuMilli, request, milli, gpus, out _);
 
-        // Homogeneous node: its score depends on the multiset of free shares only, so sort for the memo key.
+        // Homogeneous node: the result depends on the multiset of free shares only, so sort for the memo key.
         free.Sort();
         long a = 0, b = 0;
         for (var i = 0; i < count; i++)
             if (i < 6) a |= (long)free[i] << (10 * i); else b |= (long)free[i] << (10 * (i - 6));
-        var key = new MemoKey(info.Signature, RequestId(request), node.FreeCpuMilli, MemoryOf(node), a, b);
+        var key = new MemoKey(info.Signature, RequestId(request), node.FreeCpuMilli, a, b);
         if (_memo.TryGetValue(key, out var delta)) return delta;
-        delta = Evaluate(free, info.ModelIds, node.FreeCpuMilli, MemoryOf(node), request, milli, gpus, out _);
+        delta = Evaluate(free, info.ModelIds, node.FreeCpuMilli, request, milli, gpus, out _);
         if (_memo.Count >= MaxMemoEntries) _memo.Clear();
         _memo[key] = delta;
         return delta;
     }
 
-    // Best-fit closeness in [0, 1]: how little CPU and GPU share the node keeps after placing (1 = nothing left).
-    private static double Packing(NodeState node, ResourceRequest request)
-    {
-        var cpuCapacity = node.Capacity.CpuMilli;
-        var cpuLeft = cpuCapacity > 0 ? (double)(node.FreeCpuMilli - request.CpuMilli) / cpuCapacity : 0;
-        var total = node.Gpus.TotalMilli;
-        var gpuLeft = total > 0 ? (double)(node.FreeGpuMilli - node.GpuMilliFor(request)) / total : 0;
-        return 1 - 0.5 * cpuLeft - 0.5 * gpuLeft;
-    }
-
-    private double Evaluate(Span<int> free, ReadOnlySpan<int> modelIds, long freeCpu, long freeMemory, ResourceRequest request, int milli,
+    private double Evaluate(Span<int> free, ReadOnlySpan<int> modelIds, long freeCpu, ResourceRequest request, int milli,
         GpuAllocationMap gpus, out int position)
     {
         var model = _model!;
         position = -1;
-        var before = model.Fragmentation(free, modelIds, freeCpu, freeMemory);
+        var before = model.Fragmentation(free, modelIds, freeCpu);
         var cpuAfter = freeCpu - request.CpuMilli;
-        var memoryAfter = freeMemory == long.MaxValue ? long.MaxValue : freeMemory - request.MemoryBytes;
         if (request.Gpus > 0)
         {
-            // Whole devices: the lowest fully free ones of an accepted model, as the allocation map takes them.
+            // Whole devices: the first fully free ones of an accepted model, as the allocation map takes them.
             Span<int> after = stackalloc int[free.Length];
             free.CopyTo(after);
             var needed = request.Gpus;
             for (var i = 0; i < after.Length && needed > 0; i++)
-                if (after[i] == GpuAllocationMap.DeviceMilli && Accepts(gpus, modelIds, i, request)) { after[i] = 0; needed--; }
-            return needed > 0 ? double.NegativeInfinity : before - model.Fragmentation(after, modelIds, cpuAfter, memoryAfter);
+                if (after[i] == GpuAllocationMap.DeviceMilli && Accepts(gpus, i, request)) { after[i] = 0; needed--; }
+            return needed > 0 ? double.NegativeInfinity : before - model.Fragmentation(after, modelIds, cpuAfter);
         }
         if (milli > 0 && milli <= GpuAllocationMap.DeviceMilli)
         {
-            // A share of one device: try every device that holds it, keep the best (first on ties).
+            // A share of one device: try every device that holds it, keep the best (the first on ties).
             var best = double.NegativeInfinity;
             for (var i = 0; i < free.Length; i++)
             {
-                if (free[i] < milli || !Accepts(gpus, modelIds, i, request)) continue;
+                if (free[i] < milli || !Accepts(gpus, i, request)) continue;
                 // An equal neighbour of the same model gives the same result: evaluate the first only.
                 if (i > 0 && free[i] == free[i - 1] && modelIds[i] == modelIds[i - 1]) continue;
                 free[i] -= milli;
-                var delta = before - model.Fragmentation(free, modelIds, cpuAfter, memoryAfter);
+                var delta = before - model.Fragmentation(free, modelIds, cpuAfter);
                 free[i] += milli;
                 if (delta > best) { best = delta; position = i; }
             }
@@ -149,7 +127,7 @@ public sealed class FragmentationScorer : INodeScorer
         }
         if (milli > 0)
         {
-            // A fraction over one device, or one no single device holds: the allocation map's even split on the real node order.
+            // More than one device, or a share no single device holds: the allocation map's even split.
             var shares = gpus.FindFraction(milli, request.GpuModels);
             if (shares is null) return double.NegativeInfinity;
             Span<int> after = stackalloc int[gpus.DeviceCount];
@@ -159,12 +137,13 @@ public sealed class FragmentationScorer : INodeScorer
                 foreach (var share in shares)
                     if (share.Uuid == gpus.Devices[i].Uuid) after[i] -= share.Milli;
             }
-            return before - model.Fragmentation(after, modelIds, cpuAfter, memoryAfter);
+            return before - model.Fragmentation(after, modelIds, cpuAfter);
         }
-        return before - model.Fragmentation(free, modelIds, cpuAfter, memoryAfter);
+        return before - model.Fragmentation(free, modelIds, cpuAfter);
     }
 
-    private static bool Accepts(GpuAllocationMap gpus, ReadOnlySpan<int> modelIds, int position, ResourceRequest request) =>
+    // On homogeneous nodes (the memoised, sorted case) every device has the same model, so positions need not match.
+    private static bool Accepts(GpuAllocationMap gpus, int position, ResourceRequest request) =>
         request.GpuModels is not { Length: > 0 } || GpuAllocationMap.ModelMatches(gpus.Devices[position], request.GpuModels);
 
     private int RequestId(ResourceRequest request)
@@ -183,9 +162,8 @@ public sealed class FragmentationScorer : INodeScorer
         var devices = node.Gpus.Devices;
         var ids = new int[devices.Count];
         for (var i = 0; i < ids.Length; i++) ids[i] = _model!.ModelId(devices[i].Model);
-        var homogeneous = ids.All(id => id == ids[0]);
         var signature = -1;
-        if (homogeneous && ids.Length <= MaxMemoDevices)
+        if (ids.All(id => id == ids[0]) && ids.Length <= MaxMemoDevices)
         {
             var name = $"{ids[0]}/{ids.Length}/{node.Capacity.FgpuPerGpu}";
             if (!_signatures.TryGetValue(name, out signature)) _signatures[name] = signature = _signatures.Count;
@@ -197,7 +175,5 @@ public sealed class FragmentationScorer : INodeScorer
 
     private sealed record NodeInfo(int[] ModelIds, int Signature);
 
-    private readonly record struct MemoKey(int Signature, int Request, long Cpu, long Memory, long A, long B);
-
-    private long MemoryOf(NodeState node) => CountMemory ? node.FreeMemoryBytes : long.MaxValue;
+    private readonly record struct MemoKey(int Signature, int Request, long Cpu, long A, long B);
 }

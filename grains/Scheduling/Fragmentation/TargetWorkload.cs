@@ -6,7 +6,7 @@ namespace Granary.Scheduling;
 
 /// <summary>One request type of a target workload: how likely it is, its CPU, and its GPUs (count × milli each;
 /// count 0 for CPU-only), with the GPU models it accepts (null: any).</summary>
-public sealed record WorkloadType(double Probability, long CpuMilli, int GpuCount, int MilliPerGpu, string[]? Models, long MemoryBytes = 0);
+public sealed record WorkloadType(double Probability, long CpuMilli, int GpuCount, int MilliPerGpu, string[]? Models);
 
 /// <summary>The mix of requests fragmentation is measured against (FGD): the most frequent request types that
 /// together cover a share of all requests (95 % by default), with probabilities renormalised over them.</summary>
@@ -24,15 +24,12 @@ public sealed class TargetWorkload
     {
         ArgumentNullException.ThrowIfNull(requests);
         var counts = new Dictionary<(long Cpu, int Count, int Milli, string Models), int>();
-        var memory = new Dictionary<(long Cpu, int Count, int Milli, string Models), List<long>>();
         var total = 0;
         foreach (var request in requests)
         {
             var (count, milli) = GpuShape(request);
             var key = (request.CpuMilli, count, milli, ModelKey(request.GpuModels));
             counts[key] = counts.GetValueOrDefault(key) + 1;
-            if (!memory.TryGetValue(key, out var sizes)) memory[key] = sizes = [];
-            sizes.Add(request.MemoryBytes);
             total++;
         }
         if (total == 0) return Empty;
@@ -50,13 +47,7 @@ public sealed class TargetWorkload
         }
         return new TargetWorkload(kept.Select(kv => new WorkloadType(
             (double)kv.Value / covered, kv.Key.Cpu, kv.Key.Count, kv.Key.Milli,
-            kv.Key.Models.Length == 0 ? null : kv.Key.Models.Split('|'), Median(memory[kv.Key]))).ToArray());
-    }
-
-    private static long Median(List<long> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
+            kv.Key.Models.Length == 0 ? null : kv.Key.Models.Split('|'))).ToArray());
     }
 
     /// <summary>The observed mix: what the cluster runs plus what waits in the queue.</summary>
