@@ -120,6 +120,15 @@ public sealed class GpuAllocationMap
         return shares;
     }
 
+    /// <summary>The most milli-GPU free on any one device of the models (0 when none).</summary>
+    public int LargestFreeShare(string[]? models = null)
+    {
+        var largest = 0;
+        for (var i = 0; i < _devices.Length; i++)
+            if (ModelMatches(_devices[i], models)) largest = Math.Max(largest, DeviceMilli - _used[i]);
+        return largest;
+    }
+
     /// <summary>Whether one device of the models has <paramref name="milli"/> free (no split across devices).</summary>
     public bool CanFitOnOneDevice(int milli, string[]? models = null)
     {

@@ -38,6 +38,18 @@ public class PlacementPolicyTests
     }
 
     [Fact]
+    public void Single_device_shares_explain_the_largest_free_share_when_pending()
+    {
+        var cluster = Cluster(Node("a", 8, 8, gpus: 2, model: "T4"));
+        cluster.Apply(new Placement("x", "a", 0, 0, [new GpuShare("a-gpu-0", 600), new GpuShare("a-gpu-1", 600)]));
+        var policy = PlacementPolicy.Create("bestfit", splitShares: false);
+        var plan = Scheduler.Plan(Queue(("s", Request(1, 1, fgpuMilli: 500))), cluster, 0, policy, FifoOrder.Instance);
+        Assert.Equal("no GPU has room for fgpu 0.5 (500 milli-GPU) on one device (largest free share: 400 milli-GPU on a)", plan.PendingReasons["s"]);
+        var split = Scheduler.Plan(Queue(("s", Request(1, 1, fgpuMilli: 500))), cluster, 0, PlacementPolicy.Create("bestfit"), FifoOrder.Instance);
+        Assert.Equal(2, split.Placements.Single().Gpus.Length);   // split mode: 250 + 250
+    }
+
+    [Fact]
     public void Round_robin_cycles_through_nodes_and_keeps_its_cursor_across_rounds()
     {
         var cluster = Cluster(Node("a", 8, 8), Node("b", 8, 8), Node("c", 8, 8));

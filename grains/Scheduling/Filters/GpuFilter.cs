@@ -32,6 +32,12 @@ public sealed class GpuFilter : INodeFilter
             var most = candidates.MaxBy(n => n.Gpus.CountFullyFree(models))!;
             return $"no agent has {request.Gpus} free {kind}GPU{(request.Gpus == 1 ? "" : "s")} (most: {most.Gpus.CountFullyFree(models)} on {most.AgentId})";
         }
+        if (!_splitShares && candidates.Any(n => n.GpuMilliFor(request) <= Devices.GpuAllocationMap.DeviceMilli))
+        {
+            var widest = candidates.MaxBy(n => n.Gpus.LargestFreeShare(models))!;
+            return $"no {kind}GPU has room for fgpu {request.FgpuMilli / 1000m:0.###} ({widest.GpuMilliFor(request)} milli-GPU) on one device " +
+                   $"(largest free share: {widest.Gpus.LargestFreeShare(models)} milli-GPU on {widest.AgentId})";
+        }
         var roomiest = candidates.MaxBy(n => n.Gpus.FreeMilliOfModels(models))!;
         return $"no agent has room for fgpu {request.FgpuMilli / 1000m:0.###} ({roomiest.GpuMilliFor(request)} milli-GPU) on its {kind}GPUs " +
                $"(most free: {roomiest.Gpus.FreeMilliOfModels(models)} milli-GPU on {roomiest.AgentId})";
