@@ -10,6 +10,7 @@ namespace Granary.Scheduling;
 /// workload grows least (or shrinks most) when it takes the request; a GPU-sharing request goes to the device that
 /// does so. The score is ⌊resolution × sigmoid(ΔF / 1000)⌋: FGD uses resolution 100, whose coarse steps make many
 /// nodes tie (ties then go to the first node in the cluster's order); resolution 0 ranks by ΔF itself.
+/// <see cref="PreferUsedNodes"/> sends ties to nodes already in use first.
 /// </summary>
 /// <remarks>
 /// A node's score depends only on its shape (device models, free share per device, free CPU), so results are
@@ -42,13 +43,18 @@ public sealed class FragmentationScorer : INodeScorer
 
     public TargetWorkload? Workload => _model?.Workload;
 
+    /// <summary>Break ties in favour of nodes that already hold GPU work, keeping idle nodes whole for big requests.</summary>
+    public bool PreferUsedNodes { get; init; }
+
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) =>
-        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution);
+        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution) { PreferUsedNodes = PreferUsedNodes };
 
     public double Score(NodeState node, ResourceRequest request)
     {
         var delta = Delta(node, request);
-        return Resolution > 0 ? Math.Floor(Resolution / (1 + Math.Exp(-delta / 1000))) : delta / 1000;
+        var primary = Resolution > 0 ? Math.Floor(Resolution / (1 + Math.Exp(-delta / 1000))) : delta / 1000;
+        // Below one score step: among equal scores, a node already in use before an idle one (consolidation).
+        return PreferUsedNodes && node.Gpus.UsedMilli > 0 ? primary + (Resolution > 0 ? 0.5 : 1e-9) : primary;
     }
 
     public GpuShare[]? Shares(NodeState node, ResourceRequest request)
