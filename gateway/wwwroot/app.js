@@ -182,6 +182,7 @@ async function showSimulatedNotice() {
 
 function renderSession(id) {
   show('session-view');
+  sshShownFor = null;
   const error = document.getElementById('session-error');
   let current = null;
 
@@ -201,6 +202,7 @@ function renderSession(id) {
         ['Exit code', current.exitCode ?? '—'],
       ];
       document.getElementById('session-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+      showSsh(current);
       document.getElementById('session-apps').replaceChildren(...(current.apps.length ? current.apps.map(app => el('li', {}, appLinks({ apps: [app] }))) : [el('li', {}, 'No apps (yet).')]));
       error.textContent = '';
     } catch (e) {
@@ -223,6 +225,30 @@ function renderSession(id) {
       el('li', {}, when(event.at), ' ', statusBadge(event.status), event.reason ? ` ${event.reason}` : ''));
     refresh();
   });
+}
+
+// SSH access for sessions whose image serves ssh: the command, and the session's key (id_container) to save.
+let sshShownFor = null;
+async function showSsh(session) {
+  const box = document.getElementById('session-ssh');
+  const offered = session.status === 'RUNNING' && session.apps.some(app => app.name === 'ssh');
+  box.hidden = !offered;
+  if (!offered || sshShownFor === session.id) return;
+  sshShownFor = session.id;
+  try {
+    const ssh = await api('GET', `/v1/sessions/${session.id}/ssh`);
+    document.getElementById('ssh-command').textContent =
+      `chmod 600 id_container && ssh -i id_container -p ${ssh.port} ${ssh.user}@${ssh.host}   (sftp -i id_container -P ${ssh.port} ${ssh.user}@${ssh.host})`;
+    document.getElementById('ssh-key').onclick = () => {
+      const link = el('a', { href: URL.createObjectURL(new Blob([ssh.privateKey], { type: 'application/x-pem-file' })), download: 'id_container' });
+      link.click();
+      URL.revokeObjectURL(link.href);
+    };
+  } catch (error) {
+    sshShownFor = null;
+    box.hidden = true;
+    console.warn('SSH access unavailable', error);
+  }
 }
 
 // Server-sent events read with fetch, because EventSource cannot send the Authorization header.
