@@ -12,6 +12,14 @@ pidfile="$dir/dockerd.pid"
 log="$dir/dockerd.log"
 host="unix://$sock"
 
+# A live dockerd with that pid (a killed daemon may linger as a zombie until its parent reaps it).
+live_dockerd() {
+  local pid="$1" state
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  state="$(awk '{ print $3 }' "/proc/$pid/stat")"
+  [ "$state" != Z ] && grep -qx dockerd "/proc/$pid/comm"
+}
+
 answers() { DOCKER_HOST="$host" docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
@@ -32,7 +40,7 @@ fi
 # A stale pid file or socket from a daemon that died: clear them (only if that pid is not a live dockerd).
 if [ -f "$pidfile" ]; then
   old="$(cat "$pidfile")"
-  if [ -n "$old" ] && kill -0 "$old" 2>/dev/null && grep -q dockerd "/proc/$old/comm" 2>/dev/null; then
+  if live_dockerd "$old"; then
     echo "docker-up: dockerd pid $old exists but does not answer on $sock; waiting for it" >&2
   else
     rm -f "$pidfile" "$sock"

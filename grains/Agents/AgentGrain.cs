@@ -2,13 +2,12 @@ using System.Threading.Channels;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using Granary.Folders;
-using Orleans.Placement;
-using Granary.SiloPlacement;
-using Granary.Resources;
 using Granary.Scheduling;
 using Granary.Sessions;
+using Granary.SiloPlacement;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Placement;
 
 namespace Granary.Agents;
 

@@ -1,3 +1,4 @@
+using Granary.Agents;
 using System.Text;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
@@ -40,6 +41,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
             Assert.Equal("127.0.0.1", binding.HostIP);
             Assert.Equal(fixture.RunId, inspect.Config!.Labels[DockerFixture.RunLabel]);
             Assert.Equal("limits", inspect.Config.Labels["granary.test"]);
+            Assert.Equal(TimeSpan.FromSeconds(10), inspect.Config.StopTimeout);
 
             await _runtime.Start(id, None);
             var info = await _runtime.Inspect(id, None);
@@ -103,7 +105,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     }
 
     [Fact]
-    public async Task A_batch_command_runs_as_work_and_its_exit_code_and_interleaved_output_are_reported()
+    public async Task A_batch_command_runs_as_work_and_its_exit_code_and_output_are_reported()
     {
         var spec = fixture.Spec("batch", DockerFixture.BaseImage,
             ["sh", "-c", "echo one; echo two >&2; echo three; whoami; pwd; exit 3"]);
@@ -113,7 +115,10 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
         Assert.Equal(3, exitCode);
         Assert.Equal(3, info.ExitCode);
         Assert.False(info.OomKilled);
-        Assert.Equal("one\ntwo\nthree\nwork\n/home/work\n", output);
+        // stdout and stderr are both there; Docker keeps each stream's order, not the order between them.
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["one", "three", "work", "/home/work"], lines.Where(l => l != "two"));
+        Assert.Single(lines, "two");
     }
 
     [Fact]
@@ -301,13 +306,13 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
         Assert.Equal("python", python.Labels[ImageLabels.Environment]);
         Assert.Equal("3.11", python.Labels[ImageLabels.Version]);
         Assert.Equal(
-            [new ImageApp("terminal", "exec", null), new ImageApp("jupyter", "http", 8888), new ImageApp("ssh", "tcp", 2200)],
+            [new ImageApp("terminal", "exec", 0), new ImageApp("jupyter", "http", 8888), new ImageApp("ssh", "tcp", 2200)],
             ImageApps.Parse(python.Labels));
 
         var found = await _runtime.FindImage(DockerFixture.BaseImage, None);
         Assert.NotNull(found);
         Assert.Equal("base", found.Labels[ImageLabels.Environment]);
-        Assert.Equal([new ImageApp("terminal", "exec", null)], ImageApps.Parse(found.Labels));
+        Assert.Equal([new ImageApp("terminal", "exec", 0)], ImageApps.Parse(found.Labels));
     }
 
     [Theory]
@@ -319,6 +324,31 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
 
         Assert.True(exitCode == 0, output);
         Assert.StartsWith("tmux ", output);
+    }
+
+    [Fact]
+    public async Task Gpus_are_requested_by_uuid_from_the_nvidia_driver()
+    {
+        const string uuid = "GPU-00000000-1111-2222-3333-444444444444";
+        var spec = fixture.Spec("gpu", DockerFixture.BaseImage, ["true"]) with { GpuUuids = [uuid] };
+        var id = await _runtime.Create(spec, None);
+        try
+        {
+            var inspect = await fixture.Docker.Containers.InspectContainerAsync(id, None);
+            var request = Assert.Single(inspect.HostConfig!.DeviceRequests);
+            Assert.Equal("nvidia", request.Driver);
+            Assert.Equal([uuid], request.DeviceIDs);
+            Assert.Equal("gpu", Assert.Single(Assert.Single(request.Capabilities)));
+            Assert.Contains("NVIDIA_DRIVER_CAPABILITIES=compute,utility", inspect.Config!.Env);
+
+            // This machine's Docker has no NVIDIA runtime: starting must fail with the engine's reason, not hang.
+            var failure = await Assert.ThrowsAsync<DockerRuntimeException>(() => _runtime.Start(id, None));
+            Assert.Contains("nvidia", failure.Message);
+        }
+        finally
+        {
+            await _runtime.Remove(id, None);
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Granary.Agents;
 using Granary.Agents.Launch;
 
 namespace Granary.IntegrationTests;
@@ -12,7 +13,7 @@ public sealed class ImageAppsTests
         var apps = ImageApps.Parse(Labels("terminal:exec, jupyter:http:8888,ssh:tcp:2200"));
 
         Assert.Equal(
-            [new ImageApp("terminal", "exec", null), new ImageApp("jupyter", "http", 8888), new ImageApp("ssh", "tcp", 2200)],
+            [new ImageApp("terminal", "exec", 0), new ImageApp("jupyter", "http", 8888), new ImageApp("ssh", "tcp", 2200)],
             apps);
         Assert.Equal([8888, 2200], ImageApps.Ports(apps));
     }
