@@ -356,6 +356,53 @@ async function loadImages() {
   document.getElementById('image-text').hidden = true;
 }
 
+// ---- folders ----
+
+function renderFolders() {
+  show('folders-view');
+  const error = document.getElementById('folders-error');
+
+  async function refresh() {
+    try {
+      const folders = await api('GET', '/v1/folders');
+      document.getElementById('folders-empty').hidden = folders.length > 0;
+      document.getElementById('folders-body').replaceChildren(...folders.map(f => el('tr', {},
+        el('td', {}, f.name),
+        el('td', {}, when(f.createdAt)),
+        el('td', {}, f.mountedBy.length ? f.mountedBy.map(id => el('div', {}, el('a', { href: `#/session/${id}` }, id.slice(0, 8)))) : '—'),
+        el('td', {}, el('button', { type: 'button', class: 'danger small', onclick: () => deleteFolder(f.name) }, 'Delete')))));
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  async function deleteFolder(name) {
+    if (!confirm(`Delete folder ${name} and every file in it?`)) return;
+    try {
+      await api('DELETE', `/v1/folders/${encodeURIComponent(name)}`);
+      error.textContent = '';
+      refresh();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  document.getElementById('folder-form').addEventListener('submit', async event => {
+    event.preventDefault();
+    const name = new FormData(event.target).get('name').trim();
+    try {
+      await api('POST', '/v1/folders', { name });
+      event.target.reset();
+      error.textContent = '';
+      refresh();
+    } catch (e) {
+      const fieldErrors = e.problem && e.problem.errors;
+      error.textContent = fieldErrors ? Object.values(fieldErrors).flat().join(' ') : e.message;
+    }
+  });
+  refresh();
+}
+
 // ---- agents (admin) ----
 
 function meter(used, total, text) {
@@ -427,6 +474,7 @@ async function render() {
   const [, route, id] = hash.split('/');
   if (route === 'session' && id) renderSession(decodeURIComponent(id));
   else if (route === 'new') renderNew();
+  else if (route === 'folders') renderFolders();
   else if (route === 'agents' && me.role === 'admin') renderAgents();
   else renderSessions();
 }

@@ -85,6 +85,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         {
             ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",
             ["Granary:DataDirectory"] = DataDirectory,
+            ["Granary:Folders:Root"] = Path.Combine(DataDirectory, "folders"),
             ["Granary:Gateway:EventPollInterval"] = "00:00:00.050",
             ["Granary:Auth:Users:0:Name"] = "alice",
             ["Granary:Auth:Users:0:Key"] = AliceKey,
