@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Drives the web UI in headless Chromium against a running gateway, as a person would: sign in (a wrong key is
-// refused), a bad form shows field errors, create a session, watch it reach RUNNING, open its terminal and see
-// typed text come back, see the agents page (admin), delete the session and see it TERMINATED.
+// refused), create a folder, a bad form shows field errors, create a session mounting the folder, watch it reach RUNNING, open its terminal and see
+// typed text come back, see the agents page (admin), delete the session and see it TERMINATED, delete the folder.
 // Usage: node tests/smoke/web-ui.js BASE_URL ADMIN_KEY
 // Needs Debian's chromium (GRANARY_CHROMIUM or /usr/bin/chromium) and playwright-core from tests/browser
 // (deploy/scripts/browser-up.sh installs both). Exits non-zero on the first failure.
@@ -37,6 +37,12 @@ const name = `web-ui-${Date.now()}`;
     await page.click('#sign-in-form button');
     await page.waitForSelector('#sessions-body', { state: 'attached', timeout });
 
+    console.log('create a folder');
+    await page.goto(base + '/#/folders');
+    await page.fill('#folder-form input[name=name]', name);
+    await page.click('#folder-form button');
+    await page.locator('#folders-body tr', { hasText: name }).waitFor({ timeout });
+
     console.log('a bad form names the fields');
     await page.goto(base + '/#/new');
     await page.waitForSelector('#new-form', { timeout });
@@ -50,6 +56,7 @@ const name = `web-ui-${Date.now()}`;
     console.log('create a session');
     await page.fill('input[name=name]', name);
     await page.fill('input[name=memory]', '1g');
+    await page.fill('input[name=folders]', name);
     if (await page.isVisible('#image-text')) await page.fill('#image-text', process.env.SMOKE_IMAGE || 'python:3.11');
     await page.click('#new-form button[type=submit]');
     await page.waitForURL(/#\/session\//, { timeout });
@@ -83,8 +90,15 @@ const name = `web-ui-${Date.now()}`;
     await page.waitForFunction(session => [...document.querySelectorAll('#sessions-body tr')]
       .some(tr => tr.textContent.includes(session) && tr.textContent.includes('TERMINATED')), name, { timeout: 120000 });
 
+    console.log('delete the folder');
+    await page.goto(base + '/#/folders');
+    const folderRow = page.locator('#folders-body tr', { hasText: name });
+    await folderRow.waitFor({ timeout });
+    await folderRow.locator('button.danger').click();
+    await folderRow.waitFor({ state: 'detached', timeout });
+
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-    console.log('OK: sign in, form errors, create → RUNNING, terminal round trip, agents, delete → TERMINATED');
+    console.log('OK: sign in, folder, form errors, create → RUNNING, terminal round trip, agents, delete → TERMINATED, folder deleted');
   } finally {
     await browser.close();
   }
