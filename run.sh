@@ -7,7 +7,7 @@
 #   GRANARY_HTTP_HOST     address to bind (default 127.0.0.1)
 #   GRANARY_ADMIN_KEY     use this admin API key instead of the generated one
 #   GRANARY_AGENT_DRIVER  container runtime of the built-in agent (default from gateway/appsettings.json)
-#   GRANARY_DATA_DIR      where the generated admin key and local state live (default ./.run/data)
+#   GRANARY_DATA_DIR      where the generated admin key and the storage folders live (default ./.run/data)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,7 +17,9 @@ host="${GRANARY_HTTP_HOST:-127.0.0.1}"
 echo "Building Granary (Release) ..."
 dotnet build gateway/Granary.Gateway.csproj -c Release --nologo -v quiet -clp:ErrorsOnly
 
-export Granary__DataDirectory="${GRANARY_DATA_DIR:-$PWD/.run/data}"
+data="${GRANARY_DATA_DIR:-$PWD/.run/data}"
+export Granary__DataDirectory="$data"
+export Granary__Folders__Root="${Granary__Folders__Root:-$data/folders}"
 if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
   export Granary__Auth__AdminKey="$GRANARY_ADMIN_KEY"
 fi

@@ -1,6 +1,7 @@
 using Granary.Gateway.Agents;
 using Granary.Gateway.Apps;
 using Granary.Gateway.Auth;
+using Granary.Gateway.Folders;
 using Granary.Gateway.Health;
 using Granary.Gateway.Hosting;
 using Granary.Gateway.Info;
@@ -26,6 +27,7 @@ app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
 app.MapSessionsApi();
+app.MapFoldersApi();
 app.MapAgentsApi();
 app.MapUsersApi();
 app.MapInfoApi();
