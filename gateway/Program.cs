@@ -1,9 +1,12 @@
 using Granary.Gateway.Agents;
+using Granary.Gateway.Apps;
 using Granary.Gateway.Auth;
+using Granary.Gateway.Folders;
 using Granary.Gateway.Health;
 using Granary.Gateway.Hosting;
 using Granary.Gateway.Info;
 using Granary.Gateway.Sessions;
+using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,14 +20,20 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseVendorFiles();
+app.UseWebSockets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
 app.MapSessionsApi();
+app.MapFoldersApi();
 app.MapAgentsApi();
 app.MapUsersApi();
 app.MapInfoApi();
+app.MapAuthApi();
+app.MapAppProxyApi();
+app.MapTerminalApi();
 app.Run();
 
 public partial class Program;

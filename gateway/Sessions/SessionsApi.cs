@@ -27,6 +27,7 @@ public static class SessionsApi
         group.MapGet("/{id}/events", Events);
         group.MapGet("/{id}/logs", Logs);
         group.MapGet("/{id}/apps", Apps);
+        group.MapGet("/{id}/ssh", Ssh);
         return app;
     }
 
@@ -43,6 +44,12 @@ public static class SessionsApi
         if (spec is null)
         {
             return Problems.Invalid(errors.ToDictionary());
+        }
+
+        var missing = await MissingFolders(grains, user, spec);
+        if (!missing.IsEmpty)
+        {
+            return Problems.Invalid(missing.ToDictionary());
         }
 
         var id = CreateSessionValidator.NewSessionId();
@@ -153,7 +160,37 @@ public static class SessionsApi
         var view = await FindVisible(grains, user, id);
         return view is null
             ? Problems.NotFound("session", id)
-            : TypedResults.Ok(view.Apps.Select(app => AppResponse.From(view.Id, app, request)).ToArray());
+            : TypedResults.Ok(AppResponse.ListOf(view, request));
+    }
+
+    /// <summary>How to SSH/SFTP into the session with its own key (id_container). 409 while it has none to give.</summary>
+    public static async Task<Results<Ok<SshResponse>, ProblemHttpResult>> Ssh(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (await FindVisible(grains, user, id) is null)
+        {
+            return Problems.NotFound("session", id);
+        }
+
+        var ssh = await grains.GetGrain<ISessionGrain>(id).GetSsh();
+        return ssh is null
+            ? Problems.Conflict("The session offers no SSH access: it is not running, or its image serves no ssh.")
+            : TypedResults.Ok(new SshResponse(ssh.Host, ssh.Port, ssh.User, ssh.PrivateKey));
+    }
+
+    /// <summary>Mounts must name folders the caller has (POST /v1/folders), not conjure new ones.</summary>
+    private static async Task<ValidationErrors> MissingFolders(IGrainFactory grains, ClaimsPrincipal user, SessionSpec spec)
+    {
+        var errors = new ValidationErrors();
+        var folders = await Task.WhenAll(spec.Mounts.Select(m => Folders.FoldersApi.Folder(grains, user, m.Folder).Get()));
+        for (var i = 0; i < folders.Length; i++)
+        {
+            if (folders[i] is null)
+            {
+                errors.Add($"mounts[{i}].folder", $"You have no folder \"{spec.Mounts[i].Folder}\"; create it with POST /v1/folders.");
+            }
+        }
+
+        return errors;
     }
 
     /// <summary>The session when it exists and the caller owns it or is an admin; otherwise null (a 404 either way).</summary>

@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.GatewayTests;
 
@@ -19,26 +22,54 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     private readonly bool _withAdminKey;
     private readonly bool _ownsDataDirectory;
+    private readonly IReadOnlyDictionary<string, string?> _cluster;
+    private bool _onKestrel;
 
-    public GatewayFactory() : this(withAdminKey: true, dataDirectory: null)
+    public GatewayFactory() : this(withAdminKey: true, dataDirectory: null, TestCluster.Settings())
     {
     }
 
-    private GatewayFactory(bool withAdminKey, string? dataDirectory)
+    private GatewayFactory(bool withAdminKey, string? dataDirectory, IReadOnlyDictionary<string, string?> cluster)
     {
         _withAdminKey = withAdminKey;
+        _cluster = cluster;
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "granary-gateway-tests-" + Guid.NewGuid().ToString("N"));
     }
 
     /// <summary>A factory with no configured admin key (so one is generated), keeping its state in dataDirectory.</summary>
-    public static GatewayFactory WithGeneratedAdminKey(string dataDirectory) => new(withAdminKey: false, dataDirectory);
+    public static GatewayFactory WithGeneratedAdminKey(string dataDirectory)
+        => new(withAdminKey: false, dataDirectory, TestCluster.Settings());
+
+    /// <summary>A gateway on a real Kestrel server (for WebSockets through the app proxy), started.</summary>
+    public static GatewayFactory OnKestrel()
+    {
+        var factory = new GatewayFactory(withAdminKey: true, dataDirectory: null, TestCluster.Settings());
+        factory.UseKestrel(0);
+        factory._onKestrel = true;
+        factory.StartServer();
+        return factory;
+    }
+
+    /// <summary>A gateway in client mode: no silo of its own, it joins the cluster whose silo gateway port is given.</summary>
+    public static GatewayFactory ClientOf(int siloGatewayPort) => new(withAdminKey: true, dataDirectory: null, new Dictionary<string, string?>
+    {
+        ["Granary:Clustering"] = "localhost",
+        ["Granary:GatewayPort"] = siloGatewayPort.ToString(),
+    });
 
     public string DataDirectory { get; }
 
     public HttpClient ClientWithKey(string? key)
     {
-        var client = CreateClient();
+        // Redirects are asserted, not followed (HttpClient would drop the Authorization header on the way).
+        var options = new WebApplicationFactoryClientOptions { AllowAutoRedirect = false };
+        if (_onKestrel)
+        {
+            options.BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }
+
+        var client = CreateClient(options);
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -52,8 +83,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         var settings = new Dictionary<string, string?>
         {
-            ["Granary:Gateway:Mode"] = "all-in-one",
+            ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",
             ["Granary:DataDirectory"] = DataDirectory,
+            ["Granary:Folders:Root"] = Path.Combine(DataDirectory, "folders"),
             ["Granary:Gateway:EventPollInterval"] = "00:00:00.050",
             ["Granary:Auth:Users:0:Name"] = "alice",
             ["Granary:Auth:Users:0:Key"] = AliceKey,
@@ -67,7 +99,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             settings["Granary:Auth:AdminKey"] = AdminKey;
         }
 
-        foreach (var (key, value) in settings.Concat(TestCluster.Settings()))
+        foreach (var (key, value) in settings.Concat(_cluster))
         {
             builder.UseSetting(key, value);
         }
