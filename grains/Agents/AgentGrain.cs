@@ -426,6 +426,13 @@ public sealed class AgentGrain(
         {
             env[name] = value;
         }
+        // Last, so a session's own environment cannot lift its GPU limits.
+        var capacity = S.Registration!.Capacity;
+        var gpus = GpuEnforcement.For(capacity.EnforcementMode, placement.Gpus, capacity.Gpus);
+        foreach (var (name, value) in gpus.Env)
+        {
+            env[name] = value;
+        }
         var files = session.SshKey is { } key
             ? new[]
             {
@@ -449,7 +456,7 @@ public sealed class AgentGrain(
             ShmBytes: Math.Min(Options.ShmBytes, placement.MemoryBytes),
             PublishedPorts: ImageApps.Ports(apps),
             Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
-            GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray(),
+            GpuUuids: gpus.DeviceUuids,
             Files: files);
     }
 
