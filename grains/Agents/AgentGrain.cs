@@ -1,10 +1,12 @@
 using System.Threading.Channels;
+using Granary.Agents.Gpu;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using Granary.Folders;
 using Granary.Scheduling;
 using Granary.Sessions;
 using Granary.SiloPlacement;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
@@ -33,6 +35,7 @@ public sealed class AgentGrain(
 
     private readonly Dictionary<string, ContainerRun> _runs = [];
     private readonly Dictionary<string, TerminalHandle> _terminals = [];
+    private readonly Dictionary<string, GpuMetrics> _gpuMetrics = [];
     private readonly Channel<(string SessionId, RuntimeReport Report)> _outbox =
         Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private StateWriter _writer = null!;
@@ -44,6 +47,7 @@ public sealed class AgentGrain(
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _pushTimer;
     private bool _pushRequested;
+    private IGpuDiscovery? _gpuDiscovery;
 
     private string Id => this.GetPrimaryKeyString();
     private AgentState S => state.State;
@@ -52,6 +56,8 @@ public sealed class AgentGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _writer = new StateWriter(state.WriteStateAsync);
+        // Registered only where GPUs are discovered with live metrics (NVML); configured GPUs have none.
+        _gpuDiscovery = ServiceProvider.GetService<IGpuDiscovery>();
         // Versions must grow across activations too, or the scheduler would drop this activation's snapshots.
         _version = time.GetUtcNow().UtcTicks;
         _pump = DeliverReports();
@@ -87,6 +93,7 @@ public sealed class AgentGrain(
         _version++;
         await _writer.Write();
         await GrainFactory.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).Add(Id, registration.ResourceGroup);
+        ReadGpuMetrics();
         await UpdateDevices(registration.Capacity.Gpus.Select(g => g.Uuid));
         StartTimers();
         await RefreshImages();
@@ -560,7 +567,27 @@ public sealed class AgentGrain(
     private async Task Heartbeat(CancellationToken cancellationToken)
     {
         await RefreshImages();
+        await UpdateDevices(ReadGpuMetrics());
         await PushSnapshot();
+    }
+
+    /// <summary>Reads each device's live load; returns the devices whose load changed.</summary>
+    private List<string> ReadGpuMetrics()
+    {
+        var changed = new List<string>();
+        if (_gpuDiscovery is null || S.Registration is null)
+        {
+            return changed;
+        }
+        foreach (var device in S.Registration.Capacity.Gpus)
+        {
+            if (_gpuDiscovery.ReadMetrics(device.Uuid) is { } metrics && metrics != _gpuMetrics.GetValueOrDefault(device.Uuid))
+            {
+                _gpuMetrics[device.Uuid] = metrics;
+                changed.Add(device.Uuid);
+            }
+        }
+        return changed;
     }
 
     private async Task RefreshImages()
@@ -626,7 +653,9 @@ public sealed class AgentGrain(
                 .SelectMany(a => a.Gpus.Where(g => g.Uuid == device.Uuid).Select(g => (a.SessionId, g.Milli)))
                 .GroupBy(s => s.SessionId)
                 .ToDictionary(g => g.Key, g => g.Sum(s => s.Milli));
-            await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(new GpuDeviceView(device, Id, shares, 0, 0));
+            var metrics = _gpuMetrics.GetValueOrDefault(device.Uuid);
+            await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(
+                new GpuDeviceView(device, Id, shares, metrics?.UtilizationPercent ?? 0, metrics?.MemoryUsedBytes ?? 0));
         }
     }
 

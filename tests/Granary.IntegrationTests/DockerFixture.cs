@@ -25,7 +25,7 @@ public sealed class DockerFixture : IAsyncLifetime
 
     public DockerFixture()
     {
-        var options = new DockerRuntimeOptions { Endpoint = EndpointFromEnvironment() };
+        var options = new DockerRuntimeOptions { Endpoint = Endpoint() };
         Runtime = new DockerContainerRuntime(options);
         Docker = new DockerClientBuilder().WithEndpoint(Runtime.Endpoint).Build();
     }
@@ -120,7 +120,8 @@ public sealed class DockerFixture : IAsyncLifetime
         return path;
     }
 
-    private static string EndpointFromEnvironment()
+    /// <summary>The Docker endpoint the tests use (see the class comment).</summary>
+    public static string Endpoint()
     {
         var socket = Environment.GetEnvironmentVariable("GRANARY_DOCKER_SOCKET");
         if (!string.IsNullOrWhiteSpace(socket))
