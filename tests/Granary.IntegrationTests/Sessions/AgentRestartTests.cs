@@ -10,15 +10,15 @@ namespace Granary.IntegrationTests.Sessions;
 [Collection(DockerCollection.Name)]
 public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
 {
-    private DockerCluster _cluster = null!;
+    private GranaryCluster _cluster = null!;
 
     public async Task InitializeAsync()
-        => _cluster = await DockerCluster.Start("restart", DockerCluster.DockerAgent(DockerFixture.Endpoint()));
+        => _cluster = await GranaryCluster.Start("restart", GranaryCluster.DockerAgent(DockerFixture.Endpoint()));
 
     public async Task DisposeAsync()
     {
         await _cluster.DisposeAsync();
-        await DockerCluster.RemoveContainersOf(_cluster.NodeId);
+        await GranaryCluster.RemoveContainersOf(_cluster.NodeId);
     }
 
     [Fact]

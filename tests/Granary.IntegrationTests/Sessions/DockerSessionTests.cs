@@ -13,7 +13,7 @@ namespace Granary.IntegrationTests.Sessions;
 public sealed class DockerSessionTests(DockerFixture docker, SessionClusterFixture fixture, ITestOutputHelper output)
     : IClassFixture<SessionClusterFixture>
 {
-    private DockerCluster Cluster => fixture.Cluster;
+    private GranaryCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task A_python_session_runs_with_its_limits_and_labels_and_delete_removes_its_container()

@@ -19,7 +19,7 @@ public static class Session
         MountSpec[]? mounts = null) =>
         new(Name: "it", Owner: Owner, Image: image, Type: type,
             Resources: new ResourceRequest(cpuMilli, memoryBytes),
-            ResourceGroup: DockerCluster.Group, Mounts: mounts ?? [], Env: [], Command: command);
+            ResourceGroup: GranaryCluster.Group, Mounts: mounts ?? [], Env: [], Command: command);
 
     public static async Task<ISessionGrain> Create(IClusterClient client, SessionSpec spec)
     {

@@ -7,14 +7,14 @@ namespace Granary.IntegrationTests.Sessions;
 /// Every test ends its sessions; containers of the node that remain at the end are removed.</summary>
 public sealed class SessionClusterFixture : IAsyncLifetime
 {
-    public DockerCluster Cluster { get; private set; } = null!;
+    public GranaryCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
-        => Cluster = await DockerCluster.Start("sessions", DockerCluster.DockerAgent(DockerFixture.Endpoint()));
+        => Cluster = await GranaryCluster.Start("sessions", GranaryCluster.DockerAgent(DockerFixture.Endpoint()));
 
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
-        await DockerCluster.RemoveContainersOf(Cluster.NodeId);
+        await GranaryCluster.RemoveContainersOf(Cluster.NodeId);
     }
 }

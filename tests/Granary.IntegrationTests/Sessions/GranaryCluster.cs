@@ -17,7 +17,7 @@ namespace Granary.IntegrationTests.Sessions;
 /// Grain state lives in a store outside the silos (see <see cref="SharedStateStore"/>), so the agent silo can be
 /// killed and a new one started for the same node. Dead silos are detected within seconds.
 /// </summary>
-public sealed class DockerCluster : IAsyncDisposable
+public sealed class GranaryCluster : IAsyncDisposable
 {
     public const string ManagerSilo = "Silo_0";
     public const string Group = "it";
@@ -25,7 +25,7 @@ public sealed class DockerCluster : IAsyncDisposable
     private readonly SharedStateStore _store = new();
     private readonly IReadOnlyDictionary<string, string?> _agentSettings;
 
-    private DockerCluster(string nodeId, IReadOnlyDictionary<string, string?> agentSettings)
+    private GranaryCluster(string nodeId, IReadOnlyDictionary<string, string?> agentSettings)
     {
         NodeId = nodeId;
         _agentSettings = agentSettings;
@@ -53,10 +53,10 @@ public sealed class DockerCluster : IAsyncDisposable
     };
 
     /// <summary>Starts the cluster and waits until the node has registered.</summary>
-    public static async Task<DockerCluster> Start(string name, IDictionary<string, string?> agentSettings)
+    public static async Task<GranaryCluster> Start(string name, IDictionary<string, string?> agentSettings)
     {
         var nodeId = $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
-        var cluster = new DockerCluster(nodeId, new Dictionary<string, string?>(agentSettings));
+        var cluster = new GranaryCluster(nodeId, new Dictionary<string, string?>(agentSettings));
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSiloHost((silo, host) =>
         {
