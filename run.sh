@@ -13,10 +13,9 @@ cd "$(dirname "$0")"
 
 port="${GRANARY_HTTP_PORT:-8080}"
 host="${GRANARY_HTTP_HOST:-127.0.0.1}"
-out=".run/gateway"
 
 echo "Building Granary (Release) ..."
-dotnet publish gateway/Granary.Gateway.csproj -c Release -o "$out" --nologo -v quiet -clp:ErrorsOnly
+dotnet build gateway/Granary.Gateway.csproj -c Release --nologo -v quiet -clp:ErrorsOnly
 
 export Granary__DataDirectory="${GRANARY_DATA_DIR:-$PWD/.run/data}"
 if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
@@ -31,4 +30,5 @@ if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
   echo "Admin API key: $GRANARY_ADMIN_KEY (from GRANARY_ADMIN_KEY)"
 fi
 
-exec dotnet "$out/granary-gateway.dll" --contentRoot "$PWD/$out" --urls "http://$host:$port" "$@"
+# The content root is the gateway's source folder: its appsettings.json and wwwroot (the web UI).
+exec dotnet gateway/bin/Release/net10.0/granary-gateway.dll --contentRoot "$PWD/gateway" --urls "http://$host:$port" "$@"

@@ -23,8 +23,10 @@ setup() { # name, command...: a failed setup step counts as a failure and the ru
   if ! "$@"; then echo "setup step '$name' failed"; setup_failures=$((setup_failures + 1)); return 1; fi
 }
 
-setup postgres eval 'eval "$(bash deploy/scripts/postgres-up.sh | grep -E "^export ")"'
-setup docker eval 'eval "$(bash deploy/scripts/docker-up.sh | grep -E "^export ")"'
+start_postgres() { local out; out=$(bash deploy/scripts/postgres-up.sh) && eval "$(grep -E '^export ' <<<"$out")"; }
+start_docker() { local out; out=$(bash deploy/scripts/docker-up.sh) && export "$(grep -E '^DOCKER_HOST=' <<<"$out" | tail -n 1)"; }
+setup postgres start_postgres
+setup docker start_docker
 setup images bash deploy/images/build.sh
 setup browser bash deploy/scripts/browser-up.sh
 

@@ -1,9 +1,11 @@
 using Granary.Gateway.Agents;
+using Granary.Gateway.Apps;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Health;
 using Granary.Gateway.Hosting;
 using Granary.Gateway.Info;
 using Granary.Gateway.Sessions;
+using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +19,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
+app.UseVendorFiles();
+app.UseWebSockets();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
@@ -25,6 +29,9 @@ app.MapSessionsApi();
 app.MapAgentsApi();
 app.MapUsersApi();
 app.MapInfoApi();
+app.MapAuthApi();
+app.MapAppProxyApi();
+app.MapTerminalApi();
 app.Run();
 
 public partial class Program;

@@ -21,7 +21,7 @@ public sealed class ApiKeyAuthenticationHandler(
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            return AuthenticateResult.NoResult();
+            return await FromCookie();
         }
 
         const string prefix = "Bearer ";
@@ -30,14 +30,31 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The Authorization header must be \"Bearer <api key>\".");
         }
 
-        var user = await directory.Find(header[prefix.Length..].Trim());
+        return await Authenticate(header[prefix.Length..].Trim(), via: "header");
+    }
+
+    private async Task<AuthenticateResult> FromCookie()
+    {
+        if (Context.GetEndpoint()?.Metadata.GetMetadata<ApiKeyCookieAllowed>() is null
+            || !Request.Cookies.TryGetValue(ApiKeyCookie.Name, out var key)
+            || string.IsNullOrEmpty(key))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        return await Authenticate(key, ApiKeyCookie.ViaCookie);
+    }
+
+    private async Task<AuthenticateResult> Authenticate(string key, string via)
+    {
+        var user = await directory.Find(key);
         if (user is null)
         {
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role)],
+            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(ApiKeyCookie.ViaClaim, via)],
             SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

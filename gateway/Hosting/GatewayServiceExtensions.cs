@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Granary.Gateway.Auth;
 using Granary.Silo.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.FileProviders;
 
 namespace Granary.Gateway.Hosting;
 
@@ -28,7 +29,29 @@ public static class GatewayServiceExtensions
         builder.Services.AddProblemDetails();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<StartupBanner>();
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<Apps.AppProxyClient>();
         return builder;
+    }
+
+    /// <summary>
+    /// Browser libraries installed from npm into the gateway folder (gateway/package.json), served under /vendor/.
+    /// </summary>
+    public static WebApplication UseVendorFiles(this WebApplication app)
+    {
+        foreach (var (path, package) in new[] { ("/vendor/xterm", "@xterm/xterm"), ("/vendor/xterm-addon-fit", "@xterm/addon-fit") })
+        {
+            var directory = Path.Combine(app.Environment.ContentRootPath, "node_modules", package);
+            if (!Directory.Exists(directory))
+            {
+                app.Logger.LogWarning("{Package} is not installed in {Directory} (npm install in gateway/): the web terminal will not work.", package, directory);
+                continue;
+            }
+
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(directory), RequestPath = path });
+        }
+
+        return app;
     }
 
     /// <summary>How request bodies are read: web defaults, and unknown fields are errors (a typo must not be ignored).</summary>

@@ -40,7 +40,7 @@ public sealed record SessionResponse(
         view.StartedAt,
         view.TerminatedAt,
         view.ExitCode,
-        [.. view.Apps.Select(app => AppResponse.From(view.Id, app, request))],
+        AppResponse.ListOf(view, request),
         view.Spec.ResourceGroup,
         view.Spec.Priority,
         [.. view.Spec.Mounts.Select(m => new MountResponse(m.Folder, m.Path, m.ReadOnly))],
@@ -63,15 +63,35 @@ public sealed record GpuShareResponse(string Uuid, decimal Share, int Milli)
 
 public sealed record MountResponse(string Folder, string Path, bool ReadOnly);
 
-/// <summary>An app of a running session: HTTP apps through the gateway's proxy, TCP apps (ssh) at the node's address.</summary>
+/// <summary>
+/// An app of a running session: HTTP apps through the gateway's proxy, TCP apps (ssh) at the node's address, and
+/// the web terminal, which every running session offers (a gateway page over the terminal WebSocket).
+/// </summary>
 public sealed record AppResponse(string Name, string Protocol, string Url)
 {
-    public static AppResponse From(string sessionId, AppEndpoint app, HttpRequest request)
-        => new(app.Name, app.Protocol, app.Protocol switch
+    public const string Terminal = "terminal";
+
+    public static AppResponse[] ListOf(SessionView view, HttpRequest request)
+    {
+        if (view.Status != SessionStatus.Running)
         {
-            "http" or "https" or "ws" => $"{request.Scheme}://{request.Host}{request.PathBase}/v1/sessions/{sessionId}/apps/{Uri.EscapeDataString(app.Name)}/",
-            _ => $"{app.Protocol}://{app.Host}:{app.Port}",
-        });
+            return [];
+        }
+
+        return
+        [
+            new AppResponse(Terminal, "http", ProxyUrl(view.Id, Terminal, request)),
+            .. view.Apps.Where(app => app.Name != Terminal).Select(app => From(view.Id, app, request)),
+        ];
+    }
+
+    private static AppResponse From(string sessionId, AppEndpoint app, HttpRequest request)
+        => new(app.Name, app.Protocol, app.Protocol == "http"
+            ? ProxyUrl(sessionId, app.Name, request)
+            : $"{app.Protocol}://{app.Host}:{app.Port}");
+
+    private static string ProxyUrl(string sessionId, string app, HttpRequest request)
+        => $"{request.Scheme}://{request.Host}{request.PathBase}/v1/sessions/{sessionId}/apps/{Uri.EscapeDataString(app)}/";
 }
 
 /// <summary>One status change, as sent on the SSE stream (the SSE id is the sequence).</summary>
@@ -79,3 +99,6 @@ public sealed record SessionEventResponse(long Sequence, string Status, string? 
 {
     public static SessionEventResponse From(SessionEvent e) => new(e.Sequence, SessionResponse.StatusName(e.Status), e.Reason, e.At);
 }
+
+/// <summary>SSH/SFTP access: save privateKey as id_container (mode 0600), then ssh -i id_container -p port user@host.</summary>
+public sealed record SshResponse(string Host, int Port, string User, string PrivateKey);

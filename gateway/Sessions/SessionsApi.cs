@@ -27,6 +27,7 @@ public static class SessionsApi
         group.MapGet("/{id}/events", Events);
         group.MapGet("/{id}/logs", Logs);
         group.MapGet("/{id}/apps", Apps);
+        group.MapGet("/{id}/ssh", Ssh);
         return app;
     }
 
@@ -153,7 +154,21 @@ public static class SessionsApi
         var view = await FindVisible(grains, user, id);
         return view is null
             ? Problems.NotFound("session", id)
-            : TypedResults.Ok(view.Apps.Select(app => AppResponse.From(view.Id, app, request)).ToArray());
+            : TypedResults.Ok(AppResponse.ListOf(view, request));
+    }
+
+    /// <summary>How to SSH/SFTP into the session with its own key (id_container). 409 while it has none to give.</summary>
+    public static async Task<Results<Ok<SshResponse>, ProblemHttpResult>> Ssh(string id, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (await FindVisible(grains, user, id) is null)
+        {
+            return Problems.NotFound("session", id);
+        }
+
+        var ssh = await grains.GetGrain<ISessionGrain>(id).GetSsh();
+        return ssh is null
+            ? Problems.Conflict("The session offers no SSH access: it is not running, or its image serves no ssh.")
+            : TypedResults.Ok(new SshResponse(ssh.Host, ssh.Port, ssh.User, ssh.PrivateKey));
     }
 
     /// <summary>The session when it exists and the caller owns it or is an admin; otherwise null (a 404 either way).</summary>

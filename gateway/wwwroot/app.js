@@ -93,6 +93,7 @@ async function signIn(key) {
   localStorage.setItem(KEY_STORAGE, key);
   try {
     me = await api('GET', '/v1/me');
+    await api('POST', '/v1/auth/cookie');
   } catch (error) {
     localStorage.removeItem(KEY_STORAGE);
     me = null;
@@ -101,6 +102,7 @@ async function signIn(key) {
 }
 
 function signOut() {
+  fetch('/v1/auth/cookie', { method: 'DELETE' }).catch(error => console.warn('could not remove the app cookie', error));
   localStorage.removeItem(KEY_STORAGE);
   me = null;
   location.hash = '#/sign-in';
@@ -383,6 +385,8 @@ async function render() {
   if (!me) {
     try {
       me = await api('GET', '/v1/me');
+      // Apps and the terminal open as plain pages, which carry no Authorization header: they use this cookie.
+      await api('POST', '/v1/auth/cookie');
     } catch (error) {
       localStorage.removeItem(KEY_STORAGE);
       renderSignIn();

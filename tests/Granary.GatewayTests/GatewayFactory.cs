@@ -19,26 +19,37 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     private readonly bool _withAdminKey;
     private readonly bool _ownsDataDirectory;
+    private readonly IReadOnlyDictionary<string, string?> _cluster;
 
-    public GatewayFactory() : this(withAdminKey: true, dataDirectory: null)
+    public GatewayFactory() : this(withAdminKey: true, dataDirectory: null, TestCluster.Settings())
     {
     }
 
-    private GatewayFactory(bool withAdminKey, string? dataDirectory)
+    private GatewayFactory(bool withAdminKey, string? dataDirectory, IReadOnlyDictionary<string, string?> cluster)
     {
         _withAdminKey = withAdminKey;
+        _cluster = cluster;
         _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "granary-gateway-tests-" + Guid.NewGuid().ToString("N"));
     }
 
     /// <summary>A factory with no configured admin key (so one is generated), keeping its state in dataDirectory.</summary>
-    public static GatewayFactory WithGeneratedAdminKey(string dataDirectory) => new(withAdminKey: false, dataDirectory);
+    public static GatewayFactory WithGeneratedAdminKey(string dataDirectory)
+        => new(withAdminKey: false, dataDirectory, TestCluster.Settings());
+
+    /// <summary>A gateway in client mode: no silo of its own, it joins the cluster whose silo gateway port is given.</summary>
+    public static GatewayFactory ClientOf(int siloGatewayPort) => new(withAdminKey: true, dataDirectory: null, new Dictionary<string, string?>
+    {
+        ["Granary:Clustering"] = "localhost",
+        ["Granary:GatewayPort"] = siloGatewayPort.ToString(),
+    });
 
     public string DataDirectory { get; }
 
     public HttpClient ClientWithKey(string? key)
     {
-        var client = CreateClient();
+        // Redirects are asserted, not followed (HttpClient would drop the Authorization header on the way).
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -52,7 +63,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         var settings = new Dictionary<string, string?>
         {
-            ["Granary:Gateway:Mode"] = "all-in-one",
+            ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",
             ["Granary:DataDirectory"] = DataDirectory,
             ["Granary:Gateway:EventPollInterval"] = "00:00:00.050",
             ["Granary:Auth:Users:0:Name"] = "alice",
@@ -67,7 +78,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             settings["Granary:Auth:AdminKey"] = AdminKey;
         }
 
-        foreach (var (key, value) in settings.Concat(TestCluster.Settings()))
+        foreach (var (key, value) in settings.Concat(_cluster))
         {
             builder.UseSetting(key, value);
         }

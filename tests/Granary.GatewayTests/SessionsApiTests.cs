@@ -179,15 +179,42 @@ public sealed class SessionsApiTests(GatewayFactory factory)
 
         var apps = await Api.GetJson(alice, $"/v1/sessions/{id}/apps");
 
-        Assert.Equal(JsonValueKind.Array, apps.ValueKind);
-        Assert.Equal(running.GetProperty("apps").GetArrayLength(), apps.GetArrayLength());
-        foreach (var app in apps.EnumerateArray())
+        Assert.Equal(running.GetProperty("apps").ToString(), apps.ToString());
+        var byName = apps.EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!);
+        Assert.Equal(["jupyter", "ssh", "terminal"], byName.Keys.Order());
+        Assert.Equal($"http://localhost/v1/sessions/{id}/apps/terminal/", byName["terminal"].GetProperty("url").GetString());
+        Assert.Equal("http", byName["jupyter"].GetProperty("protocol").GetString());
+        Assert.Equal($"http://localhost/v1/sessions/{id}/apps/jupyter/", byName["jupyter"].GetProperty("url").GetString());
+        Assert.Equal("tcp", byName["ssh"].GetProperty("protocol").GetString());
+        Assert.StartsWith("tcp://", byName["ssh"].GetProperty("url").GetString());
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    [Fact]
+    public async Task Ssh_gives_the_owner_the_sessions_key_and_address()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var bob = factory.ClientWithKey(GatewayFactory.BobKey);
+        var id = (await Api.CreateSession(alice, Api.SmallSession("ssh"))).GetProperty("id").GetString()!;
+        var running = await Api.WaitForStatus(alice, id, "RUNNING");
+        var sshApp = running.GetProperty("apps").EnumerateArray().Single(a => a.GetProperty("name").GetString() == "ssh");
+
+        var ssh = await Api.GetJson(alice, $"/v1/sessions/{id}/ssh");
+
+        Assert.Equal("work", ssh.GetProperty("user").GetString());
+        Assert.Equal($"tcp://{ssh.GetProperty("host").GetString()}:{ssh.GetProperty("port").GetInt32()}", sshApp.GetProperty("url").GetString());
+        Assert.StartsWith("-----BEGIN RSA PRIVATE KEY-----", ssh.GetProperty("privateKey").GetString());
+        using (var other = await bob.GetAsync($"/v1/sessions/{id}/ssh"))
         {
-            Assert.False(string.IsNullOrEmpty(app.GetProperty("name").GetString()));
-            Assert.False(string.IsNullOrEmpty(app.GetProperty("url").GetString()));
+            await Api.AssertProblem(other, HttpStatusCode.NotFound);
         }
 
         await alice.DeleteAsync($"/v1/sessions/{id}");
+        await Api.WaitForStatus(alice, id, "TERMINATED");
+        using var ended = await alice.GetAsync($"/v1/sessions/{id}/ssh");
+        await Api.AssertProblem(ended, HttpStatusCode.Conflict);
+        Assert.Equal(0, (await Api.GetJson(alice, $"/v1/sessions/{id}/apps")).GetArrayLength());
     }
 
     [Fact]

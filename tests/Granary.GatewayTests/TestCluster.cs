@@ -14,7 +14,7 @@ public static class TestCluster
     public const int Gpus = 2;
     public const int FgpuPerGpu = 5;
 
-    public static IEnumerable<KeyValuePair<string, string?>> Settings()
+    public static IReadOnlyDictionary<string, string?> Settings()
     {
         var siloPort = FreePort();
         var settings = new Dictionary<string, string?>
@@ -25,6 +25,9 @@ public static class TestCluster
             ["Granary:GatewayPort"] = FreePort(siloPort).ToString(),
             ["Granary:Agent:Driver"] = "simulated",
             ["Granary:Agent:Simulated:StartDelay"] = "00:00:00.100",
+            ["Granary:Agent:Simulated:ImageLabels:granary.apps"] = "terminal:exec,jupyter:http:8888,ssh:tcp:2200",
+            ["Granary:Agent:Simulated:ImageLabels:granary.environment"] = "python",
+            ["Granary:Agent:Simulated:ImageLabels:granary.version"] = "3.11",
             ["Granary:Agent:Nodes:0:Id"] = NodeId,
             ["Granary:Agent:Nodes:0:CpuCores"] = Cores.ToString(),
             ["Granary:Agent:Nodes:0:Memory"] = "32g",

@@ -1,0 +1,76 @@
+using System.Security.Claims;
+using Granary.Agents;
+using Granary.Gateway.Auth;
+using Granary.Gateway.Http;
+using Granary.Gateway.Sessions;
+using Granary.Sessions;
+
+namespace Granary.Gateway.Terminals;
+
+/// <summary>
+/// GET /v1/sessions/{id}/terminal (WebSocket, ?cols=&amp;rows=): a TTY in the session's container attached to its
+/// tmux session, so reconnecting returns to the same shells. Binary frames carry terminal bytes both ways; a text
+/// frame from the client is a control message: {"type":"resize","cols":120,"rows":40} or {"type":"input","data":"ls\r"}.
+/// </summary>
+public static class TerminalApi
+{
+    public const int DefaultColumns = 80;
+    public const int DefaultRows = 24;
+    public const int MaxSize = 1000;
+
+    public static IEndpointRouteBuilder MapTerminalApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/sessions/{id}/terminal", Open)
+            .WithTags("Sessions").RequireAuthorization().AllowApiKeyCookie();
+        return app;
+    }
+
+    public static async Task<IResult> Open(
+        HttpContext context, string id, ClaimsPrincipal user, IGrainFactory grains, ILoggerFactory loggers, string? cols, string? rows)
+    {
+        if (!QueryValues.TryParseInt(cols, DefaultColumns, 1, MaxSize, out var columns))
+        {
+            return Problems.Invalid("cols", $"Must be a number of columns from 1 to {MaxSize}.");
+        }
+
+        if (!QueryValues.TryParseInt(rows, DefaultRows, 1, MaxSize, out var lines))
+        {
+            return Problems.Invalid("rows", $"Must be a number of rows from 1 to {MaxSize}.");
+        }
+
+        var view = await SessionsApi.FindVisible(grains, user, id);
+        if (view is null)
+        {
+            return Problems.NotFound("session", id);
+        }
+
+        if (!ApiKeyCookie.IsSameOriginOrNotCookie(context))
+        {
+            return Problems.Forbidden("The terminal opens only from this site's own pages.");
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return Problems.Invalid("Upgrade", "This endpoint is a WebSocket: connect with ws:// or wss://.");
+        }
+
+        if (view.Status != SessionStatus.Running || view.AgentId is null)
+        {
+            return Problems.Conflict($"The session is {SessionResponse.StatusName(view.Status)}, not RUNNING.");
+        }
+
+        var agent = grains.GetGrain<IAgentGrain>(view.AgentId);
+        var terminalId = await agent.OpenTerminal(id, columns, lines);
+        try
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            await new TerminalBridge(socket, agent, terminalId, loggers.CreateLogger<TerminalBridge>()).Run(context.RequestAborted);
+        }
+        finally
+        {
+            await agent.CloseTerminal(terminalId);
+        }
+
+        return TypedResults.Empty;
+    }
+}

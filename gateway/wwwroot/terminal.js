@@ -1,0 +1,46 @@
+// Granary's web terminal: xterm.js over the session's terminal WebSocket (/v1/sessions/{id}/terminal).
+// The page is served at /v1/sessions/{id}/apps/terminal/ and authenticates with the web UI's key cookie.
+// Binary frames carry terminal bytes; text frames carry control messages ({"type":"resize",...}).
+'use strict';
+
+const match = location.pathname.match(/^\/v1\/sessions\/([^/]+)\/apps\/terminal\/?$/);
+const sessionId = match ? decodeURIComponent(match[1]) : null;
+const state = document.getElementById('state');
+const reconnect = document.getElementById('reconnect');
+document.getElementById('title').textContent = sessionId ? `session ${sessionId.slice(0, 8)}` : 'no session';
+
+if (typeof Terminal === 'undefined') {
+  state.textContent = 'xterm.js is not installed on the gateway (npm install in gateway/)';
+} else if (sessionId) {
+  const terminal = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14 });
+  const fit = new FitAddon.FitAddon();
+  terminal.loadAddon(fit);
+  terminal.open(document.getElementById('terminal'));
+  fit.fit();
+  const encoder = new TextEncoder();
+  let socket = null;
+
+  const send = (data) => { if (socket && socket.readyState === WebSocket.OPEN) socket.send(data); };
+  terminal.onData(data => send(encoder.encode(data)));
+  terminal.onResize(({ cols, rows }) => send(JSON.stringify({ type: 'resize', cols, rows })));
+  window.addEventListener('resize', () => fit.fit());
+
+  function connect() {
+    reconnect.hidden = true;
+    state.textContent = 'connecting…';
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    socket = new WebSocket(`${scheme}://${location.host}/v1/sessions/${encodeURIComponent(sessionId)}/terminal?cols=${terminal.cols}&rows=${terminal.rows}`);
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => { state.textContent = 'connected'; terminal.focus(); };
+    socket.onmessage = event => terminal.write(typeof event.data === 'string' ? event.data : new Uint8Array(event.data));
+    socket.onclose = event => {
+      state.textContent = event.code === 1000
+        ? `closed: ${event.reason || 'terminal ended'}`
+        : 'disconnected (is the session running, and are you signed in on the Granary page?)';
+      reconnect.hidden = false;
+    };
+  }
+
+  reconnect.addEventListener('click', connect);
+  connect();
+}
