@@ -40,7 +40,7 @@ public sealed class AgentGrain(
         Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private StateWriter _writer = null!;
     private Task _pump = Task.CompletedTask;
-    private Task _reconciling = Task.CompletedTask;
+    private Task? _reconciling;
     private NodeState? _node;
     private long _version;
     private string[] _images = [];
@@ -77,7 +77,7 @@ public sealed class AgentGrain(
         {
             run.Cancel();
         }
-        await Task.WhenAll(_runs.Values.Select(r => r.Task).Append(_reconciling)).WaitAsync(cancellationToken);
+        await Task.WhenAll(_runs.Values.Select(r => r.Task).Append(_reconciling ?? Task.CompletedTask)).WaitAsync(cancellationToken);
         _outbox.Writer.TryComplete();
         await _pump.WaitAsync(cancellationToken);
     }
@@ -96,6 +96,9 @@ public sealed class AgentGrain(
         ReadGpuMetrics();
         await UpdateDevices(registration.Capacity.Gpus.Select(g => g.Uuid));
         StartTimers();
+        // A node registering with no state of its own (the first start, or a restart with memory storage) holds no
+        // sessions: every container labelled for it is left over from before, and reconciling removes them.
+        _reconciling ??= Reconcile();
         await RefreshImages();
         await PushSnapshot();
     }

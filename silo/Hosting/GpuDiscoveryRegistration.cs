@@ -12,7 +12,7 @@ namespace Granary.Silo.Hosting;
 /// <c>configured</c> (default): the GPUs declared under Granary:Agent:Nodes[].Gpus, with no live metrics;
 /// <c>nvml</c>: the machine's GPUs as NVML reports them (library: Granary:Nvml:LibraryPath, default the driver's
 /// libnvidia-ml.so.1), with live metrics; zero GPUs when there is no driver. NVML describes the machine the silo
-/// runs on, so it needs exactly one node, declared without GPUs.
+/// runs on, so it needs exactly one node; GPUs declared for that node are replaced by the discovered ones.
 /// </summary>
 public static class GpuDiscoveryRegistration
 {
@@ -36,11 +36,6 @@ public static class GpuDiscoveryRegistration
                         $"in {AgentNode.NodesSection} (and no simulated nodes); this silo declares {nodes.Count}.");
                 }
                 var node = nodes[0];
-                if (node.Capacity.Gpus.Length > 0)
-                {
-                    throw new InvalidOperationException(
-                        $"{DiscoveryKey}=nvml discovers node '{node.Id}''s GPUs; remove the Gpus declared for it in {AgentNode.NodesSection}.");
-                }
                 services.AddOptions<NvmlOptions>().Bind(configuration.GetSection(NvmlOptions.SectionName));
                 services.AddSingleton(sp => new NvmlGpuDiscovery(
                     sp.GetRequiredService<IOptions<NvmlOptions>>().Value, sp.GetRequiredService<ILogger<NvmlGpuDiscovery>>()));

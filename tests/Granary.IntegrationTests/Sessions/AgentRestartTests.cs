@@ -69,3 +69,40 @@ public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
         Assert.Empty((await _cluster.Agent.GetSnapshot()).Allocations);
     }
 }
+
+/// <summary>An agent that starts with no state of its own (memory storage after a restart of the all-in-one) holds
+/// no sessions: every container labelled for its node is left over, and goes.</summary>
+[Collection(DockerCollection.Name)]
+public sealed class FreshAgentTests(DockerFixture docker)
+{
+    [Fact]
+    public async Task A_node_starting_without_state_removes_the_containers_labelled_for_it()
+    {
+        var nodeId = GranaryCluster.NewNodeId("fresh");
+        var leftover = await docker.Runtime.Create(docker.Spec("leftover", DockerFixture.BaseImage) with
+        {
+            Labels = new Dictionary<string, string>
+            {
+                [DockerFixture.RunLabel] = docker.RunId,
+                [ContainerLabels.Node] = nodeId,
+                [ContainerLabels.Session] = $"before-{Guid.NewGuid():N}",
+            },
+        }, CancellationToken.None);
+        await docker.Runtime.Start(leftover, CancellationToken.None);
+        var other = await docker.Runtime.Create(docker.Spec("other-node", DockerFixture.BaseImage) with
+        {
+            Labels = new Dictionary<string, string>
+            {
+                [DockerFixture.RunLabel] = docker.RunId,
+                [ContainerLabels.Node] = $"{nodeId}-other",
+                [ContainerLabels.Session] = $"elsewhere-{Guid.NewGuid():N}",
+            },
+        }, CancellationToken.None);
+
+        await using var cluster = await GranaryCluster.Start("fresh", GranaryCluster.DockerAgent(DockerFixture.Endpoint()), nodeId);
+
+        await Eventually.True(async () => await docker.Runtime.Inspect(leftover, CancellationToken.None) is null, "the leftover container is removed");
+        Assert.NotNull(await docker.Runtime.Inspect(other, CancellationToken.None)); // another node's container is not this agent's
+        await docker.Runtime.Remove(other, CancellationToken.None);
+    }
+}

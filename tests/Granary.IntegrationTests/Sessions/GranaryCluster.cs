@@ -52,10 +52,13 @@ public sealed class GranaryCluster : IAsyncDisposable
         ["Granary:Agent:Nodes:0:Memory"] = "6g",
     };
 
-    /// <summary>Starts the cluster and waits until the node has registered.</summary>
-    public static async Task<GranaryCluster> Start(string name, IDictionary<string, string?> agentSettings)
+    /// <summary>A node id no other test uses.</summary>
+    public static string NewNodeId(string name) => $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>Starts the cluster and waits until the node (default: a new id) has registered.</summary>
+    public static async Task<GranaryCluster> Start(string name, IDictionary<string, string?> agentSettings, string? nodeId = null)
     {
-        var nodeId = $"{name}-{Guid.NewGuid().ToString("N")[..6]}";
+        nodeId ??= NewNodeId(name);
         var cluster = new GranaryCluster(nodeId, new Dictionary<string, string?>(agentSettings));
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSiloHost((silo, host) =>
