@@ -1,10 +1,12 @@
 using System.Threading.Channels;
+using Granary.Agents.Gpu;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using Granary.Folders;
 using Granary.Scheduling;
 using Granary.Sessions;
 using Granary.SiloPlacement;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Placement;
@@ -33,11 +35,12 @@ public sealed class AgentGrain(
 
     private readonly Dictionary<string, ContainerRun> _runs = [];
     private readonly Dictionary<string, TerminalHandle> _terminals = [];
+    private readonly Dictionary<string, GpuMetrics> _gpuMetrics = [];
     private readonly Channel<(string SessionId, RuntimeReport Report)> _outbox =
         Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private StateWriter _writer = null!;
     private Task _pump = Task.CompletedTask;
-    private Task _reconciling = Task.CompletedTask;
+    private Task? _reconciling;
     private NodeState? _node;
     private long _version;
     private string[] _images = [];
@@ -45,6 +48,7 @@ public sealed class AgentGrain(
     private IGrainTimer? _pushTimer;
     private bool _pushRequested;
     private readonly HashSet<string> _dirtyDevices = [];
+    private IGpuDiscovery? _gpuDiscovery;
 
     private string Id => this.GetPrimaryKeyString();
     private AgentState S => state.State;
@@ -53,6 +57,8 @@ public sealed class AgentGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _writer = new StateWriter(state.WriteStateAsync);
+        // Registered only where GPUs are discovered with live metrics (NVML); configured GPUs have none.
+        _gpuDiscovery = ServiceProvider.GetService<IGpuDiscovery>();
         // Versions must grow across activations too, or the scheduler would drop this activation's snapshots.
         _version = time.GetUtcNow().UtcTicks;
         _pump = DeliverReports();
@@ -72,7 +78,7 @@ public sealed class AgentGrain(
         {
             run.Cancel();
         }
-        await Task.WhenAll(_runs.Values.Select(r => r.Task).Append(_reconciling)).WaitAsync(cancellationToken);
+        await Task.WhenAll(_runs.Values.Select(r => r.Task).Append(_reconciling ?? Task.CompletedTask)).WaitAsync(cancellationToken);
         _outbox.Writer.TryComplete();
         await _pump.WaitAsync(cancellationToken);
     }
@@ -88,8 +94,12 @@ public sealed class AgentGrain(
         _version++;
         await _writer.Write();
         await GrainFactory.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).Add(Id, registration.ResourceGroup);
+        ReadGpuMetrics();
         await UpdateDevices(registration.Capacity.Gpus.Select(g => g.Uuid));
         StartTimers();
+        // A node registering with no state of its own (the first start, or a restart with memory storage) holds no
+        // sessions: every container labelled for it is left over from before, and reconciling removes them.
+        _reconciling ??= Reconcile();
         await RefreshImages();
         await PushSnapshot();
     }
@@ -432,6 +442,13 @@ public sealed class AgentGrain(
         {
             env[name] = value;
         }
+        // Last, so a session's own environment cannot lift its GPU limits.
+        var capacity = S.Registration!.Capacity;
+        var gpus = GpuEnforcement.For(capacity.EnforcementMode, placement.Gpus, capacity.Gpus);
+        foreach (var (name, value) in gpus.Env)
+        {
+            env[name] = value;
+        }
         var files = session.SshKey is { } key
             ? new[]
             {
@@ -455,7 +472,7 @@ public sealed class AgentGrain(
             ShmBytes: Math.Min(Options.ShmBytes, placement.MemoryBytes),
             PublishedPorts: ImageApps.Ports(apps),
             Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
-            GpuUuids: placement.Gpus.Select(g => g.Uuid).ToArray(),
+            GpuUuids: gpus.DeviceUuids,
             Files: files);
     }
 
@@ -573,7 +590,27 @@ public sealed class AgentGrain(
     private async Task Heartbeat(CancellationToken cancellationToken)
     {
         await RefreshImages();
+        await UpdateDevices(ReadGpuMetrics());
         await PushSnapshot();
+    }
+
+    /// <summary>Reads each device's live load; returns the devices whose load changed.</summary>
+    private List<string> ReadGpuMetrics()
+    {
+        var changed = new List<string>();
+        if (_gpuDiscovery is null || S.Registration is null)
+        {
+            return changed;
+        }
+        foreach (var device in S.Registration.Capacity.Gpus)
+        {
+            if (_gpuDiscovery.ReadMetrics(device.Uuid) is { } metrics && metrics != _gpuMetrics.GetValueOrDefault(device.Uuid))
+            {
+                _gpuMetrics[device.Uuid] = metrics;
+                changed.Add(device.Uuid);
+            }
+        }
+        return changed;
     }
 
     private async Task RefreshImages()
@@ -639,7 +676,9 @@ public sealed class AgentGrain(
                 .SelectMany(a => a.Gpus.Where(g => g.Uuid == device.Uuid).Select(g => (a.SessionId, g.Milli)))
                 .GroupBy(s => s.SessionId)
                 .ToDictionary(g => g.Key, g => g.Sum(s => s.Milli));
-            await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(new GpuDeviceView(device, Id, shares, 0, 0));
+            var metrics = _gpuMetrics.GetValueOrDefault(device.Uuid);
+            await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(
+                new GpuDeviceView(device, Id, shares, metrics?.UtilizationPercent ?? 0, metrics?.MemoryUsedBytes ?? 0));
         }
     }
 

@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Agents.Launch;
 using Granary.Resources;
 using Microsoft.Extensions.Configuration;
 
@@ -47,6 +48,11 @@ public sealed record AgentNode(string Id, string ResourceGroup, AgentCapacity Ca
         if (cpuCores <= 0)
         {
             throw new InvalidOperationException("A node needs CpuCores > 0.");
+        }
+        if (!GpuEnforcement.Modes.Contains(enforcementMode))
+        {
+            throw new InvalidOperationException(
+                $"EnforcementMode '{enforcementMode}' is not one of {string.Join(", ", GpuEnforcement.Modes)}.");
         }
         return new AgentCapacity((long)(cpuCores * 1000), ResourceParser.ParseMemory(memory), gpus, fgpuPerGpu, enforcementMode);
     }

@@ -84,7 +84,7 @@ public static class GranarySiloExtensions
             {
                 metadata[SiloMetadataKeys.Node(node.Id)] = "true";
             }
-            services.AddSingleton<IReadOnlyList<AgentNode>>(nodes);
+            services.AddGranaryNodes(configuration, nodes);
             services.AddGranaryContainerRuntime(configuration);
             services.AddSingleton<NodeRegistrar>();
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRegistrar>());

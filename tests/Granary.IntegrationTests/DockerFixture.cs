@@ -25,7 +25,7 @@ public sealed class DockerFixture : IAsyncLifetime
 
     public DockerFixture()
     {
-        var options = new DockerRuntimeOptions { Endpoint = EndpointFromEnvironment() };
+        var options = new DockerRuntimeOptions { Endpoint = Endpoint() };
         Runtime = new DockerContainerRuntime(options);
         Docker = new DockerClientBuilder().WithEndpoint(Runtime.Endpoint).Build();
     }
@@ -93,6 +93,24 @@ public sealed class DockerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Runs a command in a running container (no TTY) and returns its exit code and output.</summary>
+    public async Task<(long ExitCode, string Output)> Exec(string containerId, string user, params string[] command)
+    {
+        var exec = await Docker.Exec.CreateContainerExecAsync(containerId, new Docker.DotNet.Models.ContainerExecCreateParameters
+        {
+            AttachStdout = true,
+            AttachStderr = true,
+            User = user,
+            Cmd = command,
+        });
+        using (var stream = await Docker.Exec.StartContainerExecAsync(exec.ID, new Docker.DotNet.Models.ContainerExecStartParameters()))
+        {
+            var (stdout, stderr) = await stream.ReadOutputToEndAsync(CancellationToken.None);
+            var inspect = await Docker.Exec.InspectContainerExecAsync(exec.ID);
+            return (inspect.ExitCode ?? -1, stdout + stderr);
+        }
+    }
+
     /// <summary>A fresh host folder owned by the container user (uid/gid 1000), as an agent prepares a session folder.</summary>
     public static string NewHostFolder()
     {
@@ -102,7 +120,8 @@ public sealed class DockerFixture : IAsyncLifetime
         return path;
     }
 
-    private static string EndpointFromEnvironment()
+    /// <summary>The Docker endpoint the tests use (see the class comment).</summary>
+    public static string Endpoint()
     {
         var socket = Environment.GetEnvironmentVariable("GRANARY_DOCKER_SOCKET");
         if (!string.IsNullOrWhiteSpace(socket))

@@ -156,6 +156,8 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
 
         await _runtime.Start(id, None);
         Assert.Equal(ContainerState.Running, Assert.Single(await _runtime.List(filter, None)).State);
+        // A SIGTERM that comes before the start script has set its trap kills it (exit 143): wait until it waits.
+        await Eventually.True(async () => (await fixture.Exec(id, "work", "pgrep", "-x", "sleep")).ExitCode == 0, "the start script waits");
 
         await _runtime.Stop(id, TimeSpan.FromSeconds(10), None);
         var stopped = Assert.Single(await _runtime.List(filter, None));

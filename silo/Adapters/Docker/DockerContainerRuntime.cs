@@ -33,6 +33,9 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         _docker = new DockerClientBuilder().WithEndpoint(Endpoint).Build();
     }
 
+    /// <summary>Where terminals start: the session user's home.</summary>
+    public const string TerminalWorkingDirectory = "/home/work";
+
     public string Name => "docker";
 
     public Uri Endpoint { get; }
@@ -243,10 +246,14 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         }
     }
 
-    // Placeholder so the solution builds against the new IContainerRuntime.OpenTerminal contract; the Docker
-    // driver's exec-with-TTY terminal belongs to the docker adapter and replaces this.
-    public Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken)
-        => throw new NotSupportedException("The Docker driver has no terminal yet.");
+    /// <summary>An exec with a TTY, as user, in /home/work (TERM=xterm-256color); closing it hangs the process up.</summary>
+    public async Task<IContainerTerminal> OpenTerminal(string containerId, IReadOnlyList<string> command, string user, int columns, int rows, CancellationToken cancellationToken)
+    {
+        if (columns <= 0 || rows <= 0)
+            throw new ArgumentOutOfRangeException(nameof(columns), $"A terminal needs a positive size, not {columns}x{rows}.");
+        return await Call($"open a terminal in container {containerId}",
+            () => DockerContainerTerminal.Open(_docker, containerId, command, user, TerminalWorkingDirectory, columns, rows, cancellationToken));
+    }
 
     public async Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken)
     {
