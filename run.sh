@@ -26,18 +26,9 @@ fi
 driver="${GRANARY_AGENT_DRIVER:-docker}"
 export Granary__Agent__Driver="$driver"
 if [[ "$driver" == docker ]]; then
-  # Real sessions: use the Docker engine at DOCKER_HOST when it answers, else install docker.io if missing and
-  # start a private dockerd (own socket and data root); then build the environment images when absent.
-  if [[ -z "${DOCKER_HOST:-}" ]] || ! command -v docker >/dev/null 2>&1 || ! docker -H "$DOCKER_HOST" info >/dev/null 2>&1; then
-    docker_env="$(bash deploy/scripts/docker-up.sh)"
-    export "$(grep -E '^DOCKER_HOST=' <<<"$docker_env" | tail -n 1)"
-  fi
-  DOCKER_HOST="$DOCKER_HOST" bash deploy/images/build.sh
-  export Granary__Agent__Docker__Endpoint="$DOCKER_HOST"
-  # The node offers this machine's CPUs and memory, and the GPUs NVML finds (none without a driver).
-  export Granary__Agent__Nodes__0__CpuCores="${Granary__Agent__Nodes__0__CpuCores:-$(nproc)}"
-  export Granary__Agent__Nodes__0__Memory="${Granary__Agent__Nodes__0__Memory:-$(awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo)}"
-  export Granary__Agent__Gpus__Discovery="${Granary__Agent__Gpus__Discovery:-nvml}"
+  # Real sessions: the Docker engine at DOCKER_HOST, or a private dockerd (docker.io installed when missing),
+  # the environment images (built when absent), and a node that is this machine (its CPUs, memory, NVML GPUs).
+  eval "$(GRANARY_FOLDERS_ROOT="$Granary__Folders__Root" bash deploy/scripts/docker-agent-env.sh)"
 fi
 
 echo "Granary all-in-one: http://$host:$port/ (web UI), http://$host:$port/v1 (REST API), http://$host:$port/openapi/v1.json"
