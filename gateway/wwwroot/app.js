@@ -449,6 +449,11 @@ function renderAgents() {
 }
 
 function agentCard(a) {
+  if (!a.reachable) {
+    return el('article', { class: 'card agent' },
+      el('h2', {}, a.id, ' ', el('span', { class: 'badge warn' }, 'unreachable')),
+      el('p', { class: 'error' }, a.error || 'The agent does not answer.'));
+  }
   return el('article', { class: 'card agent' },
     el('h2', {}, a.id, ' ',
       el('span', { class: a.simulated ? 'badge warn' : 'badge' }, a.simulated ? 'simulated' : a.runtime),
