@@ -55,6 +55,11 @@ public sealed class GpuAllocationMap
     public int FreeMilli => TotalMilli - _usedTotal;
     public bool IsEmpty => _usedTotal == 0;
 
+    public int DeviceCount => _devices.Length;
+
+    /// <summary>Free milli-GPU of the device at this position (devices ordered by index): a fast path for scorers.</summary>
+    public int FreeMilliAt(int position) => DeviceMilli - _used[position];
+
     public bool Contains(string uuid) => _position.ContainsKey(uuid);
     public int UsedMilliOf(string uuid) => _used[PositionOf(uuid)];
     public int FreeMilliOf(string uuid) => DeviceMilli - _used[PositionOf(uuid)];
@@ -113,6 +118,23 @@ public sealed class GpuAllocationMap
         for (var i = 0; i < _devices.Length && n < count; i++)
             if (_used[i] == 0 && ModelMatches(_devices[i], models)) shares[n++] = new GpuShare(_devices[i].Uuid, DeviceMilli);
         return shares;
+    }
+
+    /// <summary>The most milli-GPU free on any one device of the models (0 when none).</summary>
+    public int LargestFreeShare(string[]? models = null)
+    {
+        var largest = 0;
+        for (var i = 0; i < _devices.Length; i++)
+            if (ModelMatches(_devices[i], models)) largest = Math.Max(largest, DeviceMilli - _used[i]);
+        return largest;
+    }
+
+    /// <summary>Whether one device of the models has <paramref name="milli"/> free (no split across devices).</summary>
+    public bool CanFitOnOneDevice(int milli, string[]? models = null)
+    {
+        for (var i = 0; i < _devices.Length; i++)
+            if (DeviceMilli - _used[i] >= milli && ModelMatches(_devices[i], models)) return true;
+        return false;
     }
 
     public bool CanFitFraction(int milli, string[]? models = null)

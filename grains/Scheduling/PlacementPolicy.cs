@@ -27,13 +27,50 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     public static readonly PlacementPolicy BestFit = new("bestfit", StandardFilters, BestFitScorer.Instance);
     public static readonly PlacementPolicy WorstFit = new("worstfit", StandardFilters, WorstFitScorer.Instance);
 
-    public static IReadOnlyList<string> Names { get; } = ["bestfit", "worstfit"];
+    /// <summary>The default: fragmentation-aware placement (FGD's score, see <see cref="FragmentationScorer"/>) with
+    /// ties going to nodes already in use, measured against the observed mix of each round (or a given target
+    /// workload). Over the four Alibaba trace workloads it leaves the least GPU unallocated (docs/scheduling.md).</summary>
+    public const string DefaultName = "fgd-consolidate";
 
-    /// <summary>The policy of that name (case-insensitive); ArgumentException for an unknown one.</summary>
+    /// <summary>Every policy name, the default first.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        [DefaultName, "fgd", "fgd-coarse", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
+
+    /// <summary>The policy of that name (case-insensitive); ArgumentException for an unknown one. Stateless policies
+    /// are shared; stateful ones (round robin, random) come fresh on every call, so a scheduler that wants their state
+    /// to carry across rounds keeps the instance from <see cref="Create"/>.</summary>
     public static PlacementPolicy Resolve(string name) => name?.ToLowerInvariant() switch
     {
         "bestfit" => BestFit,
         "worstfit" => WorstFit,
-        _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
+        _ => Create(name!),
     };
+
+    /// <summary>Standard filters, except that a fractional share must fit on one device (no even split).</summary>
+    public static readonly IReadOnlyList<INodeFilter> SingleDeviceShareFilters =
+        [SchedulableFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.SingleDevice];
+
+    /// <summary>A new instance of the named policy. <paramref name="workload"/> fixes the mix the fragmentation-aware
+    /// policies measure against (null: the observed mix of each round); <paramref name="seed"/> seeds "random";
+    /// <paramref name="splitShares"/> false keeps every fractional share on one device.</summary>
+    public static PlacementPolicy Create(string name, TargetWorkload? workload = null, int seed = 0, bool splitShares = true)
+    {
+        var key = name?.ToLowerInvariant();
+        INodeScorer scorer = key switch
+        {
+            "bestfit" => BestFitScorer.Instance,
+            "worstfit" => WorstFitScorer.Instance,
+            "roundrobin" => new RoundRobinScorer(),
+            "random" => new RandomScorer(seed),
+            "dotproduct" => DotProductScorer.Instance,
+            "gpupacking" => GpuPackingScorer.Instance,
+            "fgd" => new FragmentationScorer(workload, resolution: 100),
+            "fgd-exact" => new FragmentationScorer(workload, resolution: 0),
+            "bestfit-cpugpu" => new CpuGpuFitScorer(resolution: 100),
+            "fgd-coarse" => new FragmentationScorer(workload, resolution: 50),
+            DefaultName => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true },
+            _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
+        };
+        return new PlacementPolicy(key!, splitShares ? StandardFilters : SingleDeviceShareFilters, scorer);
+    }
 }

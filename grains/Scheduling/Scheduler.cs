@@ -26,7 +26,7 @@ public static class Scheduler
         ArgumentNullException.ThrowIfNull(placement);
         ArgumentNullException.ThrowIfNull(order);
 
-        var round = new Round(cluster.Ordered, placement);
+        var round = new Round(cluster.Ordered, placement, placement.Scorer.ForRound(queue, cluster));
         var placements = new List<Placement>();
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
         var skips = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -42,7 +42,7 @@ public static class Scheduler
         const int MaxRemembered = 32;
         var unplaceable = new List<(ResourceRequest Request, string Reason)>();
 
-        foreach (var request in order.Order(queue))
+        foreach (var request in order.Sequence(queue, cluster, placements))
         {
             var id = request.Session.SessionId;
             if (!seen.Add(id)) continue; // the same session twice in the queue: consider it once
@@ -97,7 +97,7 @@ public static class Scheduler
     }
 
     /// <summary>One planning round over the cluster's nodes; nodes it places on are copied first (copy on write).</summary>
-    private sealed class Round(NodeState[] nodes, PlacementPolicy policy)
+    private sealed class Round(NodeState[] nodes, PlacementPolicy policy, INodeScorer scorer)
     {
         private Dictionary<string, NodeState>? _touched;
         private List<NodeState>? _explainA, _explainB;
@@ -114,20 +114,21 @@ public static class Scheduler
             {
                 var node = Current(original);
                 if (!policy.Admits(node, request)) continue;
-                var score = policy.Scorer.Score(node, request);
+                var score = scorer.Score(node, request);
                 if (best is null || score > bestScore) { best = node; bestScore = score; }
             }
             if (best is null) return null;
 
-            var shares = best.FindGpuShares(request)
+            var shares = scorer.Shares(best, request)
                 ?? throw new InvalidOperationException($"Agent {best.AgentId} passed the GPU filter but has no shares for session {session.SessionId}.");
-            var placement = new Placement(session.SessionId, best.AgentId, request.CpuMilli, request.MemoryBytes, shares);
+            var placement = new Placement(session.SessionId, best.AgentId, request.CpuMilli, request.MemoryBytes, shares, session.Owner);
 
             _touched ??= new Dictionary<string, NodeState>(StringComparer.Ordinal);
             if (!_touched.TryGetValue(best.AgentId, out var copy))
                 _touched[best.AgentId] = copy = best.Clone();
             if (!copy.TryApply(placement, out var reason))
                 throw new InvalidOperationException($"Agent {best.AgentId} passed every filter but refused session {session.SessionId}: {reason}.");
+            scorer.Placed(copy, placement);
             return placement;
         }
 

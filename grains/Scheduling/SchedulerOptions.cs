@@ -6,7 +6,7 @@ public sealed class SchedulerOptions
     public const string Section = "Granary:Scheduler";
 
     /// <summary>Placement policy: "bestfit" (concentrated) or "worstfit" (dispersed).</summary>
-    public string Policy { get; set; } = "bestfit";
+    public string Policy { get; set; } = PlacementPolicy.DefaultName;
 
     /// <summary>How often a request may be passed over by later ones before it blocks the queue.</summary>
     public int MaxSkips { get; set; } = 16;

@@ -2,12 +2,24 @@ using Granary.Resources;
 
 namespace Granary.Scheduling;
 
-/// <summary>Only agents whose devices (of the requested models) hold the request's whole GPUs or fractional share now.</summary>
+/// <summary>Only agents whose devices (of the requested models) hold the request's whole GPUs or fractional share now.
+/// <see cref="SingleDevice"/> also requires a fractional share of at most one device to fit on one device (no even
+/// split across devices), as the FGD simulator's GPU-sharing pods do.</summary>
 public sealed class GpuFilter : INodeFilter
 {
-    public static readonly GpuFilter Instance = new();
+    public static readonly GpuFilter Instance = new(splitShares: true);
+    public static readonly GpuFilter SingleDevice = new(splitShares: false);
 
-    public bool Admits(NodeState node, ResourceRequest request) => node.CanFitGpu(request);
+    private readonly bool _splitShares;
+
+    private GpuFilter(bool splitShares) => _splitShares = splitShares;
+
+    public bool Admits(NodeState node, ResourceRequest request)
+    {
+        if (_splitShares || request.Gpus > 0 || request.FgpuMilli <= 0) return node.CanFitGpu(request);
+        var milli = node.GpuMilliFor(request);
+        return milli > Devices.GpuAllocationMap.DeviceMilli ? node.CanFitGpu(request) : node.Gpus.CanFitOnOneDevice(milli, request.GpuModels);
+    }
 
     public string Explain(ResourceRequest request, IReadOnlyList<NodeState> candidates)
     {
@@ -19,6 +31,12 @@ public sealed class GpuFilter : INodeFilter
         {
             var most = candidates.MaxBy(n => n.Gpus.CountFullyFree(models))!;
             return $"no agent has {request.Gpus} free {kind}GPU{(request.Gpus == 1 ? "" : "s")} (most: {most.Gpus.CountFullyFree(models)} on {most.AgentId})";
+        }
+        if (!_splitShares && candidates.Any(n => n.GpuMilliFor(request) <= Devices.GpuAllocationMap.DeviceMilli))
+        {
+            var widest = candidates.MaxBy(n => n.Gpus.LargestFreeShare(models))!;
+            return $"no {kind}GPU has room for fgpu {request.FgpuMilli / 1000m:0.###} ({widest.GpuMilliFor(request)} milli-GPU) on one device " +
+                   $"(largest free share: {widest.Gpus.LargestFreeShare(models)} milli-GPU on {widest.AgentId})";
         }
         var roomiest = candidates.MaxBy(n => n.Gpus.FreeMilliOfModels(models))!;
         return $"no agent has room for fgpu {request.FgpuMilli / 1000m:0.###} ({roomiest.GpuMilliFor(request)} milli-GPU) on its {kind}GPUs " +

@@ -1,3 +1,4 @@
+using Granary.Agents;
 using Granary.Resources;
 
 namespace Granary.Scheduling;
@@ -6,4 +7,15 @@ namespace Granary.Scheduling;
 public interface INodeScorer
 {
     double Score(NodeState node, ResourceRequest request);
+
+    /// <summary>The GPU shares to take on the chosen node (a scorer that ranks by device choice picks them too);
+    /// null when they do not fit. By default the allocation map's own choice.</summary>
+    GpuShare[]? Shares(NodeState node, ResourceRequest request) => node.FindGpuShares(request);
+
+    /// <summary>The scorer to use for one planning round (stateless scorers: themselves). A scorer that needs the
+    /// round's context (e.g. the workload mix to measure fragmentation against) builds it here.</summary>
+    INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) => this;
+
+    /// <summary>Told of every placement the round makes (the node is the round's copy, already holding it).</summary>
+    void Placed(NodeState node, Placement placement) { }
 }

@@ -1,0 +1,159 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Granary.Scheduling;
+using Granary.Scheduling.Replay;
+
+namespace Granary.Silo.Replay;
+
+/// <summary>
+/// <c>granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|a,b] [--seeds 42-51] [--json]</c>:
+/// replays a GPU cluster trace (the FGD paper's format) through the scheduler and prints, per policy, the
+/// unallocated GPU % at 90–130 % arrived workload (mean and std over the seeds) and pods/s of decision time.
+/// </summary>
+public static class ReplayCommand
+{
+    public const string Usage =
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--json]\n" +
+        "policies: ";
+
+    public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null;
+        var json = false;
+        var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
+        for (var i = 0; i < rest.Length; i++)
+        {
+            string Value() => i + 1 < rest.Length ? rest[++i] : throw new ArgumentException($"{rest[i]} needs a value");
+            try
+            {
+                switch (rest[i])
+                {
+                    case "--nodes": nodesPath = Value(); break;
+                    case "--pods": podsPath = Value(); break;
+                    case "--policy": policyArg = Value(); break;
+                    case "--seeds": seedsArg = Value(); break;
+                    case "--json": json = true; break;
+                    case "-h" or "--help": output.WriteLine(Usage + string.Join(", ", PlacementPolicy.Names)); return 0;
+                    default: throw new ArgumentException($"unknown argument '{rest[i]}'");
+                }
+            }
+            catch (ArgumentException e)
+            {
+                return Fail(error, e.Message);
+            }
+        }
+        if (nodesPath is null || podsPath is null) return Fail(error, "--nodes and --pods are required");
+
+        IReadOnlyList<string> policies;
+        IReadOnlyList<int> seeds;
+        try
+        {
+            policies = ParsePolicies(policyArg);
+            seeds = ParseSeeds(seedsArg ?? "42-51");
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(error, e.Message);
+        }
+
+        IReadOnlyList<TraceNode> nodes;
+        IReadOnlyList<TracePod> pods;
+        try
+        {
+            nodes = TraceCsv.ReadNodes(nodesPath);
+            pods = TraceCsv.ReadPods(podsPath);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return Fail(error, e.Message);
+        }
+        if (nodes.Sum(n => n.Gpus) == 0) return Fail(error, $"{nodesPath}: the nodes have no GPUs");
+
+        if (!json)
+        {
+            output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
+            output.WriteLine("unallocated GPU % (mean ± std) at arrived workload % of GPU capacity");
+            output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-14}", "policy") +
+                string.Concat(ReplayMetrics.ArrivalPoints.Select(p => $"{p + "%",16}")) + $"{"pods/s",10}");
+        }
+        foreach (var policy in policies)
+        {
+            var summary = ReplayBenchmark.Run(nodes, pods, policy, seeds);
+            output.WriteLine(json ? ToJson(summary) : ToRow(summary));
+            output.Flush();
+        }
+        return 0;
+    }
+
+    public static string ToJson(ReplaySummary summary)
+    {
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("policy", summary.Policy);
+            writer.WriteStartArray("seeds");
+            foreach (var seed in summary.Seeds) writer.WriteNumberValue(seed);
+            writer.WriteEndArray();
+            WriteMap(writer, "unallocatedGpuPct", summary.Mean);
+            WriteMap(writer, "stdGpuPct", summary.Std);
+            writer.WriteNumber("podsPerSecond", Math.Round(summary.PodsPerSecond));
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+
+        static void WriteMap(Utf8JsonWriter writer, string name, IReadOnlyDictionary<int, double> values)
+        {
+            writer.WriteStartObject(name);
+            foreach (var (point, value) in values)
+            {
+                if (double.IsNaN(value)) writer.WriteNull(point.ToString(CultureInfo.InvariantCulture));
+                else writer.WriteNumber(point.ToString(CultureInfo.InvariantCulture), Math.Round(value, 2));
+            }
+            writer.WriteEndObject();
+        }
+    }
+
+    private static string ToRow(ReplaySummary s) =>
+        string.Format(CultureInfo.InvariantCulture, "{0,-14}", s.Policy) +
+        string.Concat(ReplayMetrics.ArrivalPoints.Select(p =>
+            string.Format(CultureInfo.InvariantCulture, "{0,16}", $"{s.Mean[p]:0.00} ± {s.Std[p]:0.00}"))) +
+        string.Format(CultureInfo.InvariantCulture, "{0,10:0}", s.PodsPerSecond);
+
+    public static IReadOnlyList<string> ParsePolicies(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [PlacementPolicy.DefaultName];
+        if (text.Equals("all", StringComparison.OrdinalIgnoreCase)) return PlacementPolicy.Names;
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var name in names) PlacementPolicy.Create(name); // throws ArgumentException for an unknown one
+        return names.Select(n => n.ToLowerInvariant()).ToArray();
+    }
+
+    /// <summary>"42-51" (inclusive range) or "42,43,50".</summary>
+    public static IReadOnlyList<int> ParseSeeds(string text)
+    {
+        var seeds = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var dash = part.IndexOf('-', 1);
+            if (dash > 0 && int.TryParse(part[..dash], CultureInfo.InvariantCulture, out var from)
+                && int.TryParse(part[(dash + 1)..], CultureInfo.InvariantCulture, out var to) && from <= to && to - from < 10_000)
+                seeds.AddRange(Enumerable.Range(from, to - from + 1));
+            else if (int.TryParse(part, CultureInfo.InvariantCulture, out var seed)) seeds.Add(seed);
+            else throw new ArgumentException($"--seeds: '{part}' is not a seed or a range like 42-51");
+        }
+        if (seeds.Count == 0) throw new ArgumentException("--seeds: no seeds given");
+        return seeds;
+    }
+
+    private static int Fail(TextWriter error, string message)
+    {
+        error.WriteLine($"replay: {message}");
+        error.WriteLine(Usage + string.Join(", ", PlacementPolicy.Names));
+        return 2;
+    }
+}
