@@ -46,10 +46,17 @@ public static class SessionsApi
             return Problems.Invalid(errors.ToDictionary());
         }
 
-        var missing = await MissingFolders(grains, user, spec);
-        if (!missing.IsEmpty)
+        // What the request names must exist: the caller's folders, and an image some agent has (once any has reported).
+        var unknown = await MissingFolders(grains, user, spec);
+        var images = await Images.ImagesApi.References(grains);
+        if (images.Length > 0 && !images.Contains(spec.Image, StringComparer.Ordinal))
         {
-            return Problems.Invalid(missing.ToDictionary());
+            unknown.Add("image", $"No agent has the image \"{spec.Image}\". Available: {string.Join(", ", images)}.");
+        }
+
+        if (!unknown.IsEmpty)
+        {
+            return Problems.Invalid(unknown.ToDictionary());
         }
 
         var id = CreateSessionValidator.NewSessionId();

@@ -351,7 +351,7 @@ async function renderNew() {
   });
 }
 
-// Environments from GET /v1/images when the server has it; otherwise the image is typed in.
+// Environments from GET /v1/images; when there are none (no agent has reported yet) the image is typed in.
 async function loadImages() {
   let images;
   try {
@@ -359,15 +359,11 @@ async function loadImages() {
   } catch (error) {
     return;
   }
-  const list = Array.isArray(images) ? images : (images.images || []);
   const options = [];
-  for (const image of list) {
-    const versions = image.versions || [];
-    if (versions.length === 0 && (image.image || image.name)) options.push([image.image || image.name, image.name || image.image]);
-    for (const version of versions) {
-      const reference = typeof version === 'string' ? `${image.name}:${version}` : (version.image || `${image.name}:${version.version}`);
-      const label = typeof version === 'string' ? reference : `${image.name} ${version.version || ''}`.trim();
-      options.push([reference, label]);
+  for (const environment of Array.isArray(images) ? images : []) {
+    for (const version of environment.versions || []) {
+      const apps = (version.apps || []).join(', ');
+      options.push([version.image, `${environment.environment} ${version.version}${apps ? ` (${apps})` : ''}`]);
     }
   }
   if (options.length === 0) return;
@@ -449,6 +445,11 @@ function renderAgents() {
 }
 
 function agentCard(a) {
+  if (!a.reachable) {
+    return el('article', { class: 'card agent' },
+      el('h2', {}, a.id, ' ', el('span', { class: 'badge warn' }, 'unreachable')),
+      el('p', { class: 'error' }, a.error || 'The agent does not answer.'));
+  }
   return el('article', { class: 'card agent' },
     el('h2', {}, a.id, ' ',
       el('span', { class: a.simulated ? 'badge warn' : 'badge' }, a.simulated ? 'simulated' : a.runtime),

@@ -57,7 +57,12 @@ const name = `web-ui-${Date.now()}`;
     await page.fill('input[name=name]', name);
     await page.fill('input[name=memory]', '1g');
     await page.fill('input[name=folders]', name);
-    if (await page.isVisible('#image-text')) await page.fill('#image-text', process.env.SMOKE_IMAGE || 'python:3.11');
+    if (await page.isVisible('#image-text')) {
+      await page.fill('#image-text', process.env.SMOKE_IMAGE || 'python:3.11');
+    } else {
+      const images = await page.$$eval('#image-select option', options => options.map(o => o.value));
+      await page.selectOption('#image-select', process.env.SMOKE_IMAGE || images.find(i => i.includes('python')) || images[0]);
+    }
     await page.click('#new-form button[type=submit]');
     await page.waitForURL(/#\/session\//, { timeout });
     await page.waitForFunction(() => [...document.querySelectorAll('#session-events li')].some(li => li.textContent.includes('RUNNING')), null, { timeout: 120000 });
