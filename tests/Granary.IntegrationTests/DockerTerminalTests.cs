@@ -25,6 +25,7 @@ public sealed class DockerTerminalTests(DockerFixture fixture) : IAsyncLifetime
     {
         await using var terminal = await Open();
         var output = TerminalOutput.Of(terminal);
+        await output.WaitForTmux();
 
         await Type(terminal, "echo $((6*7))\r");
 
@@ -37,6 +38,7 @@ public sealed class DockerTerminalTests(DockerFixture fixture) : IAsyncLifetime
         var mark = Guid.NewGuid().ToString("N")[..8];
         var first = await Open();
         var firstOutput = TerminalOutput.Of(first);
+        await firstOutput.WaitForTmux();
         await Type(first, $"MARK=first-{mark}; echo set-$((1+1))\r");
         await firstOutput.WaitFor("set-2");
 
@@ -45,6 +47,7 @@ public sealed class DockerTerminalTests(DockerFixture fixture) : IAsyncLifetime
 
         await using var second = await Open();
         var secondOutput = TerminalOutput.Of(second);
+        await secondOutput.WaitForTmux();
         await Type(second, "echo \"mark:$MARK\"\r");
 
         await secondOutput.WaitFor($"mark:first-{mark}"); // the same shell, with the variable the first connection set
@@ -58,13 +61,13 @@ public sealed class DockerTerminalTests(DockerFixture fixture) : IAsyncLifetime
     {
         await using var terminal = await Open(columns: 80, rows: 24);
         var output = TerminalOutput.Of(terminal);
+        await output.WaitForTmux();
         await Type(terminal, "stty size\r");
         await output.WaitFor("23 80"); // tmux keeps the last row for its status line
 
         await terminal.Resize(132, 43, CancellationToken.None);
-        await Type(terminal, "clear; stty size\r");
 
-        await output.WaitFor("42 132");
+        await output.RepeatUntil(() => Type(terminal, "stty size\r"), "42 132");
     }
 
     [Fact]

@@ -47,6 +47,30 @@ public sealed class TerminalOutput
         }
     }
 
+    /// <summary>Sends input every second until the output contains text: for what reaches the shell on its own time,
+    /// such as a new size (the TTY, then the tmux client, then its server, then the shell).</summary>
+    public async Task RepeatUntil(Func<Task> send, string text)
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            await send();
+            var retry = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+            while (DateTime.UtcNow < retry)
+            {
+                if (Text.Contains(text, StringComparison.Ordinal))
+                    return;
+                await Task.Delay(50);
+            }
+            if (Ended.IsCompleted || DateTime.UtcNow > until)
+                throw new TimeoutException($"The terminal did not print '{text}'. It printed:\n{Printable(Text)}");
+        }
+    }
+
+    /// <summary>Waits until tmux has drawn its status line for the session "main": its client has set the terminal
+    /// up by then. Input sent before that is discarded when tmux flushes the terminal, as a terminal does.</summary>
+    public Task WaitForTmux() => WaitFor("[main]");
+
     public async Task WaitForEnd()
     {
         await Ended.WaitAsync(Deadline);

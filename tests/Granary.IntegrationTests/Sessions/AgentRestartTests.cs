@@ -58,6 +58,7 @@ public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
         // The new agent drives the adopted container: a terminal reaches it.
         var terminal = await _cluster.Agent.OpenTerminal(running.Id, 80, 24);
         var output = TerminalOutput.Of(_cluster.Agent.ReadTerminal(terminal));
+        await output.WaitForTmux();
         await _cluster.Agent.WriteTerminal(terminal, Encoding.UTF8.GetBytes("echo $((6*7))\r"));
         await output.WaitFor("42");
         await _cluster.Agent.CloseTerminal(terminal);

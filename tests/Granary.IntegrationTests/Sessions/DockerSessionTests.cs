@@ -203,6 +203,7 @@ public sealed class DockerSessionTests(DockerFixture docker, SessionClusterFixtu
 
         var first = await agent.OpenTerminal(running.Id, 100, 30);
         var firstOutput = TerminalOutput.Of(agent.ReadTerminal(first));
+        await firstOutput.WaitForTmux();
         await agent.WriteTerminal(first, Encoding.UTF8.GetBytes("answer=$((6*7)); echo \"got $answer\"\r"));
         await firstOutput.WaitFor("got 42");
         await agent.CloseTerminal(first);
@@ -210,11 +211,13 @@ public sealed class DockerSessionTests(DockerFixture docker, SessionClusterFixtu
 
         var second = await agent.OpenTerminal(running.Id, 120, 40);
         var secondOutput = TerminalOutput.Of(agent.ReadTerminal(second));
+        await secondOutput.WaitForTmux();
         await agent.ResizeTerminal(second, 132, 43);
-        await agent.WriteTerminal(second, Encoding.UTF8.GetBytes("echo \"again $answer\"; stty size\r"));
+        await agent.WriteTerminal(second, Encoding.UTF8.GetBytes("echo \"again $answer\"\r"));
 
         await secondOutput.WaitFor("again 42");
-        await secondOutput.WaitFor("42 132"); // the resize reached the shell (tmux keeps a row for its status line)
+        // The resize reaches the shell (tmux keeps a row for its status line).
+        await secondOutput.RepeatUntil(() => agent.WriteTerminal(second, Encoding.UTF8.GetBytes("stty size\r")), "42 132");
 
         Assert.Equal(SessionStatus.Terminated, (await Session.Delete(session)).Status);
         await secondOutput.WaitForEnd(); // deleting the session ends its terminals
