@@ -36,7 +36,7 @@ if [[ "$driver" == docker ]]; then
   export Granary__Agent__Docker__Endpoint="$DOCKER_HOST"
   # The node offers this machine's CPUs and memory, and the GPUs NVML finds (none without a driver).
   export Granary__Agent__Nodes__0__CpuCores="${Granary__Agent__Nodes__0__CpuCores:-$(nproc)}"
-  export Granary__Agent__Nodes__0__Memory="${Granary__Agent__Nodes__0__Memory:-$(awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo)}"
+  export Granary__Agent__Nodes__0__Memory="${Granary__Agent__Nodes__0__Memory:-$(awk '/MemTotal/ {print $2 "k"}' /proc/meminfo)}"
   export Granary__Agent__Gpus__Discovery="${Granary__Agent__Gpus__Discovery:-nvml}"
 fi
 
