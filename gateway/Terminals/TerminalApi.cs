@@ -60,7 +60,16 @@ public static class TerminalApi
         }
 
         var agent = grains.GetGrain<IAgentGrain>(view.AgentId);
-        var terminalId = await agent.OpenTerminal(id, columns, lines);
+        string terminalId;
+        try
+        {
+            terminalId = await agent.OpenTerminal(id, columns, lines);
+        }
+        catch (NotSupportedException e)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status501NotImplemented, title: "No terminal", detail: e.Message);
+        }
+
         try
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();

@@ -15,6 +15,7 @@ if (!base || !key) {
   process.exit(2);
 }
 const timeout = 30000;
+let sessionId = null; // deleted at the end even when a step fails, so no container is left behind
 const name = `web-ui-${Date.now()}`;
 
 (async () => {
@@ -65,6 +66,7 @@ const name = `web-ui-${Date.now()}`;
     }
     await page.click('#new-form button[type=submit]');
     await page.waitForURL(/#\/session\//, { timeout });
+    sessionId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
     await page.waitForFunction(() => [...document.querySelectorAll('#session-events li')].some(li => li.textContent.includes('RUNNING')), null, { timeout: 120000 });
 
     console.log('open the terminal');
@@ -104,8 +106,13 @@ const name = `web-ui-${Date.now()}`;
 
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     console.log('OK: sign in, folder, form errors, create → RUNNING, terminal round trip, agents, delete → TERMINATED, folder deleted');
+    sessionId = null;
   } finally {
     await browser.close();
+    if (sessionId) {
+      const response = await fetch(`${base}/v1/sessions/${sessionId}`, { method: 'DELETE', headers: { Authorization: `Bearer ${key}` } });
+      console.log(`cleanup: delete ${sessionId} answered ${response.status}`);
+    }
   }
 })().catch(error => {
   console.error('FAIL:', error.message || error);
