@@ -1,3 +1,4 @@
+using Granary.Folders;
 using Granary.Agents;
 using Granary.Agents.Launch;
 using Granary.SiloPlacement;
@@ -45,6 +46,7 @@ public sealed class SessionGrain(
         {
             throw new InvalidOperationException($"Session '{Id}' already exists.");
         }
+        await AttachFolders(spec);
         var now = time.GetUtcNow();
         S.Spec = spec;
         S.CreatedAt = now;
@@ -136,7 +138,7 @@ public sealed class SessionGrain(
         await state.WriteStateAsync();
         if (SessionTransitions.IsFinal(report.Status))
         {
-            await Scheduler.Dequeue(Id);
+            await Ended();
         }
     }
 
@@ -155,7 +157,7 @@ public sealed class SessionGrain(
             S.TerminatedAt = time.GetUtcNow();
             MoveTo(SessionStatus.Cancelled, "cancelled before it was placed");
             await state.WriteStateAsync();
-            await Scheduler.Dequeue(Id);
+            await Ended();
             return View();
         }
         if (S.Status != SessionStatus.Terminating)
@@ -180,7 +182,7 @@ public sealed class SessionGrain(
         S.TerminatedAt = time.GetUtcNow();
         MoveTo(SessionStatus.Terminated, reason);
         await state.WriteStateAsync();
-        await Scheduler.Dequeue(Id);
+        await Ended();
         return View();
     }
 
@@ -247,6 +249,35 @@ public sealed class SessionGrain(
         var catalog = await GrainFactory.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key).List();
         return catalog.Any(c => c.Image.Reference == image && c.Image.Apps.Any(a => a.Name == SshApp));
     }
+
+    /// <summary>Marks the session's folders as mounted, so they cannot be deleted while it lives; all or none.</summary>
+    private async Task AttachFolders(SessionSpec spec)
+    {
+        var attached = new List<IFolderGrain>();
+        try
+        {
+            foreach (var mount in spec.Mounts)
+            {
+                var folder = Folder(spec.Owner, mount.Folder);
+                await folder.Attach(Id);
+                attached.Add(folder);
+            }
+        }
+        catch
+        {
+            await Task.WhenAll(attached.Select(folder => folder.Detach(Id)));
+            throw;
+        }
+    }
+
+    /// <summary>The session has reached a final status: it leaves the scheduler and releases its folders.</summary>
+    private async Task Ended()
+    {
+        await Scheduler.Dequeue(Id);
+        await Task.WhenAll(S.Spec!.Mounts.Select(mount => Folder(S.Spec.Owner, mount.Folder).Detach(Id)));
+    }
+
+    private IFolderGrain Folder(string owner, string name) => GrainFactory.GetGrain<IFolderGrain>(FolderKey.Of(owner, name));
 
     private void MoveTo(SessionStatus to, string? reason)
     {

@@ -79,7 +79,7 @@ public sealed class FoldersApiTests(GatewayFactory factory)
     }
 
     [Fact]
-    public async Task Session_mounts_the_owners_folder()
+    public async Task Session_mounts_the_owners_folder_which_cannot_be_deleted_while_the_session_lives()
     {
         using var bob = factory.ClientWithKey(GatewayFactory.BobKey);
         await bob.PostAsJsonAsync("/v1/folders", new { name = "datasets" });
@@ -95,6 +95,8 @@ public sealed class FoldersApiTests(GatewayFactory factory)
         Assert.Equal("/data", mount.GetProperty("path").GetString());
         var id = session.GetProperty("id").GetString()!;
         await Api.WaitForStatus(bob, id, "RUNNING");
+        await Api.AssertProblem(await bob.DeleteAsync("/v1/folders/datasets"), HttpStatusCode.Conflict);
+        Assert.Contains(id, (await Api.GetJson(bob, "/v1/folders/datasets")).GetProperty("mountedBy").EnumerateArray().Select(e => e.GetString()));
         await bob.DeleteAsync($"/v1/sessions/{id}");
         await Api.WaitForStatus(bob, id, "TERMINATED");
         Assert.Equal(HttpStatusCode.NoContent, (await bob.DeleteAsync("/v1/folders/datasets")).StatusCode);
