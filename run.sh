@@ -6,8 +6,8 @@
 #   GRANARY_HTTP_PORT     port to listen on (default 8080)
 #   GRANARY_HTTP_HOST     address to bind (default 127.0.0.1)
 #   GRANARY_ADMIN_KEY     use this admin API key instead of the generated one
-#   GRANARY_AGENT_DRIVER  container runtime of the built-in agent (default from gateway/appsettings.json)
-#   GRANARY_DATA_DIR      where the generated admin key and local state live (default ./.run/data)
+#   GRANARY_AGENT_DRIVER  container runtime of the built-in agent: docker (default) or simulated
+#   GRANARY_DATA_DIR      where the generated admin key and the storage folders live (default ./.run/data)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,12 +17,18 @@ host="${GRANARY_HTTP_HOST:-127.0.0.1}"
 echo "Building Granary (Release) ..."
 dotnet build gateway/Granary.Gateway.csproj -c Release --nologo -v quiet -clp:ErrorsOnly
 
-export Granary__DataDirectory="${GRANARY_DATA_DIR:-$PWD/.run/data}"
+data="${GRANARY_DATA_DIR:-$PWD/.run/data}"
+export Granary__DataDirectory="$data"
+export Granary__Folders__Root="${Granary__Folders__Root:-$data/folders}"
 if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
   export Granary__Auth__AdminKey="$GRANARY_ADMIN_KEY"
 fi
-if [[ -n "${GRANARY_AGENT_DRIVER:-}" ]]; then
-  export Granary__Agent__Driver="$GRANARY_AGENT_DRIVER"
+driver="${GRANARY_AGENT_DRIVER:-docker}"
+export Granary__Agent__Driver="$driver"
+if [[ "$driver" == docker ]]; then
+  # Real sessions: the Docker engine at DOCKER_HOST, or a private dockerd (docker.io installed when missing),
+  # the environment images (built when absent), and a node that is this machine (its CPUs, memory, NVML GPUs).
+  eval "$(GRANARY_FOLDERS_ROOT="$Granary__Folders__Root" bash deploy/scripts/docker-agent-env.sh)"
 fi
 
 echo "Granary all-in-one: http://$host:$port/ (web UI), http://$host:$port/v1 (REST API), http://$host:$port/openapi/v1.json"

@@ -48,6 +48,34 @@ for project in "${projects[@]}"; do
   [ -f "$RESULTS/$name.trx" ] || { echo "$name produced no results"; crashed=$((crashed + 1)); }
 done
 
+log "end-to-end: the all-in-one (./run.sh, Docker driver) driven by curl and by Chromium"
+e2e_passed=0; e2e_failed=0
+e2e() { # name, command...: one end-to-end check, counted like a test
+  local name=$1; shift
+  log "e2e: $name"
+  if "$@"; then e2e_passed=$((e2e_passed + 1)); echo "e2e $name: passed"
+  else e2e_failed=$((e2e_failed + 1)); echo "e2e $name: FAILED"; fi
+}
+e2e_port=18090
+e2e_key="e2e-admin-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+e2e_base="http://127.0.0.1:$e2e_port"
+GRANARY_HTTP_PORT=$e2e_port GRANARY_ADMIN_KEY=$e2e_key GRANARY_DATA_DIR="$RESULTS/e2e-data" \
+  ./run.sh >"$RESULTS/run.log" 2>&1 &
+e2e_pid=$!
+up() { for _ in $(seq 1 300); do curl -sf "$e2e_base/healthz" >/dev/null 2>&1 && return 0; kill -0 "$e2e_pid" 2>/dev/null || break; sleep 1; done; tail -n 30 "$RESULTS/run.log"; return 1; }
+no_leaked_containers() {
+  local left; left=$(docker ps -aq --filter label=granary.session 2>/dev/null | wc -l)
+  echo "containers left with a granary.session label: $left"; [ "$left" -eq 0 ]
+}
+if e2e "all-in-one starts" up; then
+  e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
+  e2e "web UI as a person (folders, form errors, session, terminal, agents)" env SMOKE_IMAGE=granary/python:3.11 node tests/smoke/web-ui.js "$e2e_base" "$e2e_key"
+  e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
+  sleep 5
+  e2e "no container leaked" no_leaked_containers
+fi
+kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
+
 log "summary"
 passed=0; failed=0
 for trx in "$RESULTS"/*.trx; do
@@ -59,6 +87,7 @@ for trx in "$RESULTS"/*.trx; do
   echo "$(basename "$trx" .trx): ${p:-0} passed, $(( ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0} )) failed"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
 done
-failed=$((failed + crashed + setup_failures))
+echo "end-to-end: $e2e_passed passed, $e2e_failed failed"
+passed=$((passed + e2e_passed)); failed=$((failed + e2e_failed + crashed + setup_failures))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes this machine ready to run real sessions with the all-in-one's built-in agent, and prints the
 # environment the gateway (or granary-silo) needs, as `export` lines to eval:
-#   1. the private Docker daemon (docker-up.sh: installs docker.io if missing, reuses a running one);
+#   1. the Docker engine at DOCKER_HOST when one answers there, else the private Docker daemon
+#      (docker-up.sh: installs docker.io if missing, reuses a running one);
 #   2. the session images (deploy/images/build.sh: cached; seconds when nothing changed);
 #   3. the node described as this machine: the Docker driver, all CPU cores, the memory less a reserve
 #      for the host, GPUs from NVML (none without an NVIDIA driver; configured fake GPUs are dropped),
@@ -12,7 +13,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-docker_host="$(bash "$here/docker-up.sh" | grep '^DOCKER_HOST=' | tail -n 1)"
+if [ -n "${DOCKER_HOST:-}" ] && command -v docker >/dev/null 2>&1 && docker -H "$DOCKER_HOST" info >/dev/null 2>&1; then
+  echo "docker-agent-env: using the Docker engine at $DOCKER_HOST" >&2
+  docker_host="DOCKER_HOST=$DOCKER_HOST"
+else
+  docker_host="$(bash "$here/docker-up.sh" | grep '^DOCKER_HOST=' | tail -n 1)"
+fi
 [ -n "$docker_host" ] || { echo "docker-agent-env: docker-up.sh printed no DOCKER_HOST" >&2; exit 1; }
 export "${docker_host?}"
 bash "$here/../images/build.sh" >&2

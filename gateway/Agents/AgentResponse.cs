@@ -6,22 +6,30 @@ namespace Granary.Gateway.Agents;
 /// <summary>
 /// A node as admins see it: capacity, what is allocated and free, each GPU with its share map (session id → share),
 /// the container runtime ("simulated" means sessions do not run real containers) and the last heartbeat.
+/// An agent that does not answer is listed with reachable false, the error, and nulls for what it would have said.
 /// </summary>
 public sealed record AgentResponse(
     string Id,
-    string ResourceGroup,
-    string Runtime,
+    bool Reachable,
+    string? Error,
+    string? ResourceGroup,
+    string? Runtime,
     bool Simulated,
     bool Schedulable,
-    DateTimeOffset LastHeartbeat,
-    CapacityResponse Capacity,
-    UsageResponse Allocated,
-    UsageResponse Free,
+    DateTimeOffset? LastHeartbeat,
+    CapacityResponse? Capacity,
+    UsageResponse? Allocated,
+    UsageResponse? Free,
     AgentGpuResponse[] Gpus,
     AllocationResponse[] Allocations,
     string[] Images)
 {
     public const string SimulatedRuntime = "simulated";
+
+    public static AgentResponse From(AgentAnswer answer)
+        => answer.Snapshot is { } snapshot
+            ? From(snapshot)
+            : new AgentResponse(answer.Id, false, answer.Error, null, null, false, false, null, null, null, null, [], [], []);
 
     public static AgentResponse From(AgentSnapshot snapshot)
     {
@@ -43,6 +51,8 @@ public sealed record AgentResponse(
 
         return new AgentResponse(
             snapshot.AgentId,
+            true,
+            null,
             snapshot.ResourceGroup,
             snapshot.Runtime,
             string.Equals(snapshot.Runtime, SimulatedRuntime, StringComparison.OrdinalIgnoreCase),

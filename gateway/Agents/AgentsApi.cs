@@ -1,4 +1,3 @@
-using Granary.Agents;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,23 +15,20 @@ public static class AgentsApi
         return app;
     }
 
-    public static async Task<Ok<AgentResponse[]>> List(IGrainFactory grains)
+    public static async Task<Ok<AgentResponse[]>> List(AgentSnapshots agents)
     {
-        var ids = await grains.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).List();
-        var snapshots = await Task.WhenAll(ids.Select(id => grains.GetGrain<IAgentGrain>(id).GetSnapshot()));
-        return TypedResults.Ok(snapshots.OrderBy(s => s.AgentId, StringComparer.Ordinal).Select(AgentResponse.From).ToArray());
+        var answers = await agents.Fetch(await agents.Ids());
+        return TypedResults.Ok(answers.OrderBy(a => a.Id, StringComparer.Ordinal).Select(AgentResponse.From).ToArray());
     }
 
-    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Get(string id, IGrainFactory grains)
+    public static async Task<Results<Ok<AgentResponse>, ProblemHttpResult>> Get(string id, AgentSnapshots agents)
     {
         // Only known agents: activating an agent grain for an unknown node id has no silo to live on.
-        var ids = await grains.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).List();
-        if (!ids.Contains(id, StringComparer.Ordinal))
+        if (!(await agents.Ids()).Contains(id, StringComparer.Ordinal))
         {
             return Problems.NotFound("agent", id);
         }
 
-        var snapshot = await grains.GetGrain<IAgentGrain>(id).GetSnapshot();
-        return TypedResults.Ok(AgentResponse.From(snapshot));
+        return TypedResults.Ok(AgentResponse.From(await agents.Fetch(id)));
     }
 }

@@ -31,6 +31,7 @@ public static class GatewayServiceExtensions
         builder.Services.AddHostedService<StartupBanner>();
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Apps.AppProxyClient>();
+        builder.Services.AddSingleton<Agents.AgentSnapshots>();
         return builder;
     }
 

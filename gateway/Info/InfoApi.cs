@@ -15,15 +15,14 @@ public static class InfoApi
         return app;
     }
 
-    public static async Task<Ok<InfoResponse>> Get(IGrainFactory grains, IOptions<GatewayOptions> options)
+    public static async Task<Ok<InfoResponse>> Get(AgentSnapshots agents, IOptions<GatewayOptions> options)
     {
-        var ids = await grains.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).List();
-        var snapshots = await Task.WhenAll(ids.Select(id => grains.GetGrain<IAgentGrain>(id).GetSnapshot()));
+        var snapshots = (await agents.Fetch(await agents.Ids())).Select(a => a.Snapshot).OfType<AgentSnapshot>().ToArray();
         var runtimes = snapshots.Select(s => s.Runtime).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToArray();
         var simulated = runtimes.Length > 0 && runtimes.All(r => string.Equals(r, AgentResponse.SimulatedRuntime, StringComparison.OrdinalIgnoreCase));
         return TypedResults.Ok(new InfoResponse(options.Value.Mode, snapshots.Length, runtimes, simulated));
     }
 }
 
-/// <summary>Simulated: every agent runs the simulated runtime, so sessions start no real containers.</summary>
+/// <summary>Agents: how many answer. Simulated: every one of them runs the simulated runtime (no real containers).</summary>
 public sealed record InfoResponse(string Mode, int Agents, string[] Runtimes, bool Simulated);

@@ -147,9 +147,15 @@ public static partial class CreateSessionValidator
                 continue;
             }
 
-            if (request.Folder is null || !FolderRegex().IsMatch(request.Folder))
+            if (!Granary.Folders.FolderNames.IsValid(request.Folder))
             {
-                errors.Add($"{field}.folder", "Must be a folder name: 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+                errors.Add($"{field}.folder", "Must be a folder name: 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'.");
+                continue;
+            }
+
+            if (mounts.Any(m => m.Folder == request.Folder))
+            {
+                errors.Add($"{field}.folder", $"The folder {request.Folder} is already mounted by this session.");
                 continue;
             }
 
@@ -167,7 +173,7 @@ public static partial class CreateSessionValidator
                 continue;
             }
 
-            mounts.Add(new MountSpec(request.Folder, path, request.ReadOnly ?? false));
+            mounts.Add(new MountSpec(request.Folder!, path, request.ReadOnly ?? false));
         }
 
         return [.. mounts];
@@ -232,9 +238,6 @@ public static partial class CreateSessionValidator
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex NameRegex();
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex FolderRegex();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
     private static partial Regex GroupRegex();

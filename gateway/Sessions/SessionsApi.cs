@@ -46,6 +46,19 @@ public static class SessionsApi
             return Problems.Invalid(errors.ToDictionary());
         }
 
+        // What the request names must exist: the caller's folders, and an image some agent has (once any has reported).
+        var unknown = await MissingFolders(grains, user, spec);
+        var images = await Images.ImagesApi.References(grains);
+        if (images.Length > 0 && !images.Contains(spec.Image, StringComparer.Ordinal))
+        {
+            unknown.Add("image", $"No agent has the image \"{spec.Image}\". Available: {string.Join(", ", images)}.");
+        }
+
+        if (!unknown.IsEmpty)
+        {
+            return Problems.Invalid(unknown.ToDictionary());
+        }
+
         var id = CreateSessionValidator.NewSessionId();
         var view = await grains.GetGrain<ISessionGrain>(id).Create(spec);
         return TypedResults.Created($"/v1/sessions/{id}", SessionResponse.From(view, request));
@@ -169,6 +182,22 @@ public static class SessionsApi
         return ssh is null
             ? Problems.Conflict("The session offers no SSH access: it is not running, or its image serves no ssh.")
             : TypedResults.Ok(new SshResponse(ssh.Host, ssh.Port, ssh.User, ssh.PrivateKey));
+    }
+
+    /// <summary>Mounts must name folders the caller has (POST /v1/folders), not conjure new ones.</summary>
+    private static async Task<ValidationErrors> MissingFolders(IGrainFactory grains, ClaimsPrincipal user, SessionSpec spec)
+    {
+        var errors = new ValidationErrors();
+        var folders = await Task.WhenAll(spec.Mounts.Select(m => Folders.FoldersApi.Folder(grains, user, m.Folder).Get()));
+        for (var i = 0; i < folders.Length; i++)
+        {
+            if (folders[i] is null)
+            {
+                errors.Add($"mounts[{i}].folder", $"You have no folder \"{spec.Mounts[i].Folder}\"; create it with POST /v1/folders.");
+            }
+        }
+
+        return errors;
     }
 
     /// <summary>The session when it exists and the caller owns it or is an admin; otherwise null (a 404 either way).</summary>

@@ -46,6 +46,23 @@ function el(tag, attributes, ...children) {
   return node;
 }
 
+// Element updates that may land after the user has moved to another page (an answer arriving late): the
+// element is then gone and the update is dropped.
+function setText(id, text) {
+  const node = document.getElementById(id);
+  if (node) node.textContent = text;
+}
+
+function setChildren(id, ...children) {
+  const node = document.getElementById(id);
+  if (node) node.replaceChildren(...children);
+}
+
+function setHidden(id, hidden) {
+  const node = document.getElementById(id);
+  if (node) node.hidden = hidden;
+}
+
 function show(templateId) {
   const main = document.getElementById('main');
   main.replaceChildren(document.getElementById(templateId).content.cloneNode(true));
@@ -118,7 +135,7 @@ function renderSignIn() {
       await signIn(key);
       location.hash = '#/sessions';
     } catch (error) {
-      document.getElementById('sign-in-error').textContent = error.status === 401 ? 'That API key is not valid.' : error.message;
+      setText('sign-in-error', error.status === 401 ? 'That API key is not valid.' : error.message);
     }
   });
 }
@@ -128,7 +145,7 @@ function renderSignIn() {
 function renderSessions() {
   show('sessions-view');
   const all = document.getElementById('all-sessions');
-  document.getElementById('all-toggle').hidden = me.role !== 'admin';
+  setHidden('all-toggle', me.role !== 'admin');
   all.checked = sessionStorage.getItem('granary.all') === 'true';
   all.addEventListener('change', () => { sessionStorage.setItem('granary.all', all.checked); refresh(); });
   showSimulatedNotice();
@@ -136,11 +153,11 @@ function renderSessions() {
   async function refresh() {
     try {
       const sessions = await api('GET', '/v1/sessions' + (all.checked ? '?all=true' : ''));
-      document.getElementById('sessions-empty').hidden = sessions.length > 0;
-      document.getElementById('sessions-body').replaceChildren(...sessions.map(sessionRow));
-      document.getElementById('sessions-error').textContent = '';
+      setHidden('sessions-empty', sessions.length > 0);
+      setChildren('sessions-body', ...sessions.map(sessionRow));
+      setText('sessions-error', '');
     } catch (error) {
-      document.getElementById('sessions-error').textContent = error.message;
+      setText('sessions-error', error.message);
     }
   }
   every(2000, refresh);
@@ -182,6 +199,7 @@ async function showSimulatedNotice() {
 
 function renderSession(id) {
   show('session-view');
+  sshShownFor = null;
   const error = document.getElementById('session-error');
   let current = null;
 
@@ -190,8 +208,8 @@ function renderSession(id) {
   async function refresh() {
     try {
       current = await api('GET', `/v1/sessions/${id}`);
-      document.getElementById('session-title').replaceChildren(current.name, ' ', statusBadge(current.status));
-      document.getElementById('session-delete').hidden = FINAL.includes(current.status);
+      setChildren('session-title', current.name, ' ', statusBadge(current.status));
+      setHidden('session-delete', FINAL.includes(current.status));
       const facts = [
         ['Id', current.id], ['Owner', current.owner], ['Image', current.image], ['Type', current.type],
         ['Status reason', current.statusReason || '—'], ['Resources', resourcesText(current.resources)],
@@ -200,8 +218,9 @@ function renderSession(id) {
         ['Created', when(current.createdAt)], ['Started', when(current.startedAt)], ['Ended', when(current.terminatedAt)],
         ['Exit code', current.exitCode ?? '—'],
       ];
-      document.getElementById('session-facts').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
-      document.getElementById('session-apps').replaceChildren(...(current.apps.length ? current.apps.map(app => el('li', {}, appLinks({ apps: [app] }))) : [el('li', {}, 'No apps (yet).')]));
+      setChildren('session-facts', ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+      showSsh(current);
+      setChildren('session-apps', ...(current.apps.length ? current.apps.map(app => el('li', {}, appLinks({ apps: [app] }))) : [el('li', {}, 'No apps (yet).')]));
       error.textContent = '';
     } catch (e) {
       error.textContent = e.status === 404 ? 'This session does not exist, or is not yours.' : e.message;
@@ -210,19 +229,47 @@ function renderSession(id) {
 
   async function logs() {
     try {
-      document.getElementById('session-logs').textContent = await api('GET', `/v1/sessions/${id}/logs?tail=500`) || '(no output)';
+      setText('session-logs', await api('GET', `/v1/sessions/${id}/logs?tail=500`) || '(no output)');
     } catch (e) {
-      document.getElementById('session-logs').textContent = `(logs unavailable: ${e.message})`;
+      setText('session-logs', `(logs unavailable: ${e.message})`);
     }
   }
 
   every(3000, refresh);
   every(5000, logs);
   streamEvents(id, event => {
-    document.getElementById('session-events').append(
-      el('li', {}, when(event.at), ' ', statusBadge(event.status), event.reason ? ` ${event.reason}` : ''));
+    const events = document.getElementById('session-events');
+    if (!events) return;
+    events.append(el('li', {}, when(event.at), ' ', statusBadge(event.status), event.reason ? ` ${event.reason}` : ''));
     refresh();
   });
+}
+
+// SSH access for sessions whose image serves ssh: the command, and the session's key (id_container) to save.
+let sshShownFor = null;
+async function showSsh(session) {
+  const box = document.getElementById('session-ssh');
+  if (!box) return;
+  const offered = session.status === 'RUNNING' && session.apps.some(app => app.name === 'ssh');
+  box.hidden = !offered;
+  if (!offered || sshShownFor === session.id) return;
+  sshShownFor = session.id;
+  try {
+    const ssh = await api('GET', `/v1/sessions/${session.id}/ssh`);
+    const key = document.getElementById('ssh-key');
+    if (!key) return;
+    document.getElementById('ssh-command').textContent =
+      `chmod 600 id_container && ssh -i id_container -p ${ssh.port} ${ssh.user}@${ssh.host}   (sftp -i id_container -P ${ssh.port} ${ssh.user}@${ssh.host})`;
+    key.onclick = () => {
+      const link = el('a', { href: URL.createObjectURL(new Blob([ssh.privateKey], { type: 'application/x-pem-file' })), download: 'id_container' });
+      link.click();
+      URL.revokeObjectURL(link.href);
+    };
+  } catch (error) {
+    sshShownFor = null;
+    box.hidden = true;
+    console.warn('SSH access unavailable', error);
+  }
 }
 
 // Server-sent events read with fetch, because EventSource cannot send the Authorization header.
@@ -270,8 +317,8 @@ async function renderNew() {
   const form = document.getElementById('new-form');
   const gpuKind = document.getElementById('gpu-kind');
   const type = document.getElementById('type-select');
-  gpuKind.addEventListener('change', () => { document.getElementById('gpu-amount-label').hidden = gpuKind.value === 'none'; });
-  type.addEventListener('change', () => { document.getElementById('command-label').hidden = type.value !== 'batch'; });
+  gpuKind.addEventListener('change', () => { setHidden('gpu-amount-label', gpuKind.value === 'none'); });
+  type.addEventListener('change', () => { setHidden('command-label', type.value !== 'batch'); });
   loadImages();
 
   form.addEventListener('submit', async event => {
@@ -304,7 +351,7 @@ async function renderNew() {
   });
 }
 
-// Environments from GET /v1/images when the server has it; otherwise the image is typed in.
+// Environments from GET /v1/images; when there are none (no agent has reported yet) the image is typed in.
 async function loadImages() {
   let images;
   try {
@@ -312,22 +359,66 @@ async function loadImages() {
   } catch (error) {
     return;
   }
-  const list = Array.isArray(images) ? images : (images.images || []);
   const options = [];
-  for (const image of list) {
-    const versions = image.versions || [];
-    if (versions.length === 0 && (image.image || image.name)) options.push([image.image || image.name, image.name || image.image]);
-    for (const version of versions) {
-      const reference = typeof version === 'string' ? `${image.name}:${version}` : (version.image || `${image.name}:${version.version}`);
-      const label = typeof version === 'string' ? reference : `${image.name} ${version.version || ''}`.trim();
-      options.push([reference, label]);
+  for (const environment of Array.isArray(images) ? images : []) {
+    for (const version of environment.versions || []) {
+      const apps = (version.apps || []).join(', ');
+      options.push([version.image, `${environment.environment} ${version.version}${apps ? ` (${apps})` : ''}`]);
     }
   }
   if (options.length === 0) return;
   const select = document.getElementById('image-select');
+  if (!select) return;
   select.replaceChildren(...options.map(([value, label]) => el('option', { value }, label)));
   select.hidden = false;
-  document.getElementById('image-text').hidden = true;
+  setHidden('image-text', true);
+}
+
+// ---- folders ----
+
+function renderFolders() {
+  show('folders-view');
+  const error = document.getElementById('folders-error');
+
+  async function refresh() {
+    try {
+      const folders = await api('GET', '/v1/folders');
+      setHidden('folders-empty', folders.length > 0);
+      setChildren('folders-body', ...folders.map(f => el('tr', {},
+        el('td', {}, f.name),
+        el('td', {}, when(f.createdAt)),
+        el('td', {}, f.mountedBy.length ? f.mountedBy.map(id => el('div', {}, el('a', { href: `#/session/${id}` }, id.slice(0, 8)))) : '—'),
+        el('td', {}, el('button', { type: 'button', class: 'danger small', onclick: () => deleteFolder(f.name) }, 'Delete')))));
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  async function deleteFolder(name) {
+    if (!confirm(`Delete folder ${name} and every file in it?`)) return;
+    try {
+      await api('DELETE', `/v1/folders/${encodeURIComponent(name)}`);
+      error.textContent = '';
+      refresh();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  document.getElementById('folder-form').addEventListener('submit', async event => {
+    event.preventDefault();
+    const name = new FormData(event.target).get('name').trim();
+    try {
+      await api('POST', '/v1/folders', { name });
+      event.target.reset();
+      error.textContent = '';
+      refresh();
+    } catch (e) {
+      const fieldErrors = e.problem && e.problem.errors;
+      error.textContent = fieldErrors ? Object.values(fieldErrors).flat().join(' ') : e.message;
+    }
+  });
+  refresh();
 }
 
 // ---- agents (admin) ----
@@ -343,17 +434,22 @@ function renderAgents() {
   async function refresh() {
     try {
       const agents = await api('GET', '/v1/agents');
-      document.getElementById('agents-empty').hidden = agents.length > 0;
-      document.getElementById('agents-list').replaceChildren(...agents.map(agentCard));
-      document.getElementById('agents-error').textContent = '';
+      setHidden('agents-empty', agents.length > 0);
+      setChildren('agents-list', ...agents.map(agentCard));
+      setText('agents-error', '');
     } catch (error) {
-      document.getElementById('agents-error').textContent = error.message;
+      setText('agents-error', error.message);
     }
   }
   every(3000, refresh);
 }
 
 function agentCard(a) {
+  if (!a.reachable) {
+    return el('article', { class: 'card agent' },
+      el('h2', {}, a.id, ' ', el('span', { class: 'badge warn' }, 'unreachable')),
+      el('p', { class: 'error' }, a.error || 'The agent does not answer.'));
+  }
   return el('article', { class: 'card agent' },
     el('h2', {}, a.id, ' ',
       el('span', { class: a.simulated ? 'badge warn' : 'badge' }, a.simulated ? 'simulated' : a.runtime),
@@ -377,8 +473,8 @@ async function render() {
   leavePage();
   const hash = location.hash || '#/sessions';
   if (!localStorage.getItem(KEY_STORAGE)) {
-    document.getElementById('nav').hidden = true;
-    document.getElementById('who').hidden = true;
+    setHidden('nav', true);
+    setHidden('who', true);
     renderSignIn();
     return;
   }
@@ -393,14 +489,15 @@ async function render() {
       return;
     }
   }
-  document.getElementById('nav').hidden = false;
-  document.getElementById('who').hidden = false;
-  document.getElementById('who-name').textContent = `${me.name} (${me.role})`;
-  document.getElementById('nav-agents').hidden = me.role !== 'admin';
+  setHidden('nav', false);
+  setHidden('who', false);
+  setText('who-name', `${me.name} (${me.role})`);
+  setHidden('nav-agents', me.role !== 'admin');
 
   const [, route, id] = hash.split('/');
   if (route === 'session' && id) renderSession(decodeURIComponent(id));
   else if (route === 'new') renderNew();
+  else if (route === 'folders') renderFolders();
   else if (route === 'agents' && me.role === 'admin') renderAgents();
   else renderSessions();
 }

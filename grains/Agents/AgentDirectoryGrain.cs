@@ -1,12 +1,18 @@
 using Granary.SiloPlacement;
+using Orleans.Concurrency;
 
 namespace Granary.Agents;
 
 /// <summary>Every agent id the cluster has seen, with its resource group (single activation, key "all").</summary>
-[ManagerPlacement]
+/// <remarks>Reentrant so that thousands of registrations share a few state writes (group commit) instead of
+/// rewriting the whole directory once per agent: every turn changes the state before its first await.</remarks>
+[ManagerPlacement, Reentrant]
 public sealed class AgentDirectoryGrain(
     [PersistentState("agentDirectory", GranaryStorage.Name)] IPersistentState<AgentDirectoryState> state) : Grain, IAgentDirectoryGrain
 {
+    private StateWriter? _writer;
+    private string[]? _sorted;
+
     public async Task Add(string agentId, string resourceGroup)
     {
         if (state.State.Agents.TryGetValue(agentId, out var known) && known == resourceGroup)
@@ -14,11 +20,12 @@ public sealed class AgentDirectoryGrain(
             return;
         }
         state.State.Agents[agentId] = resourceGroup;
-        await state.WriteStateAsync();
+        _sorted = null;
+        await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
     }
 
     public Task<IReadOnlyList<string>> List() =>
-        Task.FromResult<IReadOnlyList<string>>(state.State.Agents.Keys.Order(StringComparer.Ordinal).ToArray());
+        Task.FromResult<IReadOnlyList<string>>(_sorted ??= state.State.Agents.Keys.Order(StringComparer.Ordinal).ToArray());
 }
 
 [GenerateSerializer]

@@ -47,6 +47,7 @@ public sealed class AgentGrain(
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _pushTimer;
     private bool _pushRequested;
+    private readonly HashSet<string> _dirtyDevices = [];
     private IGpuDiscovery? _gpuDiscovery;
 
     private string Id => this.GetPrimaryKeyString();
@@ -136,8 +137,7 @@ public sealed class AgentGrain(
         S.Sessions[placement.SessionId] = session;
         _version++;
         await _writer.Write();
-        RequestPush();
-        await UpdateDevices(placement.Gpus.Select(g => g.Uuid));
+        MarkDevices(placement.Gpus.Select(g => g.Uuid));
         Run(placement.SessionId, stop => Drive(placement.SessionId, session, stop));
         return new StartDecision(true);
     }
@@ -299,13 +299,13 @@ public sealed class AgentGrain(
         string containerId;
         try
         {
-            await SetPhase(session, ContainerPhase.Preparing);
+            EnterPhase(session, ContainerPhase.Preparing);
             Report(sessionId, new RuntimeReport(SessionStatus.Preparing));
 
             var image = await runtime.FindImage(session.Spec.Image, starting.Token);
             if (image is null)
             {
-                await SetPhase(session, ContainerPhase.Pulling);
+                EnterPhase(session, ContainerPhase.Pulling);
                 Report(sessionId, new RuntimeReport(SessionStatus.Pulling, $"image {session.Spec.Image} is not on node {Id}"));
                 // No registry to pull from: look once more, in case an operator loaded it meanwhile.
                 image = await runtime.FindImage(session.Spec.Image, starting.Token);
@@ -316,11 +316,11 @@ public sealed class AgentGrain(
                 }
             }
 
-            await SetPhase(session, ContainerPhase.Creating);
+            EnterPhase(session, ContainerPhase.Creating);
             var apps = ImageApps.Parse(image.Labels);
             containerId = await runtime.Create(ContainerSpecFor(sessionId, session, apps), starting.Token);
+            // Stored with the RUNNING phase below; a restart before that finds the container by its labels.
             session.ContainerId = containerId;
-            await _writer.Write();
             await runtime.Start(containerId, starting.Token);
             var info = await runtime.Inspect(containerId, starting.Token)
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
@@ -407,8 +407,7 @@ public sealed class AgentGrain(
         _node?.Release(sessionId);
         _version++;
         await _writer.Write();
-        RequestPush();
-        await UpdateDevices(session.Placement.Gpus.Select(g => g.Uuid));
+        MarkDevices(session.Placement.Gpus.Select(g => g.Uuid));
     }
 
     private async Task RemoveContainers(string sessionId, TimeSpan grace)
@@ -422,9 +421,16 @@ public sealed class AgentGrain(
 
     private async Task SetPhase(AgentSession session, ContainerPhase phase)
     {
+        EnterPhase(session, phase);
+        await _writer.Write();
+    }
+
+    /// <summary>A step on the way to RUNNING, kept in memory only: after a restart, reconciliation goes by the
+    /// containers it finds (and the stuck timeout starts afresh), so storing each step would only cost writes.</summary>
+    private void EnterPhase(AgentSession session, ContainerPhase phase)
+    {
         session.Phase = phase;
         session.PhaseSince = time.GetUtcNow();
-        await _writer.Write();
     }
 
     private ContainerSpec ContainerSpecFor(string sessionId, AgentSession session, IReadOnlyList<ImageApp> apps)
@@ -561,10 +567,24 @@ public sealed class AgentGrain(
         _pushTimer.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
-    private Task PushRequested(CancellationToken cancellationToken)
+    private async Task PushRequested(CancellationToken cancellationToken)
     {
         _pushRequested = false;
-        return PushSnapshot();
+        await PushSnapshot();
+        if (_dirtyDevices.Count > 0)
+        {
+            var devices = _dirtyDevices.ToArray();
+            _dirtyDevices.Clear();
+            await UpdateDevices(devices);
+        }
+    }
+
+    /// <summary>The node's allocations changed: push a snapshot, and refresh these devices' views in the same
+    /// (coalesced) turn rather than once per session.</summary>
+    private void MarkDevices(IEnumerable<string> uuids)
+    {
+        _dirtyDevices.UnionWith(uuids);
+        RequestPush();
     }
 
     private async Task Heartbeat(CancellationToken cancellationToken)

@@ -1,25 +1,34 @@
 using Granary.SiloPlacement;
+using Orleans.Concurrency;
 
 namespace Granary.Agents;
 
 /// <summary>The environments the cluster can run: what each agent last reported, merged per image reference.</summary>
-[ManagerPlacement]
+/// <remarks>Reentrant so that a burst of reports shares one state write (group commit): every turn changes the
+/// state before its first await. The merged list is kept until a report changes it: every session start reads it.</remarks>
+[ManagerPlacement, Reentrant]
 public sealed class ImageCatalogGrain(
     [PersistentState("imageCatalog", GranaryStorage.Name)] IPersistentState<ImageCatalogState> state) : Grain, IImageCatalogGrain
 {
+    private StateWriter? _writer;
+    private CatalogImage[]? _merged;
+
     public async Task Report(string agentId, ImageDescriptor[] images)
     {
         state.State.ImagesByAgent[agentId] = images;
-        await state.WriteStateAsync();
+        _merged = null;
+        await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
     }
 
-    public Task<IReadOnlyList<CatalogImage>> List() => Task.FromResult<IReadOnlyList<CatalogImage>>(
+    public Task<IReadOnlyList<CatalogImage>> List() => Task.FromResult<IReadOnlyList<CatalogImage>>(_merged ??= Merge());
+
+    private CatalogImage[] Merge() =>
         state.State.ImagesByAgent
             .SelectMany(entry => entry.Value.Select(image => (Agent: entry.Key, Image: image)))
             .GroupBy(e => e.Image.Reference, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new CatalogImage(g.First().Image, g.Select(e => e.Agent).Order(StringComparer.Ordinal).ToArray()))
-            .ToArray());
+            .ToArray();
 }
 
 [GenerateSerializer]

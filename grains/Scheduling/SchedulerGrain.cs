@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Granary.Agents;
 using Granary.SiloPlacement;
 using Granary.Sessions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace Granary.Scheduling;
 
@@ -11,8 +13,11 @@ namespace Granary.Scheduling;
 /// snapshots plus the placements made since (in flight until a snapshot shows them or the agent refuses).
 /// It never awaits another grain inside a turn: Assign is sent from outside the planning turn and the pending
 /// reason is one-way. So a session or an agent may always await the scheduler without risking a call cycle.
+/// Reentrant, so that a burst of enqueues shares one state write (group commit, see StateWriter): every turn
+/// changes the queue and the view before its first await, and planning is one synchronous step, so decisions
+/// are still made one at a time on a consistent view.
 /// </summary>
-[ManagerPlacement]
+[ManagerPlacement, Reentrant]
 public sealed class SchedulerGrain(
     [PersistentState("scheduler", GranaryStorage.Name)] IPersistentState<SchedulerState> state,
     IOptions<SchedulerOptions> options,
@@ -21,6 +26,9 @@ public sealed class SchedulerGrain(
 {
     private readonly ClusterState _cluster = new();
     private readonly Dictionary<string, AgentView> _agents = [];
+    private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _inFlightByAgent = new(StringComparer.Ordinal);
+    private StateWriter _writer = null!;
     private SchedulingPolicy _policy = new();
     private IGrainTimer? _planTimer;
     private bool _planRequested;
@@ -33,6 +41,12 @@ public sealed class SchedulerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _policy = Options.PolicyFor(Group);
+        _writer = new StateWriter(state.WriteStateAsync);
+        _queued.UnionWith(S.Queue.Select(q => q.Session.SessionId));
+        foreach (var inFlight in S.InFlight.Values)
+        {
+            IndexInFlight(inFlight);
+        }
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
         return Task.CompletedTask;
@@ -40,19 +54,19 @@ public sealed class SchedulerGrain(
 
     public async Task Enqueue(PendingSession session)
     {
-        if (S.InFlight.ContainsKey(session.SessionId) || S.Queue.Any(q => q.Session.SessionId == session.SessionId))
+        if (S.InFlight.ContainsKey(session.SessionId) || _queued.Contains(session.SessionId))
         {
             return;
         }
         Insert(new QueuedSession { Session = session, Reason = "waiting for the scheduler" });
-        await state.WriteStateAsync();
         RequestPlan();
+        await _writer.Write();
     }
 
     public async Task Dequeue(string sessionId)
     {
-        var removed = S.Queue.RemoveAll(q => q.Session.SessionId == sessionId) > 0;
-        if (S.InFlight.Remove(sessionId, out var inFlight))
+        var removed = _queued.Remove(sessionId) && S.Queue.RemoveAll(q => q.Session.SessionId == sessionId) > 0;
+        if (RemoveInFlight(sessionId) is { } inFlight)
         {
             _cluster.Release(inFlight.Placement.AgentId, sessionId);
             removed = true;
@@ -60,7 +74,7 @@ public sealed class SchedulerGrain(
         }
         if (removed)
         {
-            await state.WriteStateAsync();
+            await _writer.Write();
         }
     }
 
@@ -101,14 +115,14 @@ public sealed class SchedulerGrain(
         logger.LogInformation("Group {Group}: {Agent} refused {Session}: {Reason}", Group, placement.AgentId, placement.SessionId, reason);
         if (S.InFlight.TryGetValue(placement.SessionId, out var inFlight) && inFlight.Placement.AgentId == placement.AgentId)
         {
-            S.InFlight.Remove(placement.SessionId);
+            RemoveInFlight(placement.SessionId);
             Insert(new QueuedSession { Session = inFlight.Session, Reason = $"placement on {placement.AgentId} refused: {reason}" });
         }
         // The view of that agent was wrong: leave it out until a newer snapshot from it (the agent sends one
         // when it refuses) shows its truth.
         _cluster.RemoveAgent(placement.AgentId);
-        await state.WriteStateAsync();
         RequestPlan();
+        await _writer.Write();
     }
 
     public Task<SchedulerStatus> GetStatus() => Task.FromResult(new SchedulerStatus(
@@ -139,7 +153,7 @@ public sealed class SchedulerGrain(
         {
             logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
                 Group, inFlight.Placement.AgentId, inFlight.Placement.SessionId);
-            S.InFlight.Remove(inFlight.Placement.SessionId);
+            RemoveInFlight(inFlight.Placement.SessionId);
             _cluster.Release(inFlight.Placement.AgentId, inFlight.Placement.SessionId);
             _dirty = true;
         }
@@ -149,11 +163,19 @@ public sealed class SchedulerGrain(
     private async Task PlanPass(CancellationToken cancellationToken)
     {
         _planRequested = false;
-        var placed = S.Queue.Count > 0 ? Plan() : [];
+        List<InFlightPlacement> placed = [];
+        if (S.Queue.Count > 0)
+        {
+            var started = Stopwatch.GetTimestamp();
+            placed = Plan();
+            var tags = new KeyValuePair<string, object?>("group", Group);
+            SchedulerMetrics.PlanDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            SchedulerMetrics.Placed.Add(placed.Count, tags);
+        }
         if (_dirty)
         {
             _dirty = false;
-            await state.WriteStateAsync();
+            await _writer.Write();
         }
         // Sent without awaiting them in this turn (see the class comment); their outcome is handled when it comes.
         foreach (var inFlight in placed)
@@ -167,10 +189,14 @@ public sealed class SchedulerGrain(
         var plan = Scheduler.Plan(S.Queue.Select(q => new QueuedRequest(q.Session, q.Skips)).ToArray(), _cluster, _policy);
         var now = time.GetUtcNow();
         var placed = new List<InFlightPlacement>();
+        var queue = new Dictionary<string, QueuedSession>(S.Queue.Count, StringComparer.Ordinal);
+        foreach (var queued in S.Queue)
+        {
+            queue.TryAdd(queued.Session.SessionId, queued);
+        }
         foreach (var placement in plan.Placements)
         {
-            var queued = S.Queue.Find(q => q.Session.SessionId == placement.SessionId);
-            if (queued is null)
+            if (!queue.TryGetValue(placement.SessionId, out var queued) || !_queued.Contains(placement.SessionId))
             {
                 logger.LogError("Group {Group}: the plan placed {Session}, which is not queued", Group, placement.SessionId);
                 continue;
@@ -187,9 +213,14 @@ public sealed class SchedulerGrain(
             }
             var inFlight = new InFlightPlacement(placement, queued.Session, now);
             S.InFlight[placement.SessionId] = inFlight;
-            S.Queue.Remove(queued);
+            IndexInFlight(inFlight);
+            _queued.Remove(placement.SessionId);
             placed.Add(inFlight);
             _dirty = true;
+        }
+        if (placed.Count > 0)
+        {
+            S.Queue.RemoveAll(q => !_queued.Contains(q.Session.SessionId));
         }
         foreach (var queued in S.Queue)
         {
@@ -226,7 +257,7 @@ public sealed class SchedulerGrain(
         {
             return;
         }
-        S.InFlight.Remove(placement.SessionId);
+        RemoveInFlight(placement.SessionId);
         _cluster.Release(placement.AgentId, placement.SessionId);
         if (assigned is null)
         {
@@ -241,11 +272,15 @@ public sealed class SchedulerGrain(
     {
         var node = _cluster.Find(snapshot.AgentId)!;
         var held = snapshot.Allocations.Select(a => a.SessionId).ToHashSet();
-        foreach (var inFlight in S.InFlight.Values.Where(f => f.Placement.AgentId == snapshot.AgentId).ToArray())
+        if (!_inFlightByAgent.TryGetValue(snapshot.AgentId, out var sessions))
+        {
+            return;
+        }
+        foreach (var inFlight in sessions.Select(id => S.InFlight[id]).ToArray())
         {
             if (held.Contains(inFlight.Placement.SessionId))
             {
-                S.InFlight.Remove(inFlight.Placement.SessionId);
+                RemoveInFlight(inFlight.Placement.SessionId);
                 _dirty = true;
             }
             // Straight onto the node: an in-flight session is never queued, so the cluster's session index
@@ -265,10 +300,40 @@ public sealed class SchedulerGrain(
         _cluster.RemoveAgent(agentId);
     }
 
+    /// <summary>Keeps the queue oldest first; a new request usually goes last, so the search starts there.</summary>
     private void Insert(QueuedSession queued)
     {
-        var index = S.Queue.FindIndex(q => q.Session.EnqueuedAt > queued.Session.EnqueuedAt);
-        S.Queue.Insert(index < 0 ? S.Queue.Count : index, queued);
+        var index = S.Queue.Count;
+        while (index > 0 && S.Queue[index - 1].Session.EnqueuedAt > queued.Session.EnqueuedAt)
+        {
+            index--;
+        }
+        S.Queue.Insert(index, queued);
+        _queued.Add(queued.Session.SessionId);
+    }
+
+    private void IndexInFlight(InFlightPlacement inFlight)
+    {
+        var agentId = inFlight.Placement.AgentId;
+        if (!_inFlightByAgent.TryGetValue(agentId, out var sessions))
+        {
+            _inFlightByAgent[agentId] = sessions = new HashSet<string>(StringComparer.Ordinal);
+        }
+        sessions.Add(inFlight.Placement.SessionId);
+    }
+
+    private InFlightPlacement? RemoveInFlight(string sessionId)
+    {
+        if (!S.InFlight.Remove(sessionId, out var inFlight))
+        {
+            return null;
+        }
+        var agentId = inFlight.Placement.AgentId;
+        if (_inFlightByAgent.TryGetValue(agentId, out var sessions) && sessions.Remove(sessionId) && sessions.Count == 0)
+        {
+            _inFlightByAgent.Remove(agentId);
+        }
+        return inFlight;
     }
 
     private sealed class AgentView

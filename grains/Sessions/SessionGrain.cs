@@ -53,9 +53,11 @@ public sealed class SessionGrain(
         Append(now);
         await state.WriteStateAsync();
 
-        await GrainFactory.GetGrain<ISessionIndexGrain>(spec.Owner).Add(Id);
-        await GrainFactory.GetGrain<ISessionIndexGrain>(ISessionIndexGrain.AllKey).Add(Id);
-        await Scheduler.Enqueue(ToPending());
+        // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
+        await Task.WhenAll(
+            GrainFactory.GetGrain<ISessionIndexGrain>(spec.Owner).Add(Id),
+            GrainFactory.GetGrain<ISessionIndexGrain>(ISessionIndexGrain.AllKey).Add(Id),
+            Scheduler.Enqueue(ToPending()));
         return View();
     }
 

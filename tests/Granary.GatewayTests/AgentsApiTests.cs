@@ -14,6 +14,7 @@ public sealed class AgentsApiTests(GatewayFactory factory)
 
         var agent = Assert.Single(agents.EnumerateArray());
         Assert.Equal(TestCluster.NodeId, agent.GetProperty("id").GetString());
+        Assert.True(agent.GetProperty("reachable").GetBoolean());
         Assert.Equal("simulated", agent.GetProperty("runtime").GetString());
         Assert.True(agent.GetProperty("simulated").GetBoolean());
         Assert.Equal(TestCluster.Cores, agent.GetProperty("capacity").GetProperty("cpu").GetDecimal());

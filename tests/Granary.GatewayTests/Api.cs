@@ -68,6 +68,17 @@ public static class Api
         }
     }
 
+    /// <summary>Waits until that many agents answer (a node registers shortly after its silo starts).</summary>
+    public static async Task WaitForAgents(HttpClient client, int count)
+    {
+        using var patience = new CancellationTokenSource(Patience);
+        while ((await GetJson(client, "/v1/info")).GetProperty("agents").GetInt32() < count)
+        {
+            Assert.False(patience.IsCancellationRequested, $"fewer than {count} agents registered");
+            await Task.Delay(50);
+        }
+    }
+
     public static async Task<string[]> ListIds(HttpClient client, string query = "")
     {
         var list = await GetJson(client, "/v1/sessions" + query);

@@ -1,6 +1,9 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.GatewayTests;
 
@@ -20,6 +23,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     private readonly bool _withAdminKey;
     private readonly bool _ownsDataDirectory;
     private readonly IReadOnlyDictionary<string, string?> _cluster;
+    private bool _onKestrel;
 
     public GatewayFactory() : this(withAdminKey: true, dataDirectory: null, TestCluster.Settings())
     {
@@ -37,6 +41,16 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public static GatewayFactory WithGeneratedAdminKey(string dataDirectory)
         => new(withAdminKey: false, dataDirectory, TestCluster.Settings());
 
+    /// <summary>A gateway on a real Kestrel server (for WebSockets through the app proxy), started.</summary>
+    public static GatewayFactory OnKestrel()
+    {
+        var factory = new GatewayFactory(withAdminKey: true, dataDirectory: null, TestCluster.Settings());
+        factory.UseKestrel(0);
+        factory._onKestrel = true;
+        factory.StartServer();
+        return factory;
+    }
+
     /// <summary>A gateway in client mode: no silo of its own, it joins the cluster whose silo gateway port is given.</summary>
     public static GatewayFactory ClientOf(int siloGatewayPort) => new(withAdminKey: true, dataDirectory: null, new Dictionary<string, string?>
     {
@@ -49,7 +63,13 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public HttpClient ClientWithKey(string? key)
     {
         // Redirects are asserted, not followed (HttpClient would drop the Authorization header on the way).
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var options = new WebApplicationFactoryClientOptions { AllowAutoRedirect = false };
+        if (_onKestrel)
+        {
+            options.BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }
+
+        var client = CreateClient(options);
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
@@ -65,6 +85,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         {
             ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",
             ["Granary:DataDirectory"] = DataDirectory,
+            ["Granary:Folders:Root"] = Path.Combine(DataDirectory, "folders"),
             ["Granary:Gateway:EventPollInterval"] = "00:00:00.050",
             ["Granary:Auth:Users:0:Name"] = "alice",
             ["Granary:Auth:Users:0:Key"] = AliceKey,

@@ -11,6 +11,7 @@ public sealed class SessionsApiTests(GatewayFactory factory)
     public async Task Create_returns_201_with_location_and_the_session()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        await alice.PostAsJsonAsync("/v1/folders", new { name = "data" });
 
         using var response = await alice.PostAsJsonAsync("/v1/sessions", new
         {

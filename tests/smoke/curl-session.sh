@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A scripted session against a running gateway: create → poll until RUNNING → list → delete → TERMINATED.
 # Usage: tests/smoke/curl-session.sh BASE_URL ADMIN_KEY    (e.g. http://127.0.0.1:8080 "$GRANARY_ADMIN_KEY")
-# SMOKE_IMAGE picks the image (default python:3.11), SMOKE_TIMEOUT_SECONDS the patience per wait (120).
+# SMOKE_IMAGE picks the image (default: a python one from GET /v1/images, else the first listed), SMOKE_TIMEOUT_SECONDS the patience per wait (120).
 # Exits non-zero, saying why, on the first failure. Needs curl and python3 (for JSON).
 set -euo pipefail
 
@@ -9,7 +9,7 @@ base="${1:?usage: $0 BASE_URL ADMIN_KEY}"
 key="${2:?usage: $0 BASE_URL ADMIN_KEY}"
 base="${base%/}"
 timeout_seconds="${SMOKE_TIMEOUT_SECONDS:-120}"
-image="${SMOKE_IMAGE:-python:3.11}"
+image="${SMOKE_IMAGE:-}"
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -52,7 +52,17 @@ wait_for() {
 body="$(curl -sS -w $'\n%{http_code}' "$base/healthz")" || fail "gateway not reachable at $base"
 [[ "${body##*$'\n'}" == 200 ]] || fail "GET /healthz: ${body}"
 
-echo "create"
+if [[ -z "$image" ]]; then
+  api GET /v1/images
+  [[ "$status" == 200 ]] || fail "GET /v1/images: HTTP $status $body"
+  image="$(python3 -c 'import json,sys
+versions=[(e["environment"], v["image"]) for e in json.load(sys.stdin) for v in e["versions"]]
+python=[i for env, i in versions if env == "python"]
+print((python or [i for _, i in versions] or [""])[0])' <<<"$body")"
+  [[ -n "$image" ]] || fail "no agent reports any image (GET /v1/images is empty)"
+fi
+
+echo "create ($image)"
 api POST /v1/sessions "{\"name\":\"smoke\",\"image\":\"$image\",\"resources\":{\"cpu\":1,\"memory\":\"1g\"}}"
 [[ "$status" == 201 ]] || fail "POST /v1/sessions: HTTP $status $body"
 id="$(json id <<<"$body")"

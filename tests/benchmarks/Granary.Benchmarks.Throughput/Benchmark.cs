@@ -1,0 +1,64 @@
+namespace Granary.Benchmarks.Throughput;
+
+/// <summary>The two phases: throughput on one cluster (median of several runs), then the scheduler's decision
+/// time per session on clusters of growing size.</summary>
+public static class Benchmark
+{
+    public static async Task<ThroughputResult> Throughput(BenchmarkOptions options, SchedulerMeter meter)
+    {
+        Console.Error.WriteLine($"Starting a cluster with {options.Agents} simulated agents on {options.AgentSilos} agent silo(s)...");
+        await using var cluster = await BenchmarkCluster.Start(options.Agents, options.AgentSilos);
+        Console.Error.WriteLine($"  every agent in the scheduler's view after {cluster.RegistrationTime.TotalSeconds:F1} s");
+        if (options.Warmup > 0)
+        {
+            var warmup = await ThroughputRun.Push(cluster, meter, options.Warmup, options.InFlight, options.SessionTimeout);
+            Console.Error.WriteLine($"  warm-up: {warmup.Running} sessions, {warmup.SessionsPerSecond:F0}/s");
+            if (CallProfile.Enabled)
+            {
+                BenchmarkCluster.Profile.Print();
+            }
+        }
+        var runs = new List<RunResult>();
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            var result = await ThroughputRun.Push(cluster, meter, options.Sessions, options.InFlight, options.SessionTimeout);
+            Console.Error.WriteLine($"  run {run}: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}, {result.PlanPasses} planning passes"
+                + (result.FirstError is null ? "" : $" ({result.FirstError})"));
+            runs.Add(result);
+            if (CallProfile.Enabled)
+            {
+                BenchmarkCluster.Profile.Print();
+            }
+        }
+        return new ThroughputResult(options.Agents, cluster.RegistrationTime.TotalSeconds, runs);
+    }
+
+    public static async Task<List<ScaleResult>> Scale(BenchmarkOptions options, SchedulerMeter meter)
+    {
+        var results = new List<ScaleResult>();
+        foreach (var agents in options.ScaleAgents)
+        {
+            Console.Error.WriteLine($"Decision time with {agents} agents...");
+            await using var cluster = await BenchmarkCluster.Start(agents, options.AgentSilos);
+            Console.Error.WriteLine($"  every agent in the scheduler's view after {cluster.RegistrationTime.TotalSeconds:F1} s");
+            await ThroughputRun.Push(cluster, meter, Math.Min(500, options.ScaleSessions), options.InFlight, options.SessionTimeout);
+            var run = await ThroughputRun.Push(cluster, meter, options.ScaleSessions, options.InFlight, options.SessionTimeout);
+            Console.Error.WriteLine($"  {run.DecisionMicrosPerSession:F1} µs per session, {run.SessionsPerSecond:F0} sessions/s");
+            results.Add(new ScaleResult(agents, cluster.RegistrationTime.TotalSeconds, run));
+        }
+        return results;
+    }
+}
+
+public sealed record ThroughputResult(int Agents, double RegistrationSeconds, List<RunResult> Runs)
+{
+    public double Median(Func<RunResult, double> figure)
+    {
+        var sorted = Runs.Select(figure).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN
+            : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+            : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
+
+public sealed record ScaleResult(int Agents, double RegistrationSeconds, RunResult Run);

@@ -1,0 +1,61 @@
+namespace Granary.Benchmarks.Throughput;
+
+/// <summary>Command-line options; every one has a default that meets the issue's yardstick.</summary>
+public sealed record BenchmarkOptions
+{
+    public int Agents { get; init; } = 1000;
+    public int Sessions { get; init; } = 10_000;
+    public int InFlight { get; init; } = 1000;
+    public int Runs { get; init; } = 3;
+    public int Warmup { get; init; } = 1000;
+    public int AgentSilos { get; init; } = 2;
+    public int[] ScaleAgents { get; init; } = [100, 1000, 5000];
+    public int ScaleSessions { get; init; } = 3000;
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    public bool Json { get; init; }
+
+    public const string Usage = """
+        Granary throughput benchmark: sessions created through ISessionGrain.Create on an in-process Orleans
+        cluster (one manager silo, agent silos standing for many simulated nodes, zero-delay simulated runtime).
+
+          --agents N          simulated agents in the throughput phase (default 1000)
+          --sessions N        sessions per measured run (default 10000)
+          --in-flight N       sessions between Create and RUNNING at once (default 1000)
+          --runs N            measured runs, the median is reported (default 3)
+          --warmup N          sessions pushed before measuring, not counted (default 1000)
+          --agent-silos N     agent silos the agents are spread over (default 2)
+          --scale A,B,C       agent counts for the decision-time phase, or "none" (default 100,1000,5000)
+          --scale-sessions N  sessions per cluster size in that phase (default 3000)
+          --timeout SECONDS   a session not RUNNING by then counts as failed (default 120)
+          --json              also print one JSON object with every figure
+        """;
+
+    public static BenchmarkOptions Parse(string[] args)
+    {
+        var options = new BenchmarkOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Count() => int.TryParse(Next(), out var n) && n > 0 ? n : throw new ArgumentException($"{args[i - 1]} must be a positive integer.");
+            options = args[i] switch
+            {
+                "--agents" => options with { Agents = Count() },
+                "--sessions" => options with { Sessions = Count() },
+                "--in-flight" => options with { InFlight = Count() },
+                "--runs" => options with { Runs = Count() },
+                "--warmup" => options with { Warmup = int.TryParse(Next(), out var w) && w >= 0 ? w : throw new ArgumentException("--warmup must be >= 0.") },
+                "--agent-silos" => options with { AgentSilos = Count() },
+                "--scale" => options with { ScaleAgents = ParseList(Next()) },
+                "--scale-sessions" => options with { ScaleSessions = Count() },
+                "--timeout" => options with { SessionTimeout = TimeSpan.FromSeconds(Count()) },
+                "--json" => options with { Json = true },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
+            };
+        }
+        return options;
+    }
+
+    private static int[] ParseList(string value) => value == "none"
+        ? []
+        : value.Split(',').Select(v => int.TryParse(v, out var n) && n > 0 ? n : throw new ArgumentException($"--scale: '{v}' is not a positive integer.")).ToArray();
+}

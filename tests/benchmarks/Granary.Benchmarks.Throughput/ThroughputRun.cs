@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Granary.Resources;
+using Granary.Sessions;
+
+namespace Granary.Benchmarks.Throughput;
+
+/// <summary>Pushes sessions through ISessionGrain.Create with a bounded number in flight and times each one
+/// from the Create call until its session grain accepts RUNNING.</summary>
+public static class ThroughputRun
+{
+    private const long MiB = 1024L * 1024;
+    private static int _run;
+
+    public static async Task<RunResult> Push(BenchmarkCluster cluster, SchedulerMeter meter, int sessions, int inFlight, TimeSpan timeout)
+    {
+        var run = Interlocked.Increment(ref _run);
+        var gate = new SemaphoreSlim(inFlight);
+        var samples = new Task<Sample>[sessions];
+        var before = meter.Read();
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < sessions; i++)
+        {
+            await gate.WaitAsync();
+            samples[i] = One($"r{run}-{i:D6}", i);
+        }
+        var results = await Task.WhenAll(samples);
+        var totals = meter.Read() - before;
+
+        var ok = results.Where(r => r.RunningAt is not null).ToArray();
+        var last = ok.Length == 0 ? started : ok.Max(r => r.RunningAt!.Value);
+        var seconds = Stopwatch.GetElapsedTime(started, last).TotalSeconds;
+        var latencies = ok.Select(r => Stopwatch.GetElapsedTime(r.StartedAt, r.RunningAt!.Value).TotalMilliseconds).Order().ToArray();
+        var creates = results.Where(r => r.CreatedAt is not null)
+            .Select(r => Stopwatch.GetElapsedTime(r.StartedAt, r.CreatedAt!.Value).TotalMilliseconds).Order().ToArray();
+        return new RunResult(
+            sessions, ok.Length, sessions - ok.Length, seconds, ok.Length / seconds,
+            Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), latencies.LastOrDefault(),
+            Percentile(creates, 0.50), Percentile(creates, 0.99),
+            totals.MicrosPerSession, totals.Passes, results.FirstOrDefault(r => r.Error is not null)?.Error);
+
+        async Task<Sample> One(string id, int index)
+        {
+            await Task.Yield();
+            var startedAt = Stopwatch.GetTimestamp();
+            long? createdAt = null;
+            try
+            {
+                var running = cluster.Watch.Expect(id);
+                await cluster.Client.GetGrain<ISessionGrain>(id).Create(SpecFor(index));
+                createdAt = Stopwatch.GetTimestamp();
+                return new Sample(startedAt, createdAt, await running.WaitAsync(timeout), null);
+            }
+            catch (Exception exception)
+            {
+                cluster.Watch.Forget(id);
+                return new Sample(startedAt, createdAt, null, exception.GetType().Name + ": " + exception.Message);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>Small interactive GPU-sharing sessions: half a core, 2 GiB and a tenth of a GPU (a node of the benchmark
+    /// holds 80 of them, so best fit fills nodes one after another and many agents are busy at once).</summary>
+    private static SessionSpec SpecFor(int index) => new(
+        Name: "bench",
+        Owner: $"user{index % 20}",
+        Image: "python:3.11",
+        Type: SessionType.Interactive,
+        Resources: new ResourceRequest(CpuMilli: 500, MemoryBytes: 2048 * MiB, FgpuMilli: 100),
+        ResourceGroup: BenchmarkCluster.Group,
+        Mounts: [],
+        Env: []);
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private sealed record Sample(long StartedAt, long? CreatedAt, long? RunningAt, string? Error);
+}
+
+public sealed record RunResult(
+    int Sessions, int Running, int Failed, double Seconds, double SessionsPerSecond,
+    double P50Ms, double P95Ms, double P99Ms, double MaxMs,
+    double CreateP50Ms, double CreateP99Ms,
+    double DecisionMicrosPerSession, long PlanPasses, string? FirstError);
