@@ -22,6 +22,9 @@ public sealed class DockerSessionTests(DockerFixture docker, SessionClusterFixtu
         var session = await Session.Create(Cluster.Client, Session.Spec(cpuMilli: 1500, memoryBytes: 768 * Session.MiB));
         var running = await Session.WaitFor(session, SessionStatus.Running, SessionStatus.Error);
         output.WriteLine($"create → RUNNING: {clock.Elapsed.TotalSeconds:F1} s");
+        var events = await session.GetEvents(0);
+        foreach (var (previous, next) in events.Zip(events.Skip(1)))
+            output.WriteLine($"  {previous.Status} → {next.Status}: {(next.At - previous.At).TotalSeconds:F2} s");
 
         Assert.True(running.Status == SessionStatus.Running, running.StatusReason);
         var inspect = await docker.Docker.Containers.InspectContainerAsync(running.ContainerId!);
