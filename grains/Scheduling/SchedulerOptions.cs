@@ -5,8 +5,11 @@ public sealed class SchedulerOptions
 {
     public const string Section = "Granary:Scheduler";
 
-    /// <summary>Placement policy: "bestfit" (concentrated) or "worstfit" (dispersed).</summary>
+    /// <summary>Placement policy, one of PlacementPolicy.Names (default: the fragmentation-aware one).</summary>
     public string Policy { get; set; } = PlacementPolicy.DefaultName;
+
+    /// <summary>Queue order: "fifo", "lifo", "priority" or "drf".</summary>
+    public string Queue { get; set; } = "fifo";
 
     /// <summary>How often a request may be passed over by later ones before it blocks the queue.</summary>
     public int MaxSkips { get; set; } = 16;
@@ -30,6 +33,7 @@ public sealed class SchedulerOptions
         var group = Groups.GetValueOrDefault(resourceGroup);
         return new SchedulingPolicy(
             Placement: group?.Policy ?? Policy,
+            Queue: group?.Queue ?? Queue,
             MaxSkips: group?.MaxSkips ?? MaxSkips);
     }
 }
@@ -37,5 +41,6 @@ public sealed class SchedulerOptions
 public sealed class SchedulerGroupOptions
 {
     public string? Policy { get; set; }
+    public string? Queue { get; set; }
     public int? MaxSkips { get; set; }
 }
