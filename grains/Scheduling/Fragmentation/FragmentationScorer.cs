@@ -70,6 +70,8 @@ public sealed class FragmentationScorer : INodeScorer
         return _round = new FragmentationScorer(observed, Resolution) { PreferUsedNodes = PreferUsedNodes };
     }
 
+    public bool ScoresDependOnNodeOnly => true;
+
     public double Score(NodeState node, ResourceRequest request)
     {
         var delta = Delta(node, request);
