@@ -52,8 +52,10 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
 
     /// <summary>A new instance of the named policy. <paramref name="workload"/> fixes the mix the fragmentation-aware
     /// policies measure against (null: the observed mix of each round); <paramref name="seed"/> seeds "random";
-    /// <paramref name="splitShares"/> false keeps every fractional share on one device.</summary>
-    public static PlacementPolicy Create(string name, TargetWorkload? workload = null, int seed = 0, bool splitShares = true)
+    /// <paramref name="splitShares"/> false keeps every fractional share on one device; <paramref name="workloadRefresh"/>
+    /// lets a fragmentation-aware policy with no fixed workload reuse its observed mix that long (zero: every round).</summary>
+    public static PlacementPolicy Create(string name, TargetWorkload? workload = null, int seed = 0, bool splitShares = true,
+        TimeSpan workloadRefresh = default)
     {
         var key = name?.ToLowerInvariant();
         INodeScorer scorer = key switch
@@ -64,11 +66,11 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             "random" => new RandomScorer(seed),
             "dotproduct" => DotProductScorer.Instance,
             "gpupacking" => GpuPackingScorer.Instance,
-            "fgd" => new FragmentationScorer(workload, resolution: 100),
-            "fgd-exact" => new FragmentationScorer(workload, resolution: 0),
+            "fgd" => new FragmentationScorer(workload, resolution: 100) { WorkloadRefresh = workloadRefresh },
+            "fgd-exact" => new FragmentationScorer(workload, resolution: 0) { WorkloadRefresh = workloadRefresh },
             "bestfit-cpugpu" => new CpuGpuFitScorer(resolution: 100),
-            "fgd-coarse" => new FragmentationScorer(workload, resolution: 50),
-            DefaultName => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true },
+            "fgd-coarse" => new FragmentationScorer(workload, resolution: 50) { WorkloadRefresh = workloadRefresh },
+            DefaultName => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
         };
         return new PlacementPolicy(key!, splitShares ? StandardFilters : SingleDeviceShareFilters, scorer);

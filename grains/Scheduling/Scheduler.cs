@@ -97,27 +97,78 @@ public static class Scheduler
     }
 
     /// <summary>One planning round over the cluster's nodes; nodes it places on are copied first (copy on write).</summary>
+    /// <remarks>When the scorer's score depends on the node alone, the round keeps every node's score per request
+    /// shape and, after a placement, rescores only the node that took it: the same choice as scoring every node for
+    /// every request (highest score, first node on ties), at one array scan per request.</remarks>
     private sealed class Round(NodeState[] nodes, PlacementPolicy policy, INodeScorer scorer)
     {
+        private const int MaxShapes = 64;
         private Dictionary<string, NodeState>? _touched;
         private List<NodeState>? _explainA, _explainB;
+        private readonly Dictionary<(long Cpu, long Memory, int Gpus, long Fgpu, string Models), ShapeScores>? _shapes =
+            scorer.ScoresDependOnNodeOnly ? new() : null;
+        private readonly List<int> _changed = [];   // node positions placed on this round, in order
 
         private NodeState Current(NodeState node) =>
             _touched is not null && _touched.TryGetValue(node.AgentId, out var copy) ? copy : node;
 
+        private double ScoreAt(int position, ResourceRequest request)
+        {
+            var node = Current(nodes[position]);
+            return policy.Admits(node, request) ? scorer.Score(node, request) : double.NaN;
+        }
+
+        private int Best(ResourceRequest request)
+        {
+            var shapes = _shapes;
+            if (shapes is null || shapes.Count >= MaxShapes && !shapes.ContainsKey(Key(request))) return BestByScan(request);
+            var key = Key(request);
+            if (!shapes.TryGetValue(key, out var cached))
+            {
+                var fresh = new double[nodes.Length];
+                for (var i = 0; i < fresh.Length; i++) fresh[i] = ScoreAt(i, request);
+                shapes[key] = cached = new ShapeScores(fresh) { Applied = _changed.Count };
+            }
+            var scores = cached.Scores;
+            for (; cached.Applied < _changed.Count; cached.Applied++)
+            {
+                var position = _changed[cached.Applied];
+                scores[position] = ScoreAt(position, request);
+            }
+            var best = -1;
+            var bestScore = double.NegativeInfinity;
+            for (var i = 0; i < scores.Length; i++)
+            {
+                var score = scores[i];
+                if (double.IsNaN(score)) continue;
+                if (best < 0 || score > bestScore) { best = i; bestScore = score; }
+            }
+            return best;
+        }
+
+        private int BestByScan(ResourceRequest request)
+        {
+            var best = -1;
+            var bestScore = double.NegativeInfinity;
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                var node = Current(nodes[i]);
+                if (!policy.Admits(node, request)) continue;
+                var score = scorer.Score(node, request);
+                if (best < 0 || score > bestScore) { best = i; bestScore = score; }
+            }
+            return best;
+        }
+
+        private static (long, long, int, long, string) Key(ResourceRequest request) =>
+            (request.CpuMilli, request.MemoryBytes, request.Gpus, request.FgpuMilli, TargetWorkload.ModelKey(request.GpuModels));
+
         public Placement? TryPlace(PendingSession session)
         {
             var request = session.Resources;
-            NodeState? best = null;
-            var bestScore = double.NegativeInfinity;
-            foreach (var original in nodes)
-            {
-                var node = Current(original);
-                if (!policy.Admits(node, request)) continue;
-                var score = scorer.Score(node, request);
-                if (best is null || score > bestScore) { best = node; bestScore = score; }
-            }
-            if (best is null) return null;
+            var position = Best(request);
+            if (position < 0) return null;
+            var best = Current(nodes[position]);
 
             var shares = scorer.Shares(best, request)
                 ?? throw new InvalidOperationException($"Agent {best.AgentId} passed the GPU filter but has no shares for session {session.SessionId}.");
@@ -129,7 +180,14 @@ public static class Scheduler
             if (!copy.TryApply(placement, out var reason))
                 throw new InvalidOperationException($"Agent {best.AgentId} passed every filter but refused session {session.SessionId}: {reason}.");
             scorer.Placed(copy, placement);
+            _changed.Add(position);
             return placement;
+        }
+
+        private sealed class ShapeScores(double[] scores)
+        {
+            public double[] Scores { get; } = scores;
+            public int Applied { get; set; }
         }
 
         /// <summary>Why the request fits no node: the first filter that leaves no candidate explains it.</summary>

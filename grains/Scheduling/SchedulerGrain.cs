@@ -30,6 +30,10 @@ public sealed class SchedulerGrain(
     private readonly Dictionary<string, HashSet<string>> _inFlightByAgent = new(StringComparer.Ordinal);
     private StateWriter _writer = null!;
     private SchedulingPolicy _policy = new();
+    // One instance per activation, so stateful policies (round robin's cursor, the fragmentation scorer's observed
+    // mix and memo) carry across planning rounds.
+    private PlacementPolicy _placement = null!;
+    private IQueueOrder _order = null!;
     private IGrainTimer? _planTimer;
     private bool _planRequested;
     private bool _dirty;
@@ -41,6 +45,8 @@ public sealed class SchedulerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _policy = Options.PolicyFor(Group);
+        _placement = PlacementPolicy.Create(_policy.Placement, workloadRefresh: Options.WorkloadRefresh);
+        _order = QueueOrders.Resolve(_policy.Queue);
         _writer = new StateWriter(state.WriteStateAsync);
         _queued.UnionWith(S.Queue.Select(q => q.Session.SessionId));
         foreach (var inFlight in S.InFlight.Values)
@@ -186,7 +192,7 @@ public sealed class SchedulerGrain(
 
     private List<InFlightPlacement> Plan()
     {
-        var plan = Scheduler.Plan(S.Queue.Select(q => new QueuedRequest(q.Session, q.Skips)).ToArray(), _cluster, _policy);
+        var plan = Scheduler.Plan(S.Queue.Select(q => new QueuedRequest(q.Session, q.Skips)).ToArray(), _cluster, _policy.MaxSkips, _placement, _order);
         var now = time.GetUtcNow();
         var placed = new List<InFlightPlacement>();
         var queue = new Dictionary<string, QueuedSession>(S.Queue.Count, StringComparer.Ordinal);

@@ -22,6 +22,9 @@ public sealed class SchedulerOptions
     /// <summary>How long a planning pass waits after an enqueue, so one pass serves a burst of them.</summary>
     public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>How long a fragmentation-aware policy reuses the observed mix of requests before measuring it again.</summary>
+    public TimeSpan WorkloadRefresh { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>An agent whose snapshots stop for this long drops out of the view.</summary>
     public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(40);
 

@@ -57,8 +57,9 @@ public sealed class SessionGrain(
 
         // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
         await Task.WhenAll(
-            GrainFactory.GetGrain<ISessionIndexGrain>(spec.Owner).Add(Id),
-            GrainFactory.GetGrain<ISessionIndexGrain>(ISessionIndexGrain.AllKey).Add(Id),
+            // Straight to the shards that hold this id (see SessionIndexGrain), saving a hop through the fronts.
+            GrainFactory.GetGrain<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
+            GrainFactory.GetGrain<ISessionIndexGrain>(SessionIndexGrain.ShardKey(ISessionIndexGrain.AllKey, Id)).Add(Id),
             Scheduler.Enqueue(ToPending()));
         return View();
     }

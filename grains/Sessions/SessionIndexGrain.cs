@@ -3,28 +3,69 @@ using Orleans.Concurrency;
 
 namespace Granary.Sessions;
 
-/// <summary>The ids of one owner's sessions (or of all sessions, key "*"), in creation order.</summary>
-/// <remarks>Reentrant so that a burst of Adds shares one state write (group commit): every turn changes the state
-/// before its first await, and the writer serialises the writes.</remarks>
+/// <summary>The ids of one owner's sessions (or of all sessions, key "*").</summary>
+/// <remarks>
+/// A grain with a plain key is the front of its index: it spreads the ids over <see cref="Shards"/> shard grains
+/// (same class, key + <see cref="ShardSeparator"/> + shard number, the shard chosen by a stable hash of the id) and
+/// merges them on List. Each Add then rewrites one shard's state, a sixteenth of the index, instead of the whole
+/// index (which grows with every session). Ids a front stored itself before sharding are still listed.
+/// Reentrant so that a burst of Adds shares one state write (group commit): every turn changes the state before
+/// its first await, and the writer serialises the writes.
+/// </remarks>
 [ManagerPlacement, Reentrant]
 public sealed class SessionIndexGrain(
     [PersistentState("sessionIndex", GranaryStorage.Name)] IPersistentState<SessionIndexState> state) : Grain, ISessionIndexGrain
 {
+    public const int Shards = 16;
+
+    /// <summary>Separates an index key from its shard number; no owner name contains it.</summary>
+    public const char ShardSeparator = '\u001f';
+
     private HashSet<string>? _known;
     private StateWriter? _writer;
+
+    private bool IsShard => this.GetPrimaryKeyString().Contains(ShardSeparator);
 
     public async Task Add(string sessionId)
     {
         _known ??= [.. state.State.SessionIds];
-        if (!_known.Add(sessionId))
+        if (_known.Contains(sessionId))
         {
             return;
         }
+        if (!IsShard)
+        {
+            await GrainFactory.GetGrain<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), sessionId)).Add(sessionId);
+            return;
+        }
+        _known.Add(sessionId);
         state.State.SessionIds.Add(sessionId);
         await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
     }
 
-    public Task<IReadOnlyList<string>> List() => Task.FromResult<IReadOnlyList<string>>(state.State.SessionIds.ToArray());
+    public async Task<IReadOnlyList<string>> List()
+    {
+        if (IsShard)
+        {
+            return state.State.SessionIds.ToArray();
+        }
+        var key = this.GetPrimaryKeyString();
+        var shards = await Task.WhenAll(Enumerable.Range(0, Shards)
+            .Select(shard => GrainFactory.GetGrain<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").List()));
+        return state.State.SessionIds.Concat(shards.SelectMany(ids => ids)).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The shard of the index <paramref name="key"/> that holds the session (stable across processes).</summary>
+    public static string ShardKey(string key, string sessionId)
+    {
+        // FNV-1a: string.GetHashCode differs from one process to the next.
+        var hash = 2166136261u;
+        foreach (var c in sessionId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return $"{key}{ShardSeparator}{hash % Shards}";
+    }
 }
 
 [GenerateSerializer]

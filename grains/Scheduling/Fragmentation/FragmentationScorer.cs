@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Granary.Agents;
 using Granary.Devices;
@@ -46,8 +47,30 @@ public sealed class FragmentationScorer : INodeScorer
     /// <summary>Break ties in favour of nodes that already hold GPU work, keeping idle nodes whole for big requests.</summary>
     public bool PreferUsedNodes { get; init; }
 
-    public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) =>
-        _model is not null ? this : new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution) { PreferUsedNodes = PreferUsedNodes };
+    /// <summary>With no fixed workload: how long an observed mix is used before it is measured again (zero: every
+    /// round, as FGD does). A scheduler grain plans many small rounds; measuring the mix walks every allocation.</summary>
+    public TimeSpan WorkloadRefresh { get; init; }
+
+    /// <summary>Two observed mixes whose types are the same and whose probabilities differ by less than this are
+    /// treated as one, so the round scorer and its memo survive (only with a positive <see cref="WorkloadRefresh"/>).</summary>
+    public const double MaterialChange = 0.01;
+
+    private FragmentationScorer? _round;
+    private long _roundMeasuredAt;
+
+    public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
+    {
+        if (_model is not null) return this;
+        if (WorkloadRefresh <= TimeSpan.Zero)
+            return new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution) { PreferUsedNodes = PreferUsedNodes };
+        if (_round is not null && Stopwatch.GetElapsedTime(_roundMeasuredAt) < WorkloadRefresh) return _round;
+        var observed = TargetWorkload.Observed(queue, cluster);
+        _roundMeasuredAt = Stopwatch.GetTimestamp();
+        if (_round?.Workload is { } current && current.SameMix(observed, MaterialChange)) return _round;
+        return _round = new FragmentationScorer(observed, Resolution) { PreferUsedNodes = PreferUsedNodes };
+    }
+
+    public bool ScoresDependOnNodeOnly => true;
 
     public double Score(NodeState node, ResourceRequest request)
     {

@@ -50,6 +50,22 @@ public sealed class TargetWorkload
             kv.Key.Models.Length == 0 ? null : kv.Key.Models.Split('|'))).ToArray());
     }
 
+    /// <summary>Whether the other mix has the same request types, each with a probability within <paramref name="tolerance"/>.</summary>
+    public bool SameMix(TargetWorkload other, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Types.Count != Types.Count) return false;
+        for (var i = 0; i < Types.Count; i++)
+        {
+            var (a, b) = (Types[i], other.Types[i]);
+            if (a.CpuMilli != b.CpuMilli || a.GpuCount != b.GpuCount || a.MilliPerGpu != b.MilliPerGpu
+                || (a.Models ?? []).AsSpan().SequenceEqual(b.Models ?? []) is false
+                || Math.Abs(a.Probability - b.Probability) >= tolerance)
+                return false;
+        }
+        return true;
+    }
+
     /// <summary>The observed mix: what the cluster runs plus what waits in the queue.</summary>
     public static TargetWorkload Observed(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
     {

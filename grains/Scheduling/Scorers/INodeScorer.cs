@@ -16,6 +16,10 @@ public interface INodeScorer
     /// round's context (e.g. the workload mix to measure fragmentation against) builds it here.</summary>
     INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) => this;
 
+    /// <summary>True when Score depends only on the node's state and the request (no cursor, no randomness, no
+    /// reaction to Placed): a round may then keep a node's score until that node changes.</summary>
+    bool ScoresDependOnNodeOnly => false;
+
     /// <summary>Told of every placement the round makes (the node is the round's copy, already holding it).</summary>
     void Placed(NodeState node, Placement placement) { }
 }

@@ -23,6 +23,8 @@ public sealed class BestFitScorer : INodeScorer
 {
     public static readonly BestFitScorer Instance = new();
     public double Score(NodeState node, ResourceRequest request) => -RemainingCapacity.After(node, request);
+
+    public bool ScoresDependOnNodeOnly => true;
 }
 
 /// <summary>Dispersed: the node left with the most capacity after placing.</summary>
@@ -30,4 +32,6 @@ public sealed class WorstFitScorer : INodeScorer
 {
     public static readonly WorstFitScorer Instance = new();
     public double Score(NodeState node, ResourceRequest request) => RemainingCapacity.After(node, request);
+
+    public bool ScoresDependOnNodeOnly => true;
 }
