@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+
 namespace Granary.Folders;
 
 /// <summary>Folders as directories {root}/{owner}/{name}, owned by the session user (uid/gid 1000) so the
@@ -12,10 +14,8 @@ public sealed class LocalFolderStorage(string root, int uid = 1000, int gid = 10
         if (!Directory.Exists(path))
         {
             Directory.CreateDirectory(path);
-            if (OperatingSystem.IsLinux() && Environment.UserName == "root")
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-            Chown(path);
+            if (RunsAsRoot)
+                GiveToSessionUser(path);
         }
         return path;
     }
@@ -34,10 +34,14 @@ public sealed class LocalFolderStorage(string root, int uid = 1000, int gid = 10
         return Path.Combine(Root, owner, name);
     }
 
-    private void Chown(string path)
+    [SupportedOSPlatformGuard("linux")]
+    private static bool RunsAsRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
+
+    [SupportedOSPlatform("linux")]
+    private void GiveToSessionUser(string path)
     {
-        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
-            return;
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         if (LibC.chown(path, uid, gid) != 0)
             throw new IOException($"chown {uid}:{gid} {path} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
     }
