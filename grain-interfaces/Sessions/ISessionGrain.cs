@@ -32,8 +32,9 @@ public interface ISessionGrain : IGrainWithStringKey
     [OneWay]
     Task SetPendingReason(string reason);
 
-    /// <summary>The agent's report about the session's container.</summary>
-    Task Report(RuntimeReport report);
+    /// <summary>The agent's reports about the session's container, oldest first; applied in order and stored
+    /// once (a container that starts quickly reports PREPARING and RUNNING together).</summary>
+    Task Report(params RuntimeReport[] reports);
 
     /// <summary>SSH access to the running session (its sshd's published host and port, user "work", the private
     /// key); null when the session is not running or its image serves no ssh.</summary>

@@ -136,9 +136,27 @@ public sealed class AgentGrain(
         };
         S.Sessions[placement.SessionId] = session;
         _version++;
-        await _writer.Write();
+        try
+        {
+            await _writer.Write();
+        }
+        catch
+        {
+            // Not stored, so not accepted: the reservation goes, or the node would leak it.
+            if (S.Sessions.TryGetValue(placement.SessionId, out var reserved) && ReferenceEquals(reserved, session))
+            {
+                S.Sessions.Remove(placement.SessionId);
+                _node.Release(placement.SessionId);
+                _version++;
+                RequestPush();
+            }
+            throw;
+        }
         MarkDevices(placement.Gpus.Select(g => g.Uuid));
-        Run(placement.SessionId, stop => Drive(placement.SessionId, session, stop));
+        if (S.Sessions.TryGetValue(placement.SessionId, out var current) && ReferenceEquals(current, session) && !_runs.ContainsKey(placement.SessionId))
+        {
+            Run(placement.SessionId, stop => Drive(placement.SessionId, session, stop));
+        }
         return new StartDecision(true);
     }
 
@@ -325,7 +343,9 @@ public sealed class AgentGrain(
             var info = await runtime.Inspect(containerId, starting.Token)
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 
-            await SetPhase(session, ContainerPhase.Running);
+            // Not stored here: after a restart, reconciliation finds the running container by its labels and
+            // stores RUNNING then (and the next write of this node's state carries it anyway).
+            EnterPhase(session, ContainerPhase.Running);
             Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -492,30 +512,45 @@ public sealed class AgentGrain(
     private void Report(string sessionId, RuntimeReport report) =>
         _outbox.Writer.TryWrite((sessionId, report with { AgentId = Id }));
 
-    /// <summary>Delivers reports to sessions in order, outside this grain's turns (see the class comment).</summary>
+    /// <summary>Delivers reports to sessions outside this grain's turns (see the class comment): each session's
+    /// reports in the order they were made, different sessions' reports side by side, so that one slow session
+    /// (or a busy node with many starts) does not hold up the others.</summary>
     private async Task DeliverReports()
     {
         await Task.Yield();
         RequestContext.Clear();
-        await foreach (var (sessionId, report) in _outbox.Reader.ReadAllAsync())
+        var reader = _outbox.Reader;
+        while (await reader.WaitToReadAsync())
         {
-            for (var attempt = 1; ; attempt++)
+            var batch = new List<(string SessionId, RuntimeReport Report)>();
+            while (reader.TryRead(out var item))
             {
-                try
-                {
-                    await GrainFactory.GetGrain<ISessionGrain>(sessionId).Report(report);
-                    break;
-                }
-                catch (Exception exception) when (attempt < 5)
-                {
-                    logger.LogWarning(exception, "Agent {Agent}: report {Status} to {Session} failed (attempt {Attempt})", Id, report.Status, sessionId, attempt);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time);
-                }
-                catch (Exception exception)
-                {
-                    logger.LogError(exception, "Agent {Agent}: giving up on reporting {Status} to {Session}", Id, report.Status, sessionId);
-                    break;
-                }
+                batch.Add(item);
+            }
+            await Task.WhenAll(batch.GroupBy(item => item.SessionId, StringComparer.Ordinal)
+                .Select(reports => Deliver(reports.Key, reports.Select(item => item.Report).ToArray())));
+        }
+    }
+
+    private async Task Deliver(string sessionId, RuntimeReport[] reports)
+    {
+        var last = reports[^1].Status;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<ISessionGrain>(sessionId).Report(reports);
+                return;
+            }
+            catch (Exception exception) when (attempt < 5)
+            {
+                logger.LogWarning(exception, "Agent {Agent}: report {Status} to {Session} failed (attempt {Attempt})", Id, last, sessionId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time);
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Agent {Agent}: giving up on reporting {Status} to {Session}", Id, last, sessionId);
+                return;
             }
         }
     }
@@ -564,7 +599,7 @@ public sealed class AgentGrain(
             return;
         }
         _pushRequested = true;
-        _pushTimer.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        _pushTimer.Change(Options.PushDelay, Timeout.InfiniteTimeSpan);
     }
 
     private async Task PushRequested(CancellationToken cancellationToken)

@@ -10,6 +10,10 @@ public sealed class AgentOptions
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a change of the node's allocations waits before its snapshot goes to the scheduler, so
+    /// that a burst of starts and stops on one node sends one snapshot.</summary>
+    public TimeSpan PushDelay { get; set; } = TimeSpan.FromMilliseconds(25);
+
     /// <summary>A session still preparing, pulling or creating its container after this long goes to ERROR.</summary>
     public TimeSpan StuckTimeout { get; set; } = TimeSpan.FromMinutes(15);
 

@@ -92,12 +92,31 @@ public sealed class SessionGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task Report(RuntimeReport report)
+    public async Task Report(params RuntimeReport[] reports)
+    {
+        var changed = false;
+        foreach (var report in reports)
+        {
+            changed |= await Apply(report);
+        }
+        if (!changed)
+        {
+            return;
+        }
+        await state.WriteStateAsync();
+        if (SessionTransitions.IsFinal(S.Status))
+        {
+            await Ended();
+        }
+    }
+
+    /// <summary>Applies one agent report to the state (not yet stored); false when it changes nothing.</summary>
+    private async Task<bool> Apply(RuntimeReport report)
     {
         if (S.Spec is null)
         {
             logger.LogWarning("Session {Session} does not exist; ignoring a {Status} report from {Agent}", Id, report.Status, report.AgentId);
-            return;
+            return false;
         }
         var fromAnotherAgent = report.AgentId is not null && report.AgentId != S.Placement?.AgentId;
         if (fromAnotherAgent || (SessionTransitions.IsFinal(S.Status) && IsAlive(report.Status)))
@@ -110,17 +129,17 @@ public sealed class SessionGrain(
             {
                 await Agent(report.AgentId).Stop(Id, force: true);
             }
-            return;
+            return false;
         }
         if (report.Status == S.Status)
         {
-            return;
+            return false;
         }
         if (!SessionTransitions.IsAllowed(S.Status, report.Status))
         {
             // A late report (the session moved on meanwhile): the state machine refuses it, nothing changes.
             logger.LogInformation("Session {Session} is {Status}; refusing the agent's {Reported} report", Id, S.Status, report.Status);
-            return;
+            return false;
         }
 
         var now = time.GetUtcNow();
@@ -136,11 +155,7 @@ public sealed class SessionGrain(
             S.ExitCode = report.ExitCode;
         }
         MoveTo(report.Status, report.Reason);
-        await state.WriteStateAsync();
-        if (SessionTransitions.IsFinal(report.Status))
-        {
-            await Ended();
-        }
+        return true;
     }
 
     public async Task<SessionView> Terminate(bool force)

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Granary.SiloPlacement;
 using Orleans.Concurrency;
 
@@ -39,7 +40,7 @@ public sealed class SessionIndexGrain(
             return;
         }
         _known.Add(sessionId);
-        state.State.SessionIds.Add(sessionId);
+        state.State.SessionIds = state.State.SessionIds.Add(sessionId);
         await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
     }
 
@@ -71,5 +72,7 @@ public sealed class SessionIndexGrain(
 [GenerateSerializer]
 public sealed class SessionIndexState
 {
-    [Id(0)] public List<string> SessionIds { get; set; } = [];
+    /// <summary>Immutable, so storing the state shares it instead of copying every id (the in-process storage
+    /// deep-copies what it stores, and an index only grows).</summary>
+    [Id(0)] public ImmutableList<string> SessionIds { get; set; } = [];
 }

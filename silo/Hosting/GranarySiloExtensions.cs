@@ -1,6 +1,7 @@
 using System.Net;
 using Granary.Agents;
 using Granary.Folders;
+using Granary.Silo.Adapters.Storage;
 using Microsoft.Extensions.Options;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
@@ -18,8 +19,6 @@ namespace Granary.Silo.Hosting;
 /// <summary>Adds a Granary silo to a host, configured from the "Granary" configuration section.</summary>
 public static class GranarySiloExtensions
 {
-    private const int MemoryStorageGrains = 64;
-
     /// <summary>Roles (manager, agent or both), clustering, storage, agent nodes and the container runtime,
     /// all from configuration. Used by the silo executable and by the gateway's all-in-one mode.</summary>
     public static IHostApplicationBuilder AddGranarySilo(this IHostApplicationBuilder builder)
@@ -62,14 +61,7 @@ public static class GranarySiloExtensions
         }
         else
         {
-            // Orleans' binary serializer rather than the default Newtonsoft JSON: the state never leaves this process
-            // tree, and JSON was the largest CPU cost of a session's life in the throughput benchmark.
-            // More storage grains than the default 10: every write of every grain queues at one of them.
-            silo.AddMemoryGrainStorage(GranaryStorage.Name, memory => memory.Configure<Serializer>((storage, serializer) =>
-            {
-                storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-                storage.NumStorageGrains = MemoryStorageGrains;
-            }));
+            services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) => new InProcessGrainStorage(sp.GetRequiredService<DeepCopier>()));
         }
 
         if (options.HasManagerRole)

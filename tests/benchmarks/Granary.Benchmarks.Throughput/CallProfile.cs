@@ -22,7 +22,12 @@ public sealed class CallProfile : IIncomingGrainCallFilter
         finally
         {
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var totals = _totals.GetOrAdd($"{context.InterfaceName.Split('.').Last()}.{context.MethodName}", _ => new Totals());
+            var name = $"{context.InterfaceName.Split('.').Last()}.{context.MethodName}";
+            if (name.StartsWith("IGrainTimerInvoker", StringComparison.Ordinal))
+            {
+                name = $"{context.Grain?.GetType().Name} timer";
+            }
+            var totals = _totals.GetOrAdd(name, _ => new Totals());
             lock (totals)
             {
                 totals.Calls++;

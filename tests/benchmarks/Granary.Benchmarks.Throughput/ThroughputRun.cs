@@ -32,6 +32,14 @@ public static class ThroughputRun
         var latencies = ok.Select(r => Stopwatch.GetElapsedTime(r.StartedAt, r.RunningAt!.Value).TotalMilliseconds).Order().ToArray();
         var creates = results.Where(r => r.CreatedAt is not null)
             .Select(r => Stopwatch.GetElapsedTime(r.StartedAt, r.CreatedAt!.Value).TotalMilliseconds).Order().ToArray();
+        if (CallProfile.Enabled)
+        {
+            double Median(Func<Sample, double> stage) => Percentile(ok.Where(r => r.AssignedAt > 0 && r.PreparingAt > 0).Select(stage).Order().ToArray(), 0.5);
+            Console.Error.WriteLine($"  stage medians ms: create {Median(r => Stopwatch.GetElapsedTime(r.StartedAt, r.CreatedAt!.Value).TotalMilliseconds):F0}"
+                + $", created→assigned {Median(r => Stopwatch.GetElapsedTime(r.CreatedAt!.Value, r.AssignedAt).TotalMilliseconds):F0}"
+                + $", assigned→preparing {Median(r => Stopwatch.GetElapsedTime(r.AssignedAt, r.PreparingAt).TotalMilliseconds):F0}"
+                + $", preparing→running {Median(r => Stopwatch.GetElapsedTime(r.PreparingAt, r.RunningAt!.Value).TotalMilliseconds):F0}");
+        }
         return new RunResult(
             sessions, ok.Length, sessions - ok.Length, seconds, ok.Length / seconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), latencies.LastOrDefault(),
@@ -48,12 +56,14 @@ public static class ThroughputRun
                 var running = cluster.Watch.Expect(id);
                 await cluster.Client.GetGrain<ISessionGrain>(id).Create(SpecFor(index));
                 createdAt = Stopwatch.GetTimestamp();
-                return new Sample(startedAt, createdAt, await running.WaitAsync(timeout), null);
+                var runningAt = await running.WaitAsync(timeout);
+                var (assignedAt, preparingAt) = cluster.Watch.TakeStages(id);
+                return new Sample(startedAt, createdAt, runningAt, null, assignedAt, preparingAt);
             }
             catch (Exception exception)
             {
                 cluster.Watch.Forget(id);
-                return new Sample(startedAt, createdAt, null, exception.GetType().Name + ": " + exception.Message);
+                return new Sample(startedAt, createdAt, null, exception.GetType().Name + ": " + exception.Message, 0, 0);
             }
             finally
             {
@@ -77,7 +87,7 @@ public static class ThroughputRun
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-    private sealed record Sample(long StartedAt, long? CreatedAt, long? RunningAt, string? Error);
+    private sealed record Sample(long StartedAt, long? CreatedAt, long? RunningAt, string? Error, long AssignedAt, long PreparingAt);
 }
 
 public sealed record RunResult(
