@@ -93,7 +93,7 @@ public sealed class AgentGrain(
         _node = new NodeState(Id, registration.Capacity, S.Sessions.Values.Select(s => s.Placement.ToAllocation()));
         _version++;
         await _writer.Write();
-        await GrainFactory.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).Add(Id, registration.ResourceGroup);
+        await GrainFactory.Ref<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).Add(Id, registration.ResourceGroup);
         ReadGpuMetrics();
         await UpdateDevices(registration.Capacity.Gpus.Select(g => g.Uuid));
         StartTimers();
@@ -300,7 +300,7 @@ public sealed class AgentGrain(
         }
         Run(sessionId, stop => Watch(sessionId, session, container.Id, stop));
 
-        var view = await GrainFactory.GetGrain<ISessionGrain>(sessionId).Get();
+        var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
         if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)
         {
             logger.LogWarning("Agent {Agent}: session {Session} no longer wants its container here; stopping it", Id, sessionId);
@@ -539,7 +539,7 @@ public sealed class AgentGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<ISessionGrain>(sessionId).Report(reports);
+                await GrainFactory.Ref<ISessionGrain>(sessionId).Report(reports);
                 return;
             }
             catch (Exception exception) when (attempt < 5)
@@ -658,7 +658,7 @@ public sealed class AgentGrain(
             {
                 _images = references;
                 _version++;
-                await GrainFactory.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key)
+                await GrainFactory.Ref<IImageCatalogGrain>(IImageCatalogGrain.Key)
                     .Report(Id, images.Select(i => ImageDescriptors.Of(i, logger)).ToArray());
             }
         }
@@ -676,7 +676,7 @@ public sealed class AgentGrain(
         }
         try
         {
-            await GrainFactory.GetGrain<ISchedulerGrain>(S.Registration.ResourceGroup).ReportAgent(Snapshot());
+            await GrainFactory.Ref<ISchedulerGrain>(S.Registration.ResourceGroup).ReportAgent(Snapshot());
         }
         catch (Exception exception)
         {
@@ -712,7 +712,7 @@ public sealed class AgentGrain(
                 .GroupBy(s => s.SessionId)
                 .ToDictionary(g => g.Key, g => g.Sum(s => s.Milli));
             var metrics = _gpuMetrics.GetValueOrDefault(device.Uuid);
-            await GrainFactory.GetGrain<IGpuDeviceGrain>(device.Uuid).Update(
+            await GrainFactory.Ref<IGpuDeviceGrain>(device.Uuid).Update(
                 new GpuDeviceView(device, Id, shares, metrics?.UtilizationPercent ?? 0, metrics?.MemoryUsedBytes ?? 0));
         }
     }

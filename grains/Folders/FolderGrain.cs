@@ -15,7 +15,7 @@ public sealed class FolderGrain(
         storage.Ensure(owner, name);
         state.State = new FolderState { Exists = true, CreatedAt = clock.GetUtcNow() };
         await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IFolderIndexGrain>(owner).Add(name);
+        await GrainFactory.Ref<IFolderIndexGrain>(owner).Add(name);
         return View();
     }
 
@@ -32,7 +32,7 @@ public sealed class FolderGrain(
         storage.Delete(owner, name);
         await state.ClearStateAsync();
         state.State = new FolderState();
-        await GrainFactory.GetGrain<IFolderIndexGrain>(owner).Remove(name);
+        await GrainFactory.Ref<IFolderIndexGrain>(owner).Remove(name);
         return true;
     }
 

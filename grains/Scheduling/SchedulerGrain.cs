@@ -240,7 +240,7 @@ public sealed class SchedulerGrain(
             {
                 queued.Reason = reason;
                 _dirty = true;
-                _ = GrainFactory.GetGrain<ISessionGrain>(id).SetPendingReason(reason);
+                _ = GrainFactory.Ref<ISessionGrain>(id).SetPendingReason(reason);
             }
         }
         return placed;
@@ -252,7 +252,7 @@ public sealed class SchedulerGrain(
         bool? assigned;
         try
         {
-            assigned = await GrainFactory.GetGrain<ISessionGrain>(placement.SessionId).Assign(placement);
+            assigned = await GrainFactory.Ref<ISessionGrain>(placement.SessionId).Assign(placement);
         }
         catch (Exception exception)
         {

@@ -10,9 +10,9 @@ namespace Granary.Sessions;
 /// <summary>
 /// One session's state machine and event log; the only writer of its status.
 /// Call graph and why it cannot deadlock: a session awaits its scheduler and its agent, but neither of those
-/// ever awaits a session inside one of its turns (the scheduler sends Assign from outside its turns, the agent
-/// sends reports from a background pump). Assign itself returns before the agent is asked to start: the start
-/// runs in a separate turn of this grain (a one-shot timer).
+/// ever awaits a session inside one of its turns (the scheduler sends Assign from outside its turns and is
+/// reentrant, the agent's Start interleaves and it sends reports from a background pump). So Assign asks the agent
+/// to start within its own turn, and hands a refusal back to the scheduler from there.
 /// </summary>
 [ManagerPlacement]
 public sealed class SessionGrain(
@@ -26,8 +26,8 @@ public sealed class SessionGrain(
 
     private string Id => this.GetPrimaryKeyString();
     private SessionState S => state.State;
-    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(S.Spec!.ResourceGroup);
-    private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+    private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(S.Spec!.ResourceGroup);
+    private IAgentGrain Agent(string agentId) => GrainFactory.Ref<IAgentGrain>(agentId);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -58,8 +58,8 @@ public sealed class SessionGrain(
         // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
         await Task.WhenAll(
             // Straight to the shards that hold this id (see SessionIndexGrain), saving a hop through the fronts.
-            GrainFactory.GetGrain<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
-            GrainFactory.GetGrain<ISessionIndexGrain>(SessionIndexGrain.ShardKey(ISessionIndexGrain.AllKey, Id)).Add(Id),
+            GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
+            GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(ISessionIndexGrain.AllKey, Id)).Add(Id),
             Scheduler.Enqueue(ToPending()));
         return View();
     }
@@ -78,7 +78,7 @@ public sealed class SessionGrain(
         MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         S.Placement = placement;
         await state.WriteStateAsync();
-        ScheduleStart();
+        await StartOnAgent();
         return true;
     }
 
@@ -213,13 +213,14 @@ public sealed class SessionGrain(
     public async Task<string> GetLogs(int tailLines) =>
         S.Placement is { } placement ? await Agent(placement.AgentId).GetLogs(Id, tailLines) : "";
 
+    /// <summary>After a restart the start runs in a turn of its own (a one-shot timer), not in activation.</summary>
     private void ScheduleStart()
     {
         _startTimer?.Dispose();
-        _startTimer = this.RegisterGrainTimer(StartOnAgent, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        _startTimer = this.RegisterGrainTimer(_ => StartOnAgent(), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
     }
 
-    private async Task StartOnAgent(CancellationToken cancellationToken)
+    private async Task StartOnAgent()
     {
         _startTimer?.Dispose();
         _startTimer = null;
@@ -262,7 +263,7 @@ public sealed class SessionGrain(
 
     private async Task<bool> ImageServesSsh(string image)
     {
-        var catalog = await GrainFactory.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key).List();
+        var catalog = await GrainFactory.Ref<IImageCatalogGrain>(IImageCatalogGrain.Key).List();
         return catalog.Any(c => c.Image.Reference == image && c.Image.Apps.Any(a => a.Name == SshApp));
     }
 
@@ -293,7 +294,7 @@ public sealed class SessionGrain(
         await Task.WhenAll(S.Spec!.Mounts.Select(mount => Folder(S.Spec.Owner, mount.Folder).Detach(Id)));
     }
 
-    private IFolderGrain Folder(string owner, string name) => GrainFactory.GetGrain<IFolderGrain>(FolderKey.Of(owner, name));
+    private IFolderGrain Folder(string owner, string name) => GrainFactory.Ref<IFolderGrain>(FolderKey.Of(owner, name));
 
     private void MoveTo(SessionStatus to, string? reason)
     {

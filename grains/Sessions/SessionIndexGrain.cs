@@ -36,7 +36,7 @@ public sealed class SessionIndexGrain(
         }
         if (!IsShard)
         {
-            await GrainFactory.GetGrain<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), sessionId)).Add(sessionId);
+            await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), sessionId)).Add(sessionId);
             return;
         }
         _known.Add(sessionId);
@@ -52,7 +52,7 @@ public sealed class SessionIndexGrain(
         }
         var key = this.GetPrimaryKeyString();
         var shards = await Task.WhenAll(Enumerable.Range(0, Shards)
-            .Select(shard => GrainFactory.GetGrain<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").List()));
+            .Select(shard => GrainFactory.Ref<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").List()));
         return state.State.SessionIds.Concat(shards.SelectMany(ids => ids)).Distinct(StringComparer.Ordinal).ToArray();
     }
 

@@ -38,6 +38,9 @@ public sealed class BenchmarkCluster : IAsyncDisposable
     {
         var watch = new RunningWatch();
         var builder = new InProcessTestClusterBuilder((short)(1 + agentSilos));
+        // Clients (the REST gateway in a deployment) talk to the manager silo, where sessions live; a gateway on
+        // every agent silo would forward most creates through a second hop.
+        builder.Options.GatewayPerSilo = false;
         builder.ConfigureSiloHost((silo, host) =>
         {
             var isManager = silo.SiloName == ManagerSilo;

@@ -17,6 +17,8 @@ public static class ThroughputRun
         var gate = new SemaphoreSlim(inFlight);
         var samples = new Task<Sample>[sessions];
         var before = meter.Read();
+        var gcBefore = (Allocated: GC.GetTotalAllocatedBytes(), Pause: GC.GetTotalPauseDuration(), Gen0: GC.CollectionCount(0), Gen2: GC.CollectionCount(2));
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < sessions; i++)
         {
@@ -32,6 +34,11 @@ public static class ThroughputRun
         var latencies = ok.Select(r => Stopwatch.GetElapsedTime(r.StartedAt, r.RunningAt!.Value).TotalMilliseconds).Order().ToArray();
         var creates = results.Where(r => r.CreatedAt is not null)
             .Select(r => Stopwatch.GetElapsedTime(r.StartedAt, r.CreatedAt!.Value).TotalMilliseconds).Order().ToArray();
+        var wall = Stopwatch.GetElapsedTime(started);
+        Console.Error.WriteLine($"  per session: {(GC.GetTotalAllocatedBytes() - gcBefore.Allocated) / sessions / 1024.0:F1} KiB allocated, "
+            + $"{(Environment.CpuUsage.TotalTime - cpuBefore).TotalMicroseconds / sessions:F0} µs CPU (all silos and the client); "
+            + $"GC paused {(GC.GetTotalPauseDuration() - gcBefore.Pause) / wall:P1} of the run, "
+            + $"{GC.CollectionCount(0) - gcBefore.Gen0} gen0 and {GC.CollectionCount(2) - gcBefore.Gen2} gen2 collections");
         if (CallProfile.Enabled)
         {
             double Median(Func<Sample, double> stage) => Percentile(ok.Where(r => r.AssignedAt > 0 && r.PreparingAt > 0).Select(stage).Order().ToArray(), 0.5);
