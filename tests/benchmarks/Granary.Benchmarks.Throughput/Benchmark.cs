@@ -30,7 +30,19 @@ public static class Benchmark
                 BenchmarkCluster.Profile.Print();
             }
         }
-        return new ThroughputResult(options.Agents, cluster.RegistrationTime.TotalSeconds, runs);
+        var paced = new List<RunResult>();
+        for (var run = 1; options.Rate > 0 && run <= options.Runs; run++)
+        {
+            var result = await ThroughputRun.Push(cluster, meter, options.Sessions, options.InFlight, options.SessionTimeout, options.Rate);
+            Console.Error.WriteLine($"  paced run {run} at {options.Rate}/s: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}"
+                + (result.FirstError is null ? "" : $" ({result.FirstError})"));
+            paced.Add(result);
+            if (CallProfile.Enabled)
+            {
+                BenchmarkCluster.Profile.Print();
+            }
+        }
+        return new ThroughputResult(options.Agents, cluster.RegistrationTime.TotalSeconds, runs, paced);
     }
 
     public static async Task<List<ScaleResult>> Scale(BenchmarkOptions options, SchedulerMeter meter)
@@ -50,11 +62,15 @@ public static class Benchmark
     }
 }
 
-public sealed record ThroughputResult(int Agents, double RegistrationSeconds, List<RunResult> Runs)
+public sealed record ThroughputResult(int Agents, double RegistrationSeconds, List<RunResult> Runs, List<RunResult> PacedRuns)
 {
-    public double Median(Func<RunResult, double> figure)
+    public double Median(Func<RunResult, double> figure) => Median(Runs, figure);
+
+    public double PacedMedian(Func<RunResult, double> figure) => Median(PacedRuns, figure);
+
+    private static double Median(List<RunResult> runs, Func<RunResult, double> figure)
     {
-        var sorted = Runs.Select(figure).Order().ToArray();
+        var sorted = runs.Select(figure).Order().ToArray();
         return sorted.Length == 0 ? double.NaN
             : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
             : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;

@@ -8,6 +8,9 @@ public sealed record BenchmarkOptions
     public int InFlight { get; init; } = 1000;
     public int Runs { get; init; } = 3;
     public int Warmup { get; init; } = 1000;
+
+    /// <summary>Sessions per second offered in the paced runs (0: none).</summary>
+    public int Rate { get; init; } = 2000;
     public int AgentSilos { get; init; } = 2;
     public int[] ScaleAgents { get; init; } = [100, 1000, 5000];
     public int ScaleSessions { get; init; } = 3000;
@@ -23,6 +26,8 @@ public sealed record BenchmarkOptions
           --in-flight N       sessions between Create and RUNNING at once (default 1000)
           --runs N            measured runs, the median is reported (default 3)
           --warmup N          sessions pushed before measuring, not counted (default 1000)
+          --rate N            after the saturation runs, as many runs offering N sessions/s at a steady pace
+                              (open loop, still at most --in-flight at once); 0 skips them (default 2000)
           --agent-silos N     agent silos the agents are spread over (default 2)
           --scale A,B,C       agent counts for the decision-time phase, or "none" (default 100,1000,5000)
           --scale-sessions N  sessions per cluster size in that phase (default 3000)
@@ -44,6 +49,7 @@ public sealed record BenchmarkOptions
                 "--in-flight" => options with { InFlight = Count() },
                 "--runs" => options with { Runs = Count() },
                 "--warmup" => options with { Warmup = int.TryParse(Next(), out var w) && w >= 0 ? w : throw new ArgumentException("--warmup must be >= 0.") },
+                "--rate" => options with { Rate = int.TryParse(Next(), out var r) && r >= 0 ? r : throw new ArgumentException("--rate must be >= 0.") },
                 "--agent-silos" => options with { AgentSilos = Count() },
                 "--scale" => options with { ScaleAgents = ParseList(Next()) },
                 "--scale-sessions" => options with { ScaleSessions = Count() },

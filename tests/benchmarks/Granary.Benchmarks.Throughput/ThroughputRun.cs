@@ -5,13 +5,16 @@ using Granary.Sessions;
 namespace Granary.Benchmarks.Throughput;
 
 /// <summary>Pushes sessions through ISessionGrain.Create with a bounded number in flight and times each one
-/// from the Create call until its session grain accepts RUNNING.</summary>
+/// from the Create call until its session grain accepts RUNNING. Closed loop (rate 0: a new session as soon as one
+/// is RUNNING, which measures the most the cluster can do, and latency is then in-flight / throughput by Little's
+/// law) or paced (rate N: session i is due at i/N s, and its latency counts from then even when the in-flight bound
+/// held it back, so a cluster that falls behind cannot hide it).</summary>
 public static class ThroughputRun
 {
     private const long MiB = 1024L * 1024;
     private static int _run;
 
-    public static async Task<RunResult> Push(BenchmarkCluster cluster, SchedulerMeter meter, int sessions, int inFlight, TimeSpan timeout)
+    public static async Task<RunResult> Push(BenchmarkCluster cluster, SchedulerMeter meter, int sessions, int inFlight, TimeSpan timeout, int rate = 0)
     {
         var run = Interlocked.Increment(ref _run);
         var gate = new SemaphoreSlim(inFlight);
@@ -22,8 +25,17 @@ public static class ThroughputRun
         var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < sessions; i++)
         {
+            var due = started;
+            if (rate > 0)
+            {
+                due = started + (long)((double)i / rate * Stopwatch.Frequency);
+                while (Stopwatch.GetTimestamp() < due)
+                {
+                    await Task.Delay(1);
+                }
+            }
             await gate.WaitAsync();
-            samples[i] = One($"r{run}-{i:D6}", i);
+            samples[i] = One($"r{run}-{i:D6}", i, rate > 0 ? due : null);
         }
         var results = await Task.WhenAll(samples);
         var totals = meter.Read() - before;
@@ -43,8 +55,8 @@ public static class ThroughputRun
         {
             double Median(Func<Sample, double> stage) => Percentile(ok.Where(r => r.AssignedAt > 0 && r.PreparingAt > 0).Select(stage).Order().ToArray(), 0.5);
             Console.Error.WriteLine($"  stage medians ms: create {Median(r => Stopwatch.GetElapsedTime(r.StartedAt, r.CreatedAt!.Value).TotalMilliseconds):F0}"
-                + $", created→assigned {Median(r => Stopwatch.GetElapsedTime(r.CreatedAt!.Value, r.AssignedAt).TotalMilliseconds):F0}"
-                + $", assigned→preparing {Median(r => Stopwatch.GetElapsedTime(r.AssignedAt, r.PreparingAt).TotalMilliseconds):F0}"
+                + $", created→placed+started {Median(r => Stopwatch.GetElapsedTime(r.CreatedAt!.Value, r.AssignedAt).TotalMilliseconds):F0}"
+                + $", placed+started→preparing {Median(r => Stopwatch.GetElapsedTime(r.AssignedAt, r.PreparingAt).TotalMilliseconds):F0}"
                 + $", preparing→running {Median(r => Stopwatch.GetElapsedTime(r.PreparingAt, r.RunningAt!.Value).TotalMilliseconds):F0}");
         }
         return new RunResult(
@@ -53,10 +65,10 @@ public static class ThroughputRun
             Percentile(creates, 0.50), Percentile(creates, 0.99),
             totals.MicrosPerSession, totals.Passes, results.FirstOrDefault(r => r.Error is not null)?.Error);
 
-        async Task<Sample> One(string id, int index)
+        async Task<Sample> One(string id, int index, long? dueAt)
         {
             await Task.Yield();
-            var startedAt = Stopwatch.GetTimestamp();
+            var startedAt = dueAt ?? Stopwatch.GetTimestamp();
             long? createdAt = null;
             try
             {
