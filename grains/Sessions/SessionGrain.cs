@@ -17,6 +17,7 @@ namespace Granary.Sessions;
 [ManagerPlacement]
 public sealed class SessionGrain(
     [PersistentState("session", GranaryStorage.Name)] IPersistentState<SessionState> state,
+    ImageCatalogCache images,
     TimeProvider time,
     ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
@@ -57,9 +58,8 @@ public sealed class SessionGrain(
 
         // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
         await Task.WhenAll(
-            // Straight to the shards that hold this id (see SessionIndexGrain), saving a hop through the fronts.
+            // Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.
             GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
-            GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(ISessionIndexGrain.AllKey, Id)).Add(Id),
             Scheduler.Enqueue(ToPending()));
         return View();
     }
@@ -261,11 +261,8 @@ public sealed class SessionGrain(
         await Scheduler.Enqueue(ToPending());
     }
 
-    private async Task<bool> ImageServesSsh(string image)
-    {
-        var catalog = await GrainFactory.Ref<IImageCatalogGrain>(IImageCatalogGrain.Key).List();
-        return catalog.Any(c => c.Image.Reference == image && c.Image.Apps.Any(a => a.Name == SshApp));
-    }
+    private async Task<bool> ImageServesSsh(string image) =>
+        (await images.Find(image))?.Apps.Any(a => a.Name == SshApp) ?? false;
 
     /// <summary>Marks the session's folders as mounted, so they cannot be deleted while it lives; all or none.</summary>
     private async Task AttachFolders(SessionSpec spec)

@@ -4,12 +4,14 @@ using Orleans.Concurrency;
 
 namespace Granary.Sessions;
 
-/// <summary>The ids of one owner's sessions (or of all sessions, key "*").</summary>
+/// <summary>The ids of one owner's sessions; "*" lists every owner's.</summary>
 /// <remarks>
 /// A grain with a plain key is the front of its index: it spreads the ids over <see cref="Shards"/> shard grains
 /// (same class, key + <see cref="ShardSeparator"/> + shard number, the shard chosen by a stable hash of the id) and
 /// merges them on List. Each Add then rewrites one shard's state, a sixteenth of the index, instead of the whole
 /// index (which grows with every session). Ids a front stored itself before sharding are still listed.
+/// "*" holds no ids of its own: a shard tells it its owner (once per activation) and "*" merges the owners' indexes,
+/// so creating a session adds its id once. Ids "*" shards stored before this are still listed.
 /// Reentrant so that a burst of Adds shares one state write (group commit): every turn changes the state before
 /// its first await, and the writer serialises the writes.
 /// </remarks>
@@ -24,8 +26,11 @@ public sealed class SessionIndexGrain(
 
     private HashSet<string>? _known;
     private StateWriter? _writer;
+    private Task? _ownerRegistered;
 
     private bool IsShard => this.GetPrimaryKeyString().Contains(ShardSeparator);
+    private string IndexKey => this.GetPrimaryKeyString().Split(ShardSeparator)[0];
+    private StateWriter Writer => _writer ??= new StateWriter(state.WriteStateAsync);
 
     public async Task Add(string sessionId)
     {
@@ -41,7 +46,7 @@ public sealed class SessionIndexGrain(
         }
         _known.Add(sessionId);
         state.State.SessionIds = state.State.SessionIds.Add(sessionId);
-        await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
+        await Task.WhenAll(Writer.Write(), RegisterOwner());
     }
 
     public async Task<IReadOnlyList<string>> List()
@@ -51,9 +56,39 @@ public sealed class SessionIndexGrain(
             return state.State.SessionIds.ToArray();
         }
         var key = this.GetPrimaryKeyString();
-        var shards = await Task.WhenAll(Enumerable.Range(0, Shards)
-            .Select(shard => GrainFactory.Ref<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").List()));
-        return state.State.SessionIds.Concat(shards.SelectMany(ids => ids)).Distinct(StringComparer.Ordinal).ToArray();
+        var lists = await Task.WhenAll(Enumerable.Range(0, Shards)
+            .Select(shard => GrainFactory.Ref<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").List())
+            .Concat(key == ISessionIndexGrain.AllKey
+                ? state.State.Owners.Select(owner => GrainFactory.Ref<ISessionIndexGrain>(owner).List())
+                : []));
+        return state.State.SessionIds.Concat(lists.SelectMany(ids => ids)).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task AddOwner(string owner)
+    {
+        if (this.GetPrimaryKeyString() != ISessionIndexGrain.AllKey)
+        {
+            throw new InvalidOperationException($"Only the index \"{ISessionIndexGrain.AllKey}\" keeps owners.");
+        }
+        if (state.State.Owners.Contains(owner))
+        {
+            return;
+        }
+        state.State.Owners = state.State.Owners.Add(owner);
+        await Writer.Write();
+    }
+
+    /// <summary>An owner's shard makes sure "*" knows the owner, once per activation (also for ids stored before
+    /// "*" kept owners).</summary>
+    private Task RegisterOwner()
+    {
+        if (_ownerRegistered is null || _ownerRegistered.IsFaulted)
+        {
+            _ownerRegistered = IndexKey == ISessionIndexGrain.AllKey
+                ? Task.CompletedTask
+                : GrainFactory.Ref<ISessionIndexGrain>(ISessionIndexGrain.AllKey).AddOwner(IndexKey);
+        }
+        return _ownerRegistered;
     }
 
     /// <summary>The shard of the index <paramref name="key"/> that holds the session (stable across processes).</summary>
@@ -75,4 +110,7 @@ public sealed class SessionIndexState
     /// <summary>Immutable, so storing the state shares it instead of copying every id (the in-process storage
     /// deep-copies what it stores, and an index only grows).</summary>
     [Id(0)] public ImmutableList<string> SessionIds { get; set; } = [];
+
+    /// <summary>On "*": the owners whose indexes it lists.</summary>
+    [Id(1)] public ImmutableList<string> Owners { get; set; } = [];
 }

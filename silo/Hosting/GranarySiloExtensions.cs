@@ -43,6 +43,7 @@ public static class GranarySiloExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SiloFinder>();
+        services.AddSingleton<ImageCatalogCache>();
         silo.AddPlacementDirector<ManagerPlacement, ManagerPlacementDirector>();
         silo.AddPlacementDirector<AgentNodePlacement, AgentNodePlacementDirector>();
 
