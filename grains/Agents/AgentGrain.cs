@@ -126,15 +126,8 @@ public sealed class AgentGrain(
             return new StartDecision(false, reason ?? "does not fit");
         }
 
-        var session = new AgentSession
-        {
-            Placement = placement,
-            Spec = spec,
-            SshKey = sshKey,
-            Phase = ContainerPhase.Reserved,
-            PhaseSince = time.GetUtcNow(),
-        };
-        S.Sessions[placement.SessionId] = session;
+        var session = new AgentSession(placement, spec, ContainerId: null, ContainerPhase.Reserved, time.GetUtcNow(), sshKey);
+        S.Sessions = S.Sessions.SetItem(placement.SessionId, session);
         _version++;
         try
         {
@@ -145,7 +138,7 @@ public sealed class AgentGrain(
             // Not stored, so not accepted: the reservation goes, or the node would leak it.
             if (S.Sessions.TryGetValue(placement.SessionId, out var reserved) && ReferenceEquals(reserved, session))
             {
-                S.Sessions.Remove(placement.SessionId);
+                S.Sessions = S.Sessions.Remove(placement.SessionId);
                 _node.Release(placement.SessionId);
                 _version++;
                 RequestPush();
@@ -290,10 +283,11 @@ public sealed class AgentGrain(
             return;
         }
 
-        session.ContainerId = container.Id;
+        Update(sessionId, s => s with { ContainerId = container.Id });
         if (session.Phase != ContainerPhase.Running)
         {
-            await SetPhase(session, ContainerPhase.Running);
+            EnterPhase(sessionId, ContainerPhase.Running);
+            await _writer.Write();
             var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
             var apps = image is null ? [] : ImageApps.Parse(image.Labels);
             Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, AppsOf(apps, container)));
@@ -317,13 +311,13 @@ public sealed class AgentGrain(
         string containerId;
         try
         {
-            EnterPhase(session, ContainerPhase.Preparing);
+            EnterPhase(sessionId, ContainerPhase.Preparing);
             Report(sessionId, new RuntimeReport(SessionStatus.Preparing));
 
             var image = await runtime.FindImage(session.Spec.Image, starting.Token);
             if (image is null)
             {
-                EnterPhase(session, ContainerPhase.Pulling);
+                EnterPhase(sessionId, ContainerPhase.Pulling);
                 Report(sessionId, new RuntimeReport(SessionStatus.Pulling, $"image {session.Spec.Image} is not on node {Id}"));
                 // No registry to pull from: look once more, in case an operator loaded it meanwhile.
                 image = await runtime.FindImage(session.Spec.Image, starting.Token);
@@ -334,18 +328,18 @@ public sealed class AgentGrain(
                 }
             }
 
-            EnterPhase(session, ContainerPhase.Creating);
+            EnterPhase(sessionId, ContainerPhase.Creating);
             var apps = ImageApps.Parse(image.Labels);
             containerId = await runtime.Create(ContainerSpecFor(sessionId, session, apps), starting.Token);
             // Stored with the RUNNING phase below; a restart before that finds the container by its labels.
-            session.ContainerId = containerId;
+            Update(sessionId, s => s with { ContainerId = containerId });
             await runtime.Start(containerId, starting.Token);
             var info = await runtime.Inspect(containerId, starting.Token)
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 
             // Not stored here: after a restart, reconciliation finds the running container by its labels and
             // stores RUNNING then (and the next write of this node's state carries it anyway).
-            EnterPhase(session, ContainerPhase.Running);
+            EnterPhase(sessionId, ContainerPhase.Running);
             Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -355,13 +349,14 @@ public sealed class AgentGrain(
         catch (OperationCanceledException) when (stuck.IsCancellationRequested)
         {
             await Finish(sessionId, new RuntimeReport(SessionStatus.Error,
-                $"stuck in {session.Phase} for longer than {Options.StuckTimeout}"));
+                $"stuck in {PhaseOf(sessionId, session)} for longer than {Options.StuckTimeout}"));
             return;
         }
         catch (Exception exception)
         {
-            logger.LogWarning(exception, "Agent {Agent}: starting {Session} failed in {Phase}", Id, sessionId, session.Phase);
-            await Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{session.Phase} failed: {exception.Message}"));
+            var phase = PhaseOf(sessionId, session);
+            logger.LogWarning(exception, "Agent {Agent}: starting {Session} failed in {Phase}", Id, sessionId, phase);
+            await Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: {exception.Message}"));
             return;
         }
 
@@ -420,10 +415,11 @@ public sealed class AgentGrain(
     private async Task Free(string sessionId)
     {
         await CloseTerminals(sessionId);
-        if (!S.Sessions.Remove(sessionId, out var session))
+        if (!S.Sessions.TryGetValue(sessionId, out var session))
         {
             return;
         }
+        S.Sessions = S.Sessions.Remove(sessionId);
         _node?.Release(sessionId);
         _version++;
         await _writer.Write();
@@ -439,19 +435,22 @@ public sealed class AgentGrain(
         }
     }
 
-    private async Task SetPhase(AgentSession session, ContainerPhase phase)
+    /// <summary>A step on the way to RUNNING, not stored by itself: after a restart, reconciliation goes by the
+    /// containers it finds (and the stuck timeout starts afresh), so storing each step would only cost writes.</summary>
+    private void EnterPhase(string sessionId, ContainerPhase phase) =>
+        Update(sessionId, s => s with { Phase = phase, PhaseSince = time.GetUtcNow() });
+
+    /// <summary>Replaces a session this node still holds (one that was freed meanwhile stays gone).</summary>
+    private void Update(string sessionId, Func<AgentSession, AgentSession> change)
     {
-        EnterPhase(session, phase);
-        await _writer.Write();
+        if (S.Sessions.TryGetValue(sessionId, out var current))
+        {
+            S.Sessions = S.Sessions.SetItem(sessionId, change(current));
+        }
     }
 
-    /// <summary>A step on the way to RUNNING, kept in memory only: after a restart, reconciliation goes by the
-    /// containers it finds (and the stuck timeout starts afresh), so storing each step would only cost writes.</summary>
-    private void EnterPhase(AgentSession session, ContainerPhase phase)
-    {
-        session.Phase = phase;
-        session.PhaseSince = time.GetUtcNow();
-    }
+    private ContainerPhase PhaseOf(string sessionId, AgentSession started) =>
+        S.Sessions.GetValueOrDefault(sessionId)?.Phase ?? started.Phase;
 
     private ContainerSpec ContainerSpecFor(string sessionId, AgentSession session, IReadOnlyList<ImageApp> apps)
     {
@@ -704,13 +703,24 @@ public sealed class AgentGrain(
         {
             return;
         }
-        var wanted = uuids.ToHashSet();
-        foreach (var device in S.Registration.Capacity.Gpus.Where(g => wanted.Contains(g.Uuid)))
+        // One pass over the node's allocations for all the devices asked for.
+        var sharesByDevice = uuids.Distinct().ToDictionary(uuid => uuid, _ => new Dictionary<string, int>(StringComparer.Ordinal));
+        foreach (var allocation in _node.Allocations)
         {
-            var shares = _node.Allocations
-                .SelectMany(a => a.Gpus.Where(g => g.Uuid == device.Uuid).Select(g => (a.SessionId, g.Milli)))
-                .GroupBy(s => s.SessionId)
-                .ToDictionary(g => g.Key, g => g.Sum(s => s.Milli));
+            foreach (var gpu in allocation.Gpus)
+            {
+                if (sharesByDevice.TryGetValue(gpu.Uuid, out var shares))
+                {
+                    shares[allocation.SessionId] = shares.GetValueOrDefault(allocation.SessionId) + gpu.Milli;
+                }
+            }
+        }
+        foreach (var device in S.Registration.Capacity.Gpus)
+        {
+            if (!sharesByDevice.TryGetValue(device.Uuid, out var shares))
+            {
+                continue;
+            }
             var metrics = _gpuMetrics.GetValueOrDefault(device.Uuid);
             await GrainFactory.Ref<IGpuDeviceGrain>(device.Uuid).Update(
                 new GpuDeviceView(device, Id, shares, metrics?.UtilizationPercent ?? 0, metrics?.MemoryUsedBytes ?? 0));

@@ -64,7 +64,7 @@ public sealed class SchedulerGrain(
         {
             return;
         }
-        Insert(new QueuedSession { Session = session, Reason = "waiting for the scheduler" });
+        Insert(new QueuedSession(session, 0, "waiting for the scheduler"));
         RequestPlan();
         await _writer.Write();
     }
@@ -122,7 +122,7 @@ public sealed class SchedulerGrain(
         if (S.InFlight.TryGetValue(placement.SessionId, out var inFlight) && inFlight.Placement.AgentId == placement.AgentId)
         {
             RemoveInFlight(placement.SessionId);
-            Insert(new QueuedSession { Session = inFlight.Session, Reason = $"placement on {placement.AgentId} refused: {reason}" });
+            Insert(new QueuedSession(inFlight.Session, 0, $"placement on {placement.AgentId} refused: {reason}"));
         }
         // The view of that agent was wrong: leave it out until a newer snapshot from it (the agent sends one
         // when it refuses) shows its truth.
@@ -218,7 +218,7 @@ public sealed class SchedulerGrain(
                 continue;
             }
             var inFlight = new InFlightPlacement(placement, queued.Session, now);
-            S.InFlight[placement.SessionId] = inFlight;
+            S.InFlight = S.InFlight.SetItem(placement.SessionId, inFlight);
             IndexInFlight(inFlight);
             _queued.Remove(placement.SessionId);
             placed.Add(inFlight);
@@ -228,17 +228,18 @@ public sealed class SchedulerGrain(
         {
             S.Queue.RemoveAll(q => !_queued.Contains(q.Session.SessionId));
         }
-        foreach (var queued in S.Queue)
+        for (var i = 0; i < S.Queue.Count; i++)
         {
+            var queued = S.Queue[i];
             var id = queued.Session.SessionId;
             if (plan.Skips.TryGetValue(id, out var skips) && skips != queued.Skips)
             {
-                queued.Skips = skips;
+                S.Queue[i] = queued = queued with { Skips = skips };
                 _dirty = true;
             }
             if (plan.PendingReasons.TryGetValue(id, out var reason) && reason != queued.Reason)
             {
-                queued.Reason = reason;
+                S.Queue[i] = queued with { Reason = reason };
                 _dirty = true;
                 _ = GrainFactory.Ref<ISessionGrain>(id).SetPendingReason(reason);
             }
@@ -268,7 +269,7 @@ public sealed class SchedulerGrain(
         if (assigned is null)
         {
             // Unknown whether the session heard: queue it again; a second Assign returns false if it did.
-            Insert(new QueuedSession { Session = inFlight.Session, Reason = "assignment failed; retrying" });
+            Insert(new QueuedSession(inFlight.Session, 0, "assignment failed; retrying"));
         }
         _dirty = true;
         RequestPlan();
@@ -330,10 +331,11 @@ public sealed class SchedulerGrain(
 
     private InFlightPlacement? RemoveInFlight(string sessionId)
     {
-        if (!S.InFlight.Remove(sessionId, out var inFlight))
+        if (!S.InFlight.TryGetValue(sessionId, out var inFlight))
         {
             return null;
         }
+        S.InFlight = S.InFlight.Remove(sessionId);
         var agentId = inFlight.Placement.AgentId;
         if (_inFlightByAgent.TryGetValue(agentId, out var sessions) && sessions.Remove(sessionId) && sessions.Count == 0)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Granary.Agents;
 
 namespace Granary.Scheduling;
@@ -9,17 +10,16 @@ public sealed class SchedulerState
     /// <summary>Oldest first (by EnqueuedAt).</summary>
     [Id(0)] public List<QueuedSession> Queue { get; set; } = [];
 
-    /// <summary>Session id → a placement sent to the session but not yet seen in its agent's snapshot.</summary>
-    [Id(1)] public Dictionary<string, InFlightPlacement> InFlight { get; set; } = [];
+    /// <summary>Session id → a placement sent to the session but not yet seen in its agent's snapshot.
+    /// Immutable (as are the queue's entries), so storing the state shares them instead of copying each one.</summary>
+    [Id(1)] public ImmutableDictionary<string, InFlightPlacement> InFlight { get; set; } = ImmutableDictionary<string, InFlightPlacement>.Empty;
 }
 
-[GenerateSerializer]
-public sealed class QueuedSession
-{
-    [Id(0)] public required PendingSession Session { get; init; }
-    [Id(1)] public int Skips { get; set; }
-    [Id(2)] public string? Reason { get; set; }
-}
+[GenerateSerializer, Immutable]
+public sealed record QueuedSession(
+    [property: Id(0)] PendingSession Session,
+    [property: Id(1)] int Skips,
+    [property: Id(2)] string? Reason);
 
 [GenerateSerializer, Immutable]
 public sealed record InFlightPlacement(

@@ -54,11 +54,14 @@ public static class GranarySiloExtensions
 
         if (options.EffectiveGrainStorage == "adonet")
         {
-            silo.AddAdoNetGrainStorage(GranaryStorage.Name, storage =>
+            // Orleans' binary serializer, as for every message: the state types are [GenerateSerializer] with field
+            // ids (version tolerant), immutable collections and records included, and no JSON name matching.
+            silo.AddAdoNetGrainStorage(GranaryStorage.Name, storage => storage.Configure<Serializer>((storage, serializer) =>
             {
                 storage.Invariant = "Npgsql";
                 storage.ConnectionString = options.Database.ConnectionString;
-            });
+                storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
         }
         else
         {

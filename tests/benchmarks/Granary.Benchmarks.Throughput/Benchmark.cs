@@ -18,6 +18,8 @@ public static class Benchmark
                 BenchmarkCluster.Profile.Print();
             }
         }
+        using var allocations = CallProfile.Enabled ? new AllocationProfile() : null;
+        allocations?.Print(1);
         var runs = new List<RunResult>();
         for (var run = 1; run <= options.Runs; run++)
         {
@@ -28,6 +30,7 @@ public static class Benchmark
             if (CallProfile.Enabled)
             {
                 BenchmarkCluster.Profile.Print();
+                allocations?.Print(options.Sessions);
             }
         }
         var paced = new List<RunResult>();
