@@ -17,6 +17,7 @@ public static class ThroughputRun
     public static async Task<RunResult> Push(BenchmarkCluster cluster, SchedulerMeter meter, int sessions, int inFlight, TimeSpan timeout, int rate = 0)
     {
         var run = Interlocked.Increment(ref _run);
+        await Settle();
         var gate = new SemaphoreSlim(inFlight);
         var samples = new Task<Sample>[sessions];
         var before = meter.Read();
@@ -89,6 +90,16 @@ public static class ThroughputRun
                 gate.Release();
             }
         }
+    }
+
+    /// <summary>Each run starts from the same footing (as BenchmarkDotNet does between iterations): the previous
+    /// run's garbage collected and its trailing work (snapshot pushes, background collections) given a moment.</summary>
+    private static async Task Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        await Task.Delay(TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Small interactive GPU-sharing sessions: half a core, 2 GiB and a tenth of a GPU (a node of the benchmark
