@@ -331,15 +331,13 @@ public sealed class AgentGrain(
             EnterPhase(sessionId, ContainerPhase.Creating);
             var apps = ImageApps.Parse(image.Labels);
             containerId = await runtime.Create(ContainerSpecFor(sessionId, session, apps), starting.Token);
-            // Stored with the RUNNING phase below; a restart before that finds the container by its labels.
-            Update(sessionId, s => s with { ContainerId = containerId });
             await runtime.Start(containerId, starting.Token);
             var info = await runtime.Inspect(containerId, starting.Token)
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 
-            // Not stored here: after a restart, reconciliation finds the running container by its labels and
-            // stores RUNNING then (and the next write of this node's state carries it anyway).
-            EnterPhase(sessionId, ContainerPhase.Running);
+            // The container id and RUNNING are not stored here: after a restart, reconciliation finds the container
+            // by its labels and stores them then (and the next write of this node's state carries them anyway).
+            Update(sessionId, s => s with { ContainerId = containerId, Phase = ContainerPhase.Running, PhaseSince = time.GetUtcNow() });
             Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

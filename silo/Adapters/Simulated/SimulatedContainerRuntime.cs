@@ -11,6 +11,7 @@ namespace Granary.Silo.Adapters.Simulated;
 public sealed class SimulatedContainerRuntime : IContainerRuntime
 {
     private static int _nextHostPort = 40000;
+    private static long _nextContainer;
     private readonly ConcurrentDictionary<string, SimulatedContainer> _containers = new();
     private readonly ConcurrentDictionary<string, RuntimeImage> _images = new();
     private readonly HashSet<string> _failingImages;
@@ -71,7 +72,8 @@ public sealed class SimulatedContainerRuntime : IContainerRuntime
             throw new InvalidOperationException($"No such image: {spec.Image}");
         }
         var ports = spec.PublishedPorts.ToDictionary(p => p, _ => Interlocked.Increment(ref _nextHostPort));
-        var container = new SimulatedContainer(Guid.NewGuid().ToString("N"), spec, ports);
+        // Unique in the process, like Docker's 64 hex digits but without a random draw per container.
+        var container = new SimulatedContainer(Interlocked.Increment(ref _nextContainer).ToString("x64"), spec, ports);
         _containers[container.Id] = container;
         return Task.FromResult(container.Id);
     }

@@ -28,7 +28,10 @@ public sealed class RunningWatch : IIncomingGrainCallFilter
 
     public void Forget(string sessionId) => _waiting.TryRemove(sessionId, out _);
 
-    public async Task Invoke(IIncomingGrainCallContext context)
+    public Task Invoke(IIncomingGrainCallContext context) =>
+        context.Grain is ISessionGrain ? Observe(context) : context.Invoke();
+
+    private async Task Observe(IIncomingGrainCallContext context)
     {
         await context.Invoke();
         if (context.Grain is ISessionGrain && context.MethodName == nameof(ISessionGrain.Assign))
