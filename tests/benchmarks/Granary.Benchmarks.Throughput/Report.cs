@@ -29,7 +29,7 @@ public static class Report
         if (scale.Count > 0)
         {
             Console.WriteLine();
-            Console.WriteLine($"Scheduler decision time per session as the cluster grows ({options.ScaleSessions} sessions each, {options.InFlight} in flight)");
+            Console.WriteLine($"Scheduler decision time per placed session (median) as the cluster grows ({options.ScaleSessions} sessions each, {options.InFlight} in flight)");
             Console.WriteLine(Row("agents", "µs/session", "x agents", "x cost", "cost/agents", "sessions/s", "p99 ms", "register s", ""));
             var first = scale[0];
             foreach (var s in scale)
@@ -68,7 +68,7 @@ public static class Report
 
     private static void Table(List<RunResult> runs, Func<Func<RunResult, double>, double> median)
     {
-        Console.WriteLine(Row("run", "sessions/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "create p99", "decide µs/s", "failed"));
+        Console.WriteLine(Row("run", "sessions/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "create p99", "decide µs", "failed"));
         var index = 0;
         foreach (var run in runs)
         {

@@ -39,7 +39,7 @@ public static class ThroughputRun
             samples[i] = One($"r{run}-{i:D6}", i, rate > 0 ? due : null);
         }
         var results = await Task.WhenAll(samples);
-        var totals = meter.Read() - before;
+        var totals = meter.Since(before);
 
         var ok = results.Where(r => r.RunningAt is not null).ToArray();
         var last = ok.Length == 0 ? started : ok.Max(r => r.RunningAt!.Value);
@@ -60,11 +60,12 @@ public static class ThroughputRun
                 + $", placed+started→preparing {Median(r => Stopwatch.GetElapsedTime(r.AssignedAt, r.PreparingAt).TotalMilliseconds):F0}"
                 + $", preparing→running {Median(r => Stopwatch.GetElapsedTime(r.PreparingAt, r.RunningAt!.Value).TotalMilliseconds):F0}");
         }
+        await TerminateAll(cluster, Enumerable.Range(0, sessions).Select(i => $"r{run}-{i:D6}"), inFlight);
         return new RunResult(
             sessions, ok.Length, sessions - ok.Length, seconds, ok.Length / seconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), latencies.LastOrDefault(),
             Percentile(creates, 0.50), Percentile(creates, 0.99),
-            totals.MicrosPerSession, totals.Passes, results.FirstOrDefault(r => r.Error is not null)?.Error);
+            totals.MedianMicrosPerSession, totals.MeanMicrosPerSession, totals.Passes, results.FirstOrDefault(r => r.Error is not null)?.Error);
 
         async Task<Sample> One(string id, int index, long? dueAt)
         {
@@ -90,6 +91,25 @@ public static class ThroughputRun
                 gate.Release();
             }
         }
+    }
+
+    /// <summary>Ends the run's sessions (not measured), so every run meets the same empty cluster and any number of
+    /// runs fits its capacity.</summary>
+    private static async Task TerminateAll(BenchmarkCluster cluster, IEnumerable<string> ids, int inFlight)
+    {
+        var gate = new SemaphoreSlim(inFlight);
+        await Task.WhenAll(ids.Select(async id =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await cluster.Client.GetGrain<ISessionGrain>(id).Terminate(force: false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
     }
 
     /// <summary>Each run starts from the same footing (as BenchmarkDotNet does between iterations): the previous
@@ -124,4 +144,4 @@ public sealed record RunResult(
     int Sessions, int Running, int Failed, double Seconds, double SessionsPerSecond,
     double P50Ms, double P95Ms, double P99Ms, double MaxMs,
     double CreateP50Ms, double CreateP99Ms,
-    double DecisionMicrosPerSession, long PlanPasses, string? FirstError);
+    double DecisionMicrosPerSession, double DecisionMeanMicrosPerSession, long PlanPasses, string? FirstError);
