@@ -1,5 +1,6 @@
 using Granary.Agents;
 using Granary.Silo.Adapters.Docker;
+using Granary.Silo.Adapters.Storage;
 using Granary.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,15 +15,18 @@ namespace Granary.IntegrationTests.Sessions;
 /// <summary>
 /// A Granary cluster in this process: a manager silo and one agent silo hosting one node, configured as
 /// granary-silo would be from its "Granary" settings (the real Docker driver unless the settings say otherwise).
-/// Grain state lives in a store outside the silos (see <see cref="SharedStateStore"/>), so the agent silo can be
-/// killed and a new one started for the same node. Dead silos are detected within seconds.
+/// Grain state lives in one store outside the silos (an <see cref="InProcessGrainStorage"/> all silos share: a
+/// stand-in for the PostgreSQL storage of a real deployment, ETags checked, so an activation of a killed silo
+/// cannot overwrite newer state), so the agent silo can be killed and a new one started for the same node.
+/// Dead silos are detected within seconds.
 /// </summary>
 public sealed class GranaryCluster : IAsyncDisposable
 {
     public const string ManagerSilo = "Silo_0";
     public const string Group = "it";
 
-    private readonly SharedStateStore _store = new();
+    private readonly InProcessGrainStorage _store =
+        new(new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<DeepCopier>());
     private readonly IReadOnlyDictionary<string, string?> _agentSettings;
 
     private GranaryCluster(string nodeId, IReadOnlyDictionary<string, string?> agentSettings)
@@ -67,8 +71,7 @@ public sealed class GranaryCluster : IAsyncDisposable
             host.UseOrleans(siloBuilder =>
             {
                 siloBuilder.AddGranary(host.Configuration);
-                siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name,
-                    (services, _) => cluster._store.StorageFor(services.GetRequiredService<Serializer>()));
+                siloBuilder.Services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, cluster._store);
                 siloBuilder.Configure<ClusterMembershipOptions>(membership =>
                 {
                     membership.NumMissedProbesLimit = 1;
