@@ -283,10 +283,9 @@ public sealed class AgentGrain(
             return;
         }
 
-        Update(sessionId, s => s with { ContainerId = container.Id });
         if (session.Phase != ContainerPhase.Running)
         {
-            EnterPhase(sessionId, ContainerPhase.Running);
+            EnterPhase(sessionId, ContainerPhase.Running, container.Id);
             await _writer.Write();
             var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
             var apps = image is null ? [] : ImageApps.Parse(image.Labels);
@@ -337,7 +336,7 @@ public sealed class AgentGrain(
 
             // The container id and RUNNING are not stored here: after a restart, reconciliation finds the container
             // by its labels and stores them then (and the next write of this node's state carries them anyway).
-            Update(sessionId, s => s with { ContainerId = containerId, Phase = ContainerPhase.Running, PhaseSince = time.GetUtcNow() });
+            EnterPhase(sessionId, ContainerPhase.Running, containerId);
             Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -433,17 +432,15 @@ public sealed class AgentGrain(
         }
     }
 
-    /// <summary>A step on the way to RUNNING, not stored by itself: after a restart, reconciliation goes by the
-    /// containers it finds (and the stuck timeout starts afresh), so storing each step would only cost writes.</summary>
-    private void EnterPhase(string sessionId, ContainerPhase phase) =>
-        Update(sessionId, s => s with { Phase = phase, PhaseSince = time.GetUtcNow() });
-
-    /// <summary>Replaces a session this node still holds (one that was freed meanwhile stays gone).</summary>
-    private void Update(string sessionId, Func<AgentSession, AgentSession> change)
+    /// <summary>A step on the way to RUNNING (with the container's id once there is one), not stored by itself:
+    /// after a restart, reconciliation goes by the containers it finds (and the stuck timeout starts afresh), so
+    /// storing each step would only cost writes. A session freed meanwhile stays gone.</summary>
+    private void EnterPhase(string sessionId, ContainerPhase phase, string? containerId = null)
     {
         if (S.Sessions.TryGetValue(sessionId, out var current))
         {
-            S.Sessions = S.Sessions.SetItem(sessionId, change(current));
+            S.Sessions = S.Sessions.SetItem(sessionId,
+                current with { Phase = phase, PhaseSince = time.GetUtcNow(), ContainerId = containerId ?? current.ContainerId });
         }
     }
 
@@ -701,24 +698,11 @@ public sealed class AgentGrain(
         {
             return;
         }
-        // One pass over the node's allocations for all the devices asked for.
-        var sharesByDevice = uuids.Distinct().ToDictionary(uuid => uuid, _ => new Dictionary<string, int>(StringComparer.Ordinal));
-        foreach (var allocation in _node.Allocations)
+        var wanted = uuids.ToHashSet();
+        foreach (var device in S.Registration.Capacity.Gpus.Where(g => wanted.Contains(g.Uuid)))
         {
-            foreach (var gpu in allocation.Gpus)
-            {
-                if (sharesByDevice.TryGetValue(gpu.Uuid, out var shares))
-                {
-                    shares[allocation.SessionId] = shares.GetValueOrDefault(allocation.SessionId) + gpu.Milli;
-                }
-            }
-        }
-        foreach (var device in S.Registration.Capacity.Gpus)
-        {
-            if (!sharesByDevice.TryGetValue(device.Uuid, out var shares))
-            {
-                continue;
-            }
+            // The node's allocation map keeps each device's shares; the view gets a copy (it is immutable, the map is not).
+            var shares = new Dictionary<string, int>(_node.Gpus.SharesOn(device.Uuid));
             var metrics = _gpuMetrics.GetValueOrDefault(device.Uuid);
             await GrainFactory.Ref<IGpuDeviceGrain>(device.Uuid).Update(
                 new GpuDeviceView(device, Id, shares, metrics?.UtilizationPercent ?? 0, metrics?.MemoryUsedBytes ?? 0));
