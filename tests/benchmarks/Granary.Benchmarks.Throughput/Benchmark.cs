@@ -20,32 +20,27 @@ public static class Benchmark
         }
         using var allocations = CallProfile.Enabled ? new AllocationProfile() : null;
         allocations?.Print(1);
-        var runs = new List<RunResult>();
-        for (var run = 1; run <= options.Runs; run++)
-        {
-            var result = await ThroughputRun.Push(cluster, meter, options.Sessions, options.InFlight, options.SessionTimeout);
-            Console.Error.WriteLine($"  run {run}: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}, {result.PlanPasses} planning passes"
-                + (result.FirstError is null ? "" : $" ({result.FirstError})"));
-            runs.Add(result);
-            if (CallProfile.Enabled)
-            {
-                BenchmarkCluster.Profile.Print();
-                allocations?.Print(options.Sessions);
-            }
-        }
-        var paced = new List<RunResult>();
-        for (var run = 1; options.Rate > 0 && run <= options.Runs; run++)
-        {
-            var result = await ThroughputRun.Push(cluster, meter, options.Sessions, options.InFlight, options.SessionTimeout, options.Rate);
-            Console.Error.WriteLine($"  paced run {run} at {options.Rate}/s: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}"
-                + (result.FirstError is null ? "" : $" ({result.FirstError})"));
-            paced.Add(result);
-            if (CallProfile.Enabled)
-            {
-                BenchmarkCluster.Profile.Print();
-            }
-        }
+        var runs = await Runs("run", rate: 0);
+        var paced = options.Rate > 0 ? await Runs($"paced run at {options.Rate}/s", options.Rate) : [];
         return new ThroughputResult(options.Agents, cluster.RegistrationTime.TotalSeconds, runs, paced);
+
+        async Task<List<RunResult>> Runs(string label, int rate)
+        {
+            var results = new List<RunResult>();
+            for (var run = 1; run <= options.Runs; run++)
+            {
+                var result = await ThroughputRun.Push(cluster, meter, options.Sessions, options.InFlight, options.SessionTimeout, rate);
+                Console.Error.WriteLine($"  {label} {run}: {result.SessionsPerSecond:F0} sessions/s, p50 {result.P50Ms:F0} ms, p99 {result.P99Ms:F0} ms, failed {result.Failed}, {result.PlanPasses} planning passes"
+                    + (result.FirstError is null ? "" : $" ({result.FirstError})"));
+                results.Add(result);
+                if (CallProfile.Enabled)
+                {
+                    BenchmarkCluster.Profile.Print();
+                    allocations?.Print(options.Sessions);
+                }
+            }
+            return results;
+        }
     }
 
     public static async Task<List<ScaleResult>> Scale(BenchmarkOptions options, SchedulerMeter meter)

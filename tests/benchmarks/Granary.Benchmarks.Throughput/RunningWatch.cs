@@ -14,7 +14,8 @@ public sealed class RunningWatch : IIncomingGrainCallFilter
     private readonly ConcurrentDictionary<string, long> _assigned = new();
     private readonly ConcurrentDictionary<string, long> _preparing = new();
 
-    /// <summary>When the session accepted its placement and when it heard PREPARING (0 if not seen), then forgets them.</summary>
+    /// <summary>With GRANARY_BENCH_PROFILE=1: when the session accepted its placement and when it heard PREPARING
+    /// (0 if not seen), then forgets them.</summary>
     public (long Assigned, long Preparing) TakeStages(string sessionId) =>
         (_assigned.TryRemove(sessionId, out var assigned) ? assigned : 0, _preparing.TryRemove(sessionId, out var preparing) ? preparing : 0);
 
@@ -34,22 +35,17 @@ public sealed class RunningWatch : IIncomingGrainCallFilter
     private async Task Observe(IIncomingGrainCallContext context)
     {
         await context.Invoke();
-        if (context.Grain is ISessionGrain && context.MethodName == nameof(ISessionGrain.Assign))
+        var sessionId = context.TargetId.Key.ToString()!;
+        var reports = context.MethodName == nameof(ISessionGrain.Report) ? (RuntimeReport[])context.Request.GetArgument(0)! : [];
+        if (CallProfile.Enabled && context.MethodName == nameof(ISessionGrain.Assign))
         {
-            _assigned[context.TargetId.Key.ToString()!] = Stopwatch.GetTimestamp();
+            _assigned[sessionId] = Stopwatch.GetTimestamp();
         }
-        if (context.Grain is ISessionGrain
-            && context.MethodName == nameof(ISessionGrain.Report)
-            && context.Request.GetArgument(0) is RuntimeReport[] prepared
-            && prepared.Any(r => r.Status == SessionStatus.Preparing))
+        if (CallProfile.Enabled && reports.Any(r => r.Status == SessionStatus.Preparing))
         {
-            _preparing[context.TargetId.Key.ToString()!] = Stopwatch.GetTimestamp();
+            _preparing[sessionId] = Stopwatch.GetTimestamp();
         }
-        if (context.Grain is ISessionGrain
-            && context.MethodName == nameof(ISessionGrain.Report)
-            && context.Request.GetArgument(0) is RuntimeReport[] reports
-            && reports.Any(r => r.Status == SessionStatus.Running)
-            && _waiting.TryRemove(context.TargetId.Key.ToString(), out var running))
+        if (reports.Any(r => r.Status == SessionStatus.Running) && _waiting.TryRemove(sessionId, out var running))
         {
             running.TrySetResult(Stopwatch.GetTimestamp());
         }

@@ -36,7 +36,7 @@ public static class ThroughputRun
                 }
             }
             await gate.WaitAsync();
-            samples[i] = One($"r{run}-{i:D6}", i, rate > 0 ? due : null);
+            samples[i] = One(IdOf(i), i, rate > 0 ? due : null);
         }
         var results = await Task.WhenAll(samples);
         var totals = meter.Since(before);
@@ -60,12 +60,14 @@ public static class ThroughputRun
                 + $", placed+started→preparing {Median(r => Stopwatch.GetElapsedTime(r.AssignedAt, r.PreparingAt).TotalMilliseconds):F0}"
                 + $", preparing→running {Median(r => Stopwatch.GetElapsedTime(r.PreparingAt, r.RunningAt!.Value).TotalMilliseconds):F0}");
         }
-        await TerminateAll(cluster, Enumerable.Range(0, sessions).Select(i => $"r{run}-{i:D6}"), inFlight);
+        await TerminateAll(cluster, Enumerable.Range(0, sessions).Select(IdOf), inFlight);
         return new RunResult(
             sessions, ok.Length, sessions - ok.Length, seconds, ok.Length / seconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99), latencies.LastOrDefault(),
             Percentile(creates, 0.50), Percentile(creates, 0.99),
             totals.MedianMicrosPerSession, totals.MeanMicrosPerSession, totals.Passes, results.FirstOrDefault(r => r.Error is not null)?.Error);
+
+        string IdOf(int index) => $"r{run}-{index:D6}";
 
         async Task<Sample> One(string id, int index, long? dueAt)
         {
