@@ -2,16 +2,7 @@
 # Stops Granary's private Docker daemon started by docker-up.sh. Keeps its data root (the image cache).
 set -euo pipefail
 
-dir="${GRANARY_DOCKER_DIR:-/var/lib/granary/docker}"
-pidfile="$dir/dockerd.pid"
-
-# A live dockerd with that pid (a killed daemon may linger as a zombie until its parent reaps it).
-live_dockerd() {
-  local pid="$1" state
-  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-  state="$(awk '{ print $3 }' "/proc/$pid/stat")"
-  [ "$state" != Z ] && grep -qx dockerd "/proc/$pid/comm"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/dockerd-common.sh"
 
 if [ ! -f "$pidfile" ]; then
   echo "docker-down: no private dockerd ($pidfile absent)" >&2

@@ -6,19 +6,10 @@
 #                        images persist there across runs on the same machine.
 set -euo pipefail
 
-dir="${GRANARY_DOCKER_DIR:-/var/lib/granary/docker}"
+. "$(dirname "${BASH_SOURCE[0]}")/dockerd-common.sh"
 sock="$dir/docker.sock"
-pidfile="$dir/dockerd.pid"
 log="$dir/dockerd.log"
 host="unix://$sock"
-
-# A live dockerd with that pid (a killed daemon may linger as a zombie until its parent reaps it).
-live_dockerd() {
-  local pid="$1" state
-  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-  state="$(awk '{ print $3 }' "/proc/$pid/stat")"
-  [ "$state" != Z ] && grep -qx dockerd "/proc/$pid/comm"
-}
 
 answers() { DOCKER_HOST="$host" docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
