@@ -14,7 +14,8 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--json]\n" +
+        "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -24,6 +25,7 @@ public static class ReplayCommand
         ArgumentNullException.ThrowIfNull(args);
         string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null;
         var json = false;
+        var withBound = false;
         var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
         for (var i = 0; i < rest.Length; i++)
         {
@@ -37,6 +39,7 @@ public static class ReplayCommand
                     case "--policy": policyArg = Value(); break;
                     case "--seeds": seedsArg = Value(); break;
                     case "--json": json = true; break;
+                    case "--bound": withBound = true; break;
                     case "-h" or "--help": output.WriteLine(Usage + string.Join(", ", PlacementPolicy.Names)); return 0;
                     default: throw new ArgumentException($"unknown argument '{rest[i]}'");
                 }
@@ -80,16 +83,24 @@ public static class ReplayCommand
             output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-14}", "policy") +
                 string.Concat(ReplayMetrics.ArrivalPoints.Select(p => $"{p + "%",16}")) + $"{"pods/s",10}");
         }
+        ReplaySummary? bound = null;
+        if (withBound)
+        {
+            bound = ReplayBenchmark.Bound(nodes, pods, seeds);
+            output.WriteLine(json ? ToJson(bound, null) : ToRow(bound));
+            output.Flush();
+        }
         foreach (var policy in policies)
         {
             var summary = ReplayBenchmark.Run(nodes, pods, policy, seeds);
-            output.WriteLine(json ? ToJson(summary) : ToRow(summary));
+            output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }
         return 0;
     }
 
-    public static string ToJson(ReplaySummary summary)
+    /// <summary>One summary as a JSON line; with a bound, its figures ride along as boundGpuPct.</summary>
+    public static string ToJson(ReplaySummary summary, ReplaySummary? bound = null)
     {
         var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -101,6 +112,7 @@ public static class ReplayCommand
             writer.WriteEndArray();
             WriteMap(writer, "unallocatedGpuPct", summary.Mean);
             WriteMap(writer, "stdGpuPct", summary.Std);
+            if (bound is not null) WriteMap(writer, "boundGpuPct", bound.Mean);
             writer.WriteNumber("podsPerSecond", Math.Round(summary.PodsPerSecond));
             writer.WriteEndObject();
         }
