@@ -14,7 +14,8 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--time [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "policies: ";
 
@@ -26,6 +27,9 @@ public static class ReplayCommand
         string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null;
         var json = false;
         var withBound = false;
+        var timed = false;
+        var queueOrder = "fifo";
+        var maxSkips = 16;
         var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
         for (var i = 0; i < rest.Length; i++)
         {
@@ -40,6 +44,12 @@ public static class ReplayCommand
                     case "--seeds": seedsArg = Value(); break;
                     case "--json": json = true; break;
                     case "--bound": withBound = true; break;
+                    case "--time": timed = true; break;
+                    case "--queue": queueOrder = Value().ToLowerInvariant(); QueueOrders.Resolve(queueOrder); break;
+                    case "--max-skips":
+                        maxSkips = int.TryParse(Value(), CultureInfo.InvariantCulture, out var skips) && skips >= 0
+                            ? skips : throw new ArgumentException($"--max-skips: '{rest[i]}' is not a count");
+                        break;
                     case "-h" or "--help": output.WriteLine(Usage + string.Join(", ", PlacementPolicy.Names)); return 0;
                     default: throw new ArgumentException($"unknown argument '{rest[i]}'");
                 }
@@ -83,6 +93,20 @@ public static class ReplayCommand
             output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-14}", "policy") +
                 string.Concat(ReplayMetrics.ArrivalPoints.Select(p => $"{p + "%",16}")) + $"{"pods/s",10}");
         }
+        if (timed)
+        {
+            if (!pods.Any(p => p.CreationTime is not null && p.DeletionTime is not null))
+                return Fail(error, $"{podsPath}: --time needs creation_time and deletion_time columns");
+            if (!json) output.WriteLine(TimedReport.Header);
+            foreach (var policy in policies)
+            {
+                var runs = ReplayBenchmark.RunTimed(nodes, pods, policy, seeds, queueOrder, maxSkips);
+                output.WriteLine(json ? TimedReport.ToJson(policy, seeds, queueOrder, runs) : TimedReport.ToRow(policy, runs));
+                output.Flush();
+            }
+            return 0;
+        }
+
         ReplaySummary? bound = null;
         if (withBound)
         {

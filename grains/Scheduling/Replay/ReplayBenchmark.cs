@@ -25,6 +25,17 @@ public static class ReplayBenchmark
         return Summarise(policy, seeds, runs);
     }
 
+    /// <summary>The time-based replay (<see cref="TimedReplay"/>) of the policy for every seed (seeds order the
+    /// nodes, so they only move ties); fragmentation-aware policies measure against the trace's target workload.</summary>
+    public static IReadOnlyList<TimedRun> RunTimed(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, string policy,
+        IReadOnlyList<int> seeds, string queue = "fifo", int maxSkips = 16)
+    {
+        var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
+        var order = QueueOrders.Resolve(queue);
+        return seeds.Select(seed => TimedReplay.Run(nodes, pods, PlacementPolicy.Create(policy, target, seed, splitShares: false),
+            order, maxSkips, seed)).ToArray();
+    }
+
     /// <summary>The packing bound (<see cref="PackingBound"/>) for every seed's arrivals, as a summary named "bound":
     /// no policy can leave less GPU unallocated than it at any arrival point.</summary>
     public static ReplaySummary Bound(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds,
