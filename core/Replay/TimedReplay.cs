@@ -37,6 +37,17 @@ public static class TimedReplay
         public int Skips { get; set; }
     }
 
+    /// <summary>The pods with creation times divided by <paramref name="factor"/> and run times (deletion − creation)
+    /// kept: the same pods arriving <paramref name="factor"/> times as fast, so the cluster sees that much more load.</summary>
+    public static IReadOnlyList<TracePod> Compress(IReadOnlyList<TracePod> pods, double factor)
+    {
+        ArgumentNullException.ThrowIfNull(pods);
+        ArgumentOutOfRangeException.ThrowIfLessThan(factor, 1);
+        return pods.Select(p => p.CreationTime is { } c && p.DeletionTime is { } d
+            ? p with { CreationTime = (long)(c / factor), DeletionTime = (long)(c / factor) + (d - c) }
+            : p).ToArray();
+    }
+
     public static TimedRun Run(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, PlacementPolicy policy, IQueueOrder order,
         int maxSkips, int seed)
     {

@@ -14,8 +14,9 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--time [--queue fifo] [--max-skips 16]] [--json]\n" +
-        "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
+        "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "policies: ";
 
@@ -28,6 +29,7 @@ public static class ReplayCommand
         var json = false;
         var withBound = false;
         var timed = false;
+        var compress = 1.0;
         var queueOrder = "fifo";
         var maxSkips = 16;
         var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
@@ -45,6 +47,10 @@ public static class ReplayCommand
                     case "--json": json = true; break;
                     case "--bound": withBound = true; break;
                     case "--time": timed = true; break;
+                    case "--compress":
+                        compress = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) && factor >= 1
+                            ? factor : throw new ArgumentException($"--compress: '{rest[i]}' is not a factor ≥ 1");
+                        break;
                     case "--queue": queueOrder = Value().ToLowerInvariant(); QueueOrders.Resolve(queueOrder); break;
                     case "--max-skips":
                         maxSkips = int.TryParse(Value(), CultureInfo.InvariantCulture, out var skips) && skips >= 0
@@ -86,9 +92,9 @@ public static class ReplayCommand
         }
         if (nodes.Sum(n => n.Gpus) == 0) return Fail(error, $"{nodesPath}: the nodes have no GPUs");
 
-        if (!json)
+        if (!json) output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
+        if (!json && !timed)
         {
-            output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
             output.WriteLine("unallocated GPU % (mean ± std) at arrived workload % of GPU capacity");
             output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-14}", "policy") +
                 string.Concat(ReplayMetrics.ArrivalPoints.Select(p => $"{p + "%",16}")) + $"{"pods/s",10}");
@@ -97,6 +103,7 @@ public static class ReplayCommand
         {
             if (!pods.Any(p => p.CreationTime is not null && p.DeletionTime is not null))
                 return Fail(error, $"{podsPath}: --time needs creation_time and deletion_time columns");
+            if (compress != 1) pods = TimedReplay.Compress(pods, compress);
             if (!json) output.WriteLine(TimedReport.Header);
             foreach (var policy in policies)
             {

@@ -66,4 +66,13 @@ public class TimedReplayTests
         Assert.Equal(99, pods[0].DeletionTime);
         Assert.Null(TraceCsv.ReadPods(new StringReader("name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1,1,0,0\n"))[0].CreationTime);
     }
+
+    [Fact]
+    public void Compression_divides_creation_times_and_keeps_run_times()
+    {
+        TracePod[] pods = [Gpu("a", 1000, 1500), new("untimed", 1000, 1024, 1, 1000, null)];
+        var compressed = TimedReplay.Compress(pods, 10);
+        Assert.Equal((100L, 600L), (compressed[0].CreationTime!.Value, compressed[0].DeletionTime!.Value));
+        Assert.Null(compressed[1].CreationTime);
+    }
 }
