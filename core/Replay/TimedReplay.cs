@@ -9,7 +9,8 @@ namespace Granary.Scheduling.Replay;
 /// <param name="MeanPendingSeconds">Mean time from creation to placement of the pods that ran.</param>
 /// <param name="P99PendingSeconds">99th percentile (nearest rank) of the same.</param>
 /// <param name="WaitingGpuHours">Σ GPUs asked × hours waited, over every pod (those that never ran: until deletion).</param>
-/// <param name="AllocatedGpuPct">Allocated GPU as % of capacity, averaged over time from the first creation to the last deletion.</param>
+/// <param name="AllocatedGpuPct">Allocated GPU as % of capacity, averaged over the arrival window (first to last
+/// creation; the drain after the last arrival is left out, as it says nothing about the policy).</param>
 /// <param name="AllocatedGpuPctOverTime">The same average over each of <see cref="TimedReplay.Slices"/> equal slices of that span.</param>
 public sealed record TimedRun(string Policy, int Seed, int Pods, int NeverRan, double MeanPendingSeconds, double P99PendingSeconds,
     double WaitingGpuHours, double AllocatedGpuPct, IReadOnlyList<double> AllocatedGpuPctOverTime, int Decisions, TimeSpan DecisionTime);
@@ -68,7 +69,7 @@ public static class TimedReplay
         var deletions = new PriorityQueue<PodState, (long, int)>();
         var queue = new List<PodState>();
         var begin = timed[0].Creation;
-        var end = timed.Max(p => p.Deletion);
+        var end = timed[^1].Creation > begin ? timed[^1].Creation : timed.Max(p => p.Deletion);
         var usage = new AllocationOverTime(begin, end, capacity);
         var waits = new List<long>();
         double waitingGpuSeconds = 0;
@@ -155,6 +156,7 @@ public static class TimedReplay
 
         public void AdvanceTo(long time)
         {
+            time = Math.Min(time, _bounds[Slices]);
             while (_now < time)
             {
                 while (_slice < Slices - 1 && _now >= _bounds[_slice + 1]) _slice++;

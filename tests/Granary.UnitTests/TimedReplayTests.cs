@@ -12,16 +12,18 @@ public class TimedReplayTests
     public void Pods_wait_for_room_run_until_deletion_and_leave_unrun_when_deleted_while_waiting()
     {
         // One GPU. a runs 0–100; b waits 10→100 and runs 100–300; c waits 20→50 and is deleted unrun;
-        // nothing runs 300–400; d runs 400–500 at once.
+        // nothing runs 300–400; d runs 400–500 at once; e arrives at 500 and runs 500–900 (after the window: the
+        // allocation is averaged from the first to the last creation, 0–500).
         TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
-        TracePod[] pods = [Gpu("a", 0, 100), Gpu("b", 10, 300), Gpu("c", 20, 50), Gpu("d", 400, 500)];
+        TracePod[] pods = [Gpu("a", 0, 100), Gpu("b", 10, 300), Gpu("c", 20, 50), Gpu("d", 400, 500), Gpu("e", 500, 900)];
         var run = TimedReplay.Run(nodes, pods, PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false), FifoOrder.Instance, 16, 42);
 
-        Assert.Equal(4, run.Pods);
+        Assert.Equal(5, run.Pods);
         Assert.Equal(1, run.NeverRan);
-        Assert.Equal((0 + 90 + 0) / 3.0, run.MeanPendingSeconds, 9);
+        Assert.Equal((0 + 90 + 0 + 0) / 4.0, run.MeanPendingSeconds, 9);
         Assert.Equal(90, run.P99PendingSeconds);
         Assert.Equal((90 + 30) / 3600.0, run.WaitingGpuHours, 9);          // b 90 s and c 30 s, one GPU each
+        // e arrives as d leaves (departures first): no wait.
         Assert.Equal(400 * 100.0 / 500, run.AllocatedGpuPct, 9);            // busy 0–300 and 400–500 of 0–500
         Assert.Equal(TimedReplay.Slices, run.AllocatedGpuPctOverTime.Count);
         Assert.Equal(100, run.AllocatedGpuPctOverTime[0], 9);
@@ -51,9 +53,9 @@ public class TimedReplayTests
     public void Pods_without_times_or_with_no_lifetime_are_left_out()
     {
         TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
-        TracePod[] pods = [new("untimed", 1000, 1024, 1, 1000, null), Gpu("instant", 5, 5), Gpu("a", 0, 10)];
+        TracePod[] pods = [new("untimed", 1000, 1024, 1, 1000, null), Gpu("instant", 5, 5), Gpu("a", 0, 10), Gpu("b", 10, 20)];
         var run = TimedReplay.Run(nodes, pods, PlacementPolicy.Create("bestfit", splitShares: false), FifoOrder.Instance, 16, 1);
-        Assert.Equal(1, run.Pods);
+        Assert.Equal(2, run.Pods);
         Assert.Equal(100, run.AllocatedGpuPct, 9);
     }
 
