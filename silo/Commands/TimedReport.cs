@@ -9,7 +9,7 @@ namespace Granary.Silo.Replay;
 public static class TimedReport
 {
     public const string Header =
-        "policy          pending mean s     pending p99 s   waiting GPU-h     never ran   GPU allocated %    pods/s";
+        "policy              pending mean s       pending p99 s       waiting GPU-h           never ran     GPU allocated %    pods/s";
 
     private static (double Mean, double Std) Stats(IReadOnlyList<TimedRun> runs, Func<TimedRun, double> figure)
     {
@@ -37,7 +37,7 @@ public static class TimedReport
     public static string ToRow(string policy, IReadOnlyList<TimedRun> runs) =>
         string.Format(CultureInfo.InvariantCulture, "{0,-14}", policy) +
         string.Concat(Figures.Select(f => Stats(runs, f.Figure)).Select(s =>
-            string.Format(CultureInfo.InvariantCulture, "{0,17}", $"{s.Mean:0.##} ± {s.Std:0.##}"))) +
+            string.Format(CultureInfo.InvariantCulture, " {0,19}", $"{s.Mean:0.##} ± {s.Std:0.##}"))) +
         string.Format(CultureInfo.InvariantCulture, "{0,10:0}", PodsPerSecond(runs));
 
     /// <summary>The same fields as the arrival replay's rows (policy, seeds, podsPerSecond), the figures' means and
