@@ -1,7 +1,6 @@
-// Granary web UI: plain JavaScript over the REST API (/v1). The API key stays in localStorage.
+// Granary web UI: plain JavaScript over the REST API (/v1), signed in by an HttpOnly cookie (the page never keeps the key).
 'use strict';
 
-const KEY_STORAGE = 'granary.apiKey';
 const FINAL = ['TERMINATED', 'ERROR', 'CANCELLED'];
 const page = { timers: [], aborts: [] };
 let me = null;
@@ -15,7 +14,7 @@ class ApiError extends Error {
 }
 
 function authHeaders() {
-  return { Authorization: 'Bearer ' + (localStorage.getItem(KEY_STORAGE) || '') };
+  return { 'X-Granary-Csrf': '1' };
 }
 
 async function api(method, path, body) {
@@ -24,7 +23,7 @@ async function api(method, path, body) {
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const type = response.headers.get('content-type') || '';
   const data = type.includes('json') ? await response.json() : await response.text();
-  if (response.status === 401 && path !== '/v1/me') {
+  if (response.status === 401 && path !== '/v1/me' && path !== '/v1/auth/session') {
     signOut();
   }
   if (!response.ok) throw new ApiError(response.status, typeof data === 'object' ? data : { detail: data });
@@ -97,30 +96,36 @@ function resourcesText(r) {
   return parts.join(' · ');
 }
 
+// Apps live on their session's own origin: a one-use link from the API opens them in a new window.
+async function openApp(session, app) {
+  const opened = window.open('about:blank', '_blank');
+  if (opened) opened.opener = null;
+  const asAdmin = me && session.owner !== me.name;
+  if (asAdmin && !confirm(`Open ${app} of ${session.owner}'s session as admin? The access is audited.`)) { if (opened) opened.close(); return; }
+  try {
+    const link = await api('POST', `/v1/sessions/${session.id}/open/${encodeURIComponent(app)}` + (asAdmin ? '?asAdmin=true' : ''));
+    if (opened) opened.location.href = link.url; else location.href = link.url;
+  } catch (error) {
+    if (opened) opened.close();
+    alert(error.message);
+  }
+}
+
 function appLinks(session) {
   if (!session.apps || session.apps.length === 0) return '—';
   return session.apps.map(app => app.protocol.startsWith('http')
-    ? el('a', { href: app.url, target: '_blank', rel: 'noopener' }, app.name)
+    ? el('a', { href: app.url, onclick: event => { event.preventDefault(); openApp(session, app.name); } }, app.name)
     : el('span', { title: app.url }, `${app.name} (${app.url})`));
 }
 
 // ---- sign in / out ----
 
 async function signIn(key) {
-  localStorage.setItem(KEY_STORAGE, key);
-  try {
-    me = await api('GET', '/v1/me');
-    await api('POST', '/v1/auth/cookie');
-  } catch (error) {
-    localStorage.removeItem(KEY_STORAGE);
-    me = null;
-    throw error;
-  }
+  me = await api('POST', '/v1/auth/session', { key });
 }
 
 function signOut() {
-  fetch('/v1/auth/cookie', { method: 'DELETE' }).catch(error => console.warn('could not remove the app cookie', error));
-  localStorage.removeItem(KEY_STORAGE);
+  fetch('/v1/auth/session', { method: 'DELETE', headers: authHeaders() }).catch(error => console.warn('could not sign out', error));
   me = null;
   location.hash = '#/sign-in';
   render();
@@ -423,10 +428,16 @@ function renderFolders() {
 
 // ---- agents (admin) ----
 
+function fill(percent) {
+  const node = el('div', { class: 'meter-fill' });
+  node.style.width = `${percent}%`; // CSSOM, which the Content-Security-Policy allows (a style attribute it does not)
+  return node;
+}
+
 function meter(used, total, text) {
   const percent = total > 0 ? Math.min(100, Math.round(used / total * 100)) : 0;
   return el('div', { class: 'meter', title: text },
-    el('div', { class: 'meter-fill', style: `width: ${percent}%` }), el('span', {}, text));
+    fill(percent), el('span', {}, text));
 }
 
 function renderAgents() {
@@ -472,19 +483,12 @@ function agentCard(a) {
 async function render() {
   leavePage();
   const hash = location.hash || '#/sessions';
-  if (!localStorage.getItem(KEY_STORAGE)) {
-    setHidden('nav', true);
-    setHidden('who', true);
-    renderSignIn();
-    return;
-  }
   if (!me) {
     try {
       me = await api('GET', '/v1/me');
-      // Apps and the terminal open as plain pages, which carry no Authorization header: they use this cookie.
-      await api('POST', '/v1/auth/cookie');
     } catch (error) {
-      localStorage.removeItem(KEY_STORAGE);
+      setHidden('nav', true);
+      setHidden('who', true);
       renderSignIn();
       return;
     }

@@ -71,11 +71,8 @@ const name = `web-ui-${Date.now()}`;
 
     console.log('open the terminal');
     await page.waitForSelector('#session-apps a', { timeout });
-    const terminalUrl = await page.$$eval('#session-apps a', links => links.map(a => a.href).find(href => href.includes('/apps/terminal/')));
-    if (!terminalUrl) throw new Error('the session lists no terminal app');
-    const terminal = await context.newPage();
+    const [terminal] = await Promise.all([context.waitForEvent('page', { timeout }), page.click('#session-apps a:text-is("terminal")')]);
     terminal.on('pageerror', error => errors.push(error.message));
-    await terminal.goto(terminalUrl);
     await terminal.waitForFunction(() => document.getElementById('state').textContent === 'connected', null, { timeout });
     await terminal.waitForSelector('.xterm-rows', { timeout });
     await terminal.waitForTimeout(500);
