@@ -35,6 +35,7 @@ app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();
 app.MapAgentsApi();
+app.MapQueueApi();
 app.MapUsersApi();
 app.MapInfoApi();
 app.MapSignInApi();
