@@ -48,6 +48,23 @@ public sealed class BrowserTrustTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task On_https_the_sign_in_cookie_is_secure_and_host_prefixed()
+    {
+        using var browser = factory.Browser();
+        using var request = WithJson(Browsers.Request(HttpMethod.Post, "https://localhost/v1/auth/session", null, Csrf), new { key = GatewayFactory.AliceKey });
+        using var signIn = await browser.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        var setCookie = Assert.Single(signIn.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith($"__Host-{BrowserCookies.Ui}=", setCookie);
+        Assert.Contains("secure", setCookie, StringComparison.OrdinalIgnoreCase);
+        var cookie = Browsers.Cookie(signIn, $"__Host-{BrowserCookies.Ui}");
+
+        var me = await Api.ReadJson(await browser.SendAsync(Browsers.Request(HttpMethod.Get, "https://localhost/v1/me", cookie)));
+        Assert.Equal("alice", me.GetProperty("name").GetString());
+        await Api.AssertProblem(await browser.SendAsync(Browsers.Request(HttpMethod.Get, "http://localhost/v1/me", cookie)), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task The_ui_cookie_works_only_from_the_uis_own_pages_and_changes_nothing_without_the_csrf_header()
     {
         using var browser = factory.Browser();
