@@ -102,6 +102,8 @@ export const api = {
   info: () => request('GET', '/v1/info'),
   /** @returns {Promise<Environment[]>} */
   images: () => request('GET', '/v1/images'),
+  /** @returns {Promise<Session[]>} */
+  sessions: () => request('GET', '/v1/sessions'),
   /** @param {CreateSession} body @returns {Promise<Session>} */
   createSession: body => request('POST', '/v1/sessions', body),
   /** @param {string} id @returns {Promise<Session>} */

@@ -24,12 +24,13 @@ export function renderFolders(main) {
 
   async function refresh() {
     try {
-      const folders = await api.folders();
+      const [folders, sessions] = await Promise.all([api.folders(), api.sessions()]);
+      const names = new Map(sessions.map(session => [session.id, session.name]));
       empty.hidden = folders.length > 0;
       body.replaceChildren(...folders.map(f => el('tr', { 'data-folder': f.name },
         el('td', { 'data-label': 'Name' }, el('strong', {}, f.name)),
         el('td', { 'data-label': 'Created' }, when(f.createdAt)),
-        el('td', { 'data-label': 'Mounted by' }, f.mountedBy.length ? f.mountedBy.map(id => el('div', { class: 'mono' }, id.slice(0, 8))) : '—'),
+        el('td', { 'data-label': 'Mounted by' }, f.mountedBy.length ? f.mountedBy.map(id => el('div', {}, names.get(id) || '', ' ', el('span', { class: 'muted mono' }, id.slice(0, 8)))) : '—'),
         el('td', { 'data-label': 'Control' }, el('button', {
           type: 'button', class: 'danger small', 'aria-label': `Delete folder ${f.name}`, onclick: () => remove(f.name),
         }, 'Delete')))));
