@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Every page of the web UI against an all-in-one with simulated GPUs (GRANARY_AGENT_DRIVER=simulated): sign in,
-// folders (a field error, create), START → launch dialog (a field error next to RAM, then a folder read-only and an
+// folders (a field error, create), the keyboard (START, Escape, tabs by arrows), START → launch dialog (a field error next to RAM, then a folder read-only and an
 // fGPU share) → the session appears at once and follows live to RUNNING; one too big stays PENDING with its reason
 // (also in the admin queue); the GPUs page shows the share; the trash icon ends it and Finished lists it. axe-core
 // on every page and screenshots at 1280 px and 390 px (in SCREENSHOTS, default .test-results/ui).
@@ -47,6 +47,20 @@ const rowOf = (page, name) => page.locator(`#sessions-body tr[data-name="${name}
     await page.click('#folder-form button[type=submit]');
     await page.locator(`#folders-body tr[data-folder="${folder}"]`).waitFor({ timeout });
     await capture(page, 'folders', shots);
+
+    console.log('keyboard: START opens the dialog with Enter, Escape closes it and focus returns; arrows switch tabs');
+    await page.goto(base + '/#/sessions');
+    await page.focus('#start');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog[open] form.launch button[type=submit]', { timeout });
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog', { state: 'detached', timeout });
+    if (await page.evaluate(() => document.activeElement && document.activeElement.id) !== 'start') throw new Error('focus did not return to START');
+    await page.focus('#tab-running');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector('#tab-finished[aria-selected=true]:focus', { timeout });
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForSelector('#tab-running[aria-selected=true]:focus', { timeout });
 
     console.log('START: the launch dialog names the bad field, then launches with a read-only folder and 2.5 fGPU');
     await page.goto(base + '/#/sessions');
