@@ -14,6 +14,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddGranaryCluster();
 builder.AddGranaryGateway();
 builder.AddGranaryAuth();
+builder.AddGranaryReadiness();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityTransformer>());
 
 var app = builder.Build();

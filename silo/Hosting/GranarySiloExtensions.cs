@@ -112,7 +112,7 @@ public static class GranarySiloExtensions
         }
     }
 
-    internal static GranaryHostOptions ReadOptions(IConfiguration configuration)
+    public static GranaryHostOptions ReadOptions(IConfiguration configuration)
     {
         var options = configuration.GetSection(GranaryHostOptions.Section).Get<GranaryHostOptions>() ?? new GranaryHostOptions();
         options.Validate();
