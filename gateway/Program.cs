@@ -15,6 +15,7 @@ builder.AddGranaryCluster();
 builder.AddGranaryGateway();
 builder.AddGranaryAuth();
 builder.AddGranaryReadiness();
+builder.AddGranaryMetrics();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityTransformer>());
 
 var app = builder.Build();
@@ -28,6 +29,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
+app.MapGranaryMetrics();
 app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();

@@ -6,6 +6,7 @@ using Granary.Folders;
 using Granary.Scheduling;
 using Granary.Sessions;
 using Granary.SiloPlacement;
+using Granary.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,7 @@ public sealed class AgentGrain(
     private bool _pushRequested;
     private readonly HashSet<string> _dirtyDevices = [];
     private IGpuDiscovery? _gpuDiscovery;
+    private IDisposable? _gauges;
 
     private string Id => this.GetPrimaryKeyString();
     private AgentState S => state.State;
@@ -62,6 +64,9 @@ public sealed class AgentGrain(
         // Versions must grow across activations too, or the scheduler would drop this activation's snapshots.
         _version = time.GetUtcNow().UtcTicks;
         _pump = DeliverReports();
+        // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
+        var node = S;
+        _gauges = NodeGauges.Track(Id, () => node.Registration is { } r ? new NodeReading(Id, r, node.Sessions) : null);
         if (S.Registration is { } registration)
         {
             _node = new NodeState(Id, registration.Capacity, S.Sessions.Values.Select(s => s.Placement.ToAllocation()));
@@ -73,6 +78,7 @@ public sealed class AgentGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _gauges?.Dispose();
         // Containers outlive this activation; the next one finds them again by label.
         foreach (var run in _runs.Values)
         {
@@ -329,8 +335,11 @@ public sealed class AgentGrain(
 
             EnterPhase(sessionId, ContainerPhase.Creating);
             var apps = ImageApps.Parse(image.Labels);
+            var creating = System.Diagnostics.Stopwatch.GetTimestamp();
             containerId = await runtime.Create(ContainerSpecFor(sessionId, session, apps), starting.Token);
             await runtime.Start(containerId, starting.Token);
+            GranaryMetrics.ContainerStartDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(creating).TotalSeconds,
+                new KeyValuePair<string, object?>("runtime", runtime.Name));
             var info = await runtime.Inspect(containerId, starting.Token)
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Granary.Agents;
 using Granary.SiloPlacement;
 using Granary.Sessions;
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -37,10 +38,17 @@ public sealed class SchedulerGrain(
     private IGrainTimer? _planTimer;
     private bool _planRequested;
     private bool _dirty;
+    private SchedulerGauges.GroupRegistration? _gauges;
 
     private string Group => this.GetPrimaryKeyString();
     private SchedulerState S => state.State;
     private SchedulerOptions Options => options.Value;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _gauges?.Dispose();
+        return Task.CompletedTask;
+    }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +61,9 @@ public sealed class SchedulerGrain(
         {
             IndexInFlight(inFlight);
         }
+        // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
+        var scheduler = S;
+        _gauges = SchedulerGauges.Track(Group, () => scheduler.Queue.Count, time);
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
         return Task.CompletedTask;
@@ -99,6 +110,7 @@ public sealed class SchedulerGrain(
                 return Task.CompletedTask;
             }
             known.LastSeen = time.GetUtcNow();
+            _gauges?.Seen(snapshot.AgentId, known.LastSeen);
             if (snapshot.Version == known.Version)
             {
                 return Task.CompletedTask;
@@ -108,6 +120,7 @@ public sealed class SchedulerGrain(
         {
             known = new AgentView { LastSeen = time.GetUtcNow() };
             _agents[snapshot.AgentId] = known;
+            _gauges?.Seen(snapshot.AgentId, known.LastSeen);
         }
         known.Version = snapshot.Version;
         _cluster.UpsertAgent(snapshot);
@@ -303,6 +316,7 @@ public sealed class SchedulerGrain(
 
     private void Forget(string agentId)
     {
+        _gauges?.Forget(agentId);
         _agents.Remove(agentId);
         _cluster.RemoveAgent(agentId);
     }

@@ -3,6 +3,7 @@ using Granary.Agents;
 using Granary.Agents.Launch;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Sessions;
@@ -148,6 +149,7 @@ public sealed class SessionGrain(
         {
             S.StartedAt = now;
             S.Apps = report.Apps ?? [];
+            GranaryMetrics.SessionStartDuration.Record((now - S.CreatedAt).TotalSeconds);
         }
         if (SessionTransitions.IsFinal(report.Status))
         {
@@ -301,8 +303,11 @@ public sealed class SessionGrain(
         Append(time.GetUtcNow());
     }
 
-    private void Append(DateTimeOffset at) =>
+    private void Append(DateTimeOffset at)
+    {
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
+        GranaryMetrics.SessionTransitions.Add(1, new KeyValuePair<string, object?>("status", S.Status.ToString().ToUpperInvariant()));
+    }
 
     private static bool IsAlive(SessionStatus reported) =>
         reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;
