@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Granary.Agents.Gpu;
 using Granary.Agents.Launch;
+using Granary.Agents.Readiness;
 using Granary.Agents.Runtime;
 using Granary.Folders;
 using Granary.Scheduling;
@@ -25,6 +26,7 @@ namespace Granary.Agents;
 public sealed class AgentGrain(
     [PersistentState("agent", GranaryStorage.Name)] IPersistentState<AgentState> state,
     IContainerRuntime runtime,
+    IAppProbe appProbe,
     IOptions<AgentOptions> options,
     IFolderStorage folders,
     TimeProvider time,
@@ -314,6 +316,7 @@ public sealed class AgentGrain(
         using var stuck = new CancellationTokenSource(Options.StuckTimeout, time);
         using var starting = CancellationTokenSource.CreateLinkedTokenSource(stop, stuck.Token);
         string containerId;
+        AppEndpoint[] endpoints;
         try
         {
             EnterPhase(sessionId, ContainerPhase.Preparing);
@@ -346,7 +349,8 @@ public sealed class AgentGrain(
             // The container id and RUNNING are not stored here: after a restart, reconciliation finds the container
             // by its labels and stores them then (and the next write of this node's state carries them anyway).
             EnterPhase(sessionId, ContainerPhase.Running, containerId);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info)));
+            endpoints = AppsOf(apps, info);
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, endpoints));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -366,7 +370,13 @@ public sealed class AgentGrain(
             return;
         }
 
+        // Each app's readiness follows RUNNING through the same outbox, so a session always hears RUNNING first.
+        using var probing = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var readiness = new AppReadinessWatcher(appProbe, Options, time)
+            .Watch(sessionId, endpoints, app => Report(sessionId, new RuntimeReport(SessionStatus.Running, App: app)), probing.Token);
         await Watch(sessionId, session, containerId, stop);
+        await probing.CancelAsync(); // the container has exited: its apps will not answer
+        await readiness;
     }
 
     private async Task Watch(string sessionId, AgentSession session, string containerId, CancellationToken stop)
