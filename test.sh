@@ -36,7 +36,7 @@ if ! dotnet build Cluster.sln -c Release -nologo -v q; then
   exit 1
 fi
 
-projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
+projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
 crashed=0
 for project in "${projects[@]}"; do
   [ -d "$project" ] || { echo "missing test project $project"; crashed=$((crashed + 1)); continue; }
