@@ -9,6 +9,7 @@ using Granary.Gateway.Info;
 using Granary.Gateway.Sessions;
 using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
+using Orleans.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGranaryCluster();
@@ -30,6 +31,7 @@ app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
 app.MapGranaryMetrics();
+app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Roles.AdminPolicy);
 app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();
