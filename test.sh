@@ -46,9 +46,9 @@ if ! dotnet build Cluster.sln -c Release -nologo -v q; then
   exit 1
 fi
 
-projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
+projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
 # The fast lane: the projects that need no service (a test project added above that needs none goes here too).
-$fast && projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests)
+$fast && projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests)
 crashed=0
 for project in "${projects[@]}"; do
   [ -d "$project" ] || { echo "missing test project $project"; crashed=$((crashed + 1)); continue; }

@@ -10,12 +10,15 @@ using Granary.Gateway.Info;
 using Granary.Gateway.Sessions;
 using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
+using Orleans.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGranaryCluster();
 builder.AddGranaryGateway();
 builder.AddGranaryAuth();
 builder.AddGranaryBrowser();
+builder.AddGranaryReadiness();
+builder.AddGranaryMetrics();
 builder.Services.AddOpenApi(options => options.AddDocumentTransformer<BearerSecurityTransformer>());
 
 var app = builder.Build();
@@ -31,6 +34,8 @@ app.UseBrowserRequestGuard();
 app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
+app.MapGranaryMetrics();
+app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Roles.AdminPolicy);
 app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();

@@ -1,19 +1,29 @@
 using Granary.Silo.Commands;
 
-// granary-silo [verb] [--Granary:Key=value …]; the verb defaults to run.
-var (verb, rest) = args is [var first, .. var others] && !first.StartsWith('-') ? (first, others) : ("run", args);
+namespace Granary.Silo;
 
-return verb switch
+/// <summary>granary-silo [verb] [--Granary:Key=value …]; the verb defaults to run. A class rather than top-level
+/// statements: ASP.NET Core (which the dashboard brings in) makes a top-level Program public, and the gateway's
+/// tests need theirs to be the only one.</summary>
+internal static class SiloProgram
 {
-    "run" => await RunCommand.Run(rest),
-    "migrate" => await Granary.Silo.Migrations.MigrateCommand.RunAsync(rest),
-    "replay" => await Granary.Silo.Replay.ReplayCommand.RunAsync(rest),
-    "gpu-check" => Granary.Silo.Adapters.Nvml.GpuCheckCommand.Run(rest),
-    _ => UnknownVerb(verb),
-};
+    public static async Task<int> Main(string[] args)
+    {
+        var (verb, rest) = args is [var first, .. var others] && !first.StartsWith('-') ? (first, others) : ("run", args);
 
-static int UnknownVerb(string verb)
-{
-    Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default), migrate, replay, gpu-check.");
-    return 2;
+        return verb switch
+        {
+            "run" => await RunCommand.Run(rest),
+            "migrate" => await Granary.Silo.Migrations.MigrateCommand.RunAsync(rest),
+            "replay" => await Granary.Silo.Replay.ReplayCommand.RunAsync(rest),
+            "gpu-check" => Granary.Silo.Adapters.Nvml.GpuCheckCommand.Run(rest),
+            _ => UnknownVerb(verb),
+        };
+    }
+
+    private static int UnknownVerb(string verb)
+    {
+        Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default), migrate, replay, gpu-check.");
+        return 2;
+    }
 }

@@ -67,8 +67,10 @@ public sealed record MountResponse(string Folder, string Path, bool ReadOnly);
 /// <summary>
 /// An app of a running session: HTTP apps through the gateway's proxy, TCP apps (ssh) at the node's address, and
 /// the web terminal, which every running session offers (a gateway page over the terminal WebSocket).
+/// State: "starting" until the agent's probe finds the app answering, then "ready" (or "failed"); the terminal is
+/// ready with the session.
 /// </summary>
-public sealed record AppResponse(string Name, string Protocol, string Url)
+public sealed record AppResponse(string Name, string Protocol, string Url, string State)
 {
     public const string Terminal = "terminal";
 
@@ -81,7 +83,7 @@ public sealed record AppResponse(string Name, string Protocol, string Url)
 
         return
         [
-            new AppResponse(Terminal, "http", ProxyUrl(view.Id, Terminal, request)),
+            new AppResponse(Terminal, "http", ProxyUrl(view.Id, Terminal, request), StateName(AppState.Ready)),
             .. view.Apps.Where(app => app.Name != Terminal).Select(app => From(view.Id, app, request)),
         ];
     }
@@ -89,7 +91,10 @@ public sealed record AppResponse(string Name, string Protocol, string Url)
     private static AppResponse From(string sessionId, AppEndpoint app, HttpRequest request)
         => new(app.Name, app.Protocol, app.Protocol == "http"
             ? ProxyUrl(sessionId, app.Name, request)
-            : $"{app.Protocol}://{app.Host}:{app.Port}");
+            : $"{app.Protocol}://{app.Host}:{app.Port}",
+            StateName(app.State));
+
+    public static string StateName(AppState state) => state.ToString().ToLowerInvariant();
 
     /// <summary>The app on the session's own app origin (browsers open it through POST /v1/sessions/{id}/open/{app}).</summary>
     private static string ProxyUrl(string sessionId, string app, HttpRequest request)
@@ -97,11 +102,15 @@ public sealed record AppResponse(string Name, string Protocol, string Url)
            + $"{request.PathBase}/v1/sessions/{sessionId}/apps/{Uri.EscapeDataString(app)}/";
 }
 
-/// <summary>One status change, as sent on the SSE stream (the SSE id is the sequence).</summary>
-public sealed record SessionEventResponse(long Sequence, string Status, string? Reason, DateTimeOffset At)
+/// <summary>One status change, or (app set) an app of the running session becoming ready or failing, as sent on the
+/// SSE stream (the SSE id is the sequence; the SSE event type is "status" or "app").</summary>
+public sealed record SessionEventResponse(long Sequence, string Status, string? Reason, DateTimeOffset At, AppStateResponse? App)
 {
-    public static SessionEventResponse From(SessionEvent e) => new(e.Sequence, SessionResponse.StatusName(e.Status), e.Reason, e.At);
+    public static SessionEventResponse From(SessionEvent e) => new(e.Sequence, SessionResponse.StatusName(e.Status), e.Reason, e.At,
+        e.App is { } app ? new AppStateResponse(app.Name, AppResponse.StateName(app.State)) : null);
 }
+
+public sealed record AppStateResponse(string Name, string State);
 
 /// <summary>SSH/SFTP access: save privateKey as id_container (mode 0600), then ssh -i id_container -p port user@host.</summary>
 public sealed record SshResponse(string Host, int Port, string User, string PrivateKey);

@@ -283,7 +283,7 @@ public static class SessionsApi
             var events = await session.GetEvents(after);
             foreach (var e in events)
             {
-                yield return new SseItem<SessionEventResponse>(SessionEventResponse.From(e), "status")
+                yield return new SseItem<SessionEventResponse>(SessionEventResponse.From(e), e.App is null ? "status" : "app")
                 {
                     EventId = e.Sequence.ToString(CultureInfo.InvariantCulture),
                 };

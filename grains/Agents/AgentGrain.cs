@@ -1,10 +1,12 @@
 using Granary.Agents.Gpu;
 using Granary.Agents.Launch;
+using Granary.Agents.Readiness;
 using Granary.Agents.Runtime;
 using Granary.Folders;
 using Granary.Scheduling;
 using Granary.Sessions;
 using Granary.SiloPlacement;
+using Granary.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -27,6 +29,7 @@ namespace Granary.Agents;
 public sealed class AgentGrain(
     [PersistentState("agent", GranaryStorage.Name)] IPersistentState<AgentState> state,
     IContainerRuntime runtime,
+    IAppProbe appProbe,
     IOptions<AgentOptions> options,
     IFolderStorage folders,
     TimeProvider time,
@@ -41,6 +44,7 @@ public sealed class AgentGrain(
     private NodeState? _node;
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _pushTimer;
+    private IDisposable? _gauges;
 
     private string Id => this.GetPrimaryKeyString();
     private AgentState S => state.State;
@@ -56,6 +60,9 @@ public sealed class AgentGrain(
             ServiceProvider.GetService<IGpuDiscovery>(), GrainFactory, Options, time, logger);
         _outbox = new ReportOutbox(Id, GrainFactory, time, logger);
         _outbox.Start();
+        // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
+        var node = S;
+        _gauges = NodeGauges.Track(Id, () => node.Registration is { } r ? new NodeReading(Id, r, node.Sessions) : null);
         if (S.Registration is { } registration)
         {
             _node = new NodeState(Id, registration.Capacity, S.Sessions.Values.Select(s => s.Placement.ToAllocation()));
@@ -67,6 +74,7 @@ public sealed class AgentGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _gauges?.Dispose();
         // Containers outlive this activation; the next one finds them again by label.
         await Task.WhenAll(_runs.CancelAll(), _reconciling ?? Task.CompletedTask).WaitAsync(cancellationToken);
         await _outbox.Drain().WaitAsync(cancellationToken);
@@ -253,7 +261,7 @@ public sealed class AgentGrain(
     }
 
     private SessionDriver Driver(string sessionId, AgentSession session) =>
-        new(Id, sessionId, session, this, runtime, Options, time, logger);
+        new(Id, sessionId, session, this, runtime, appProbe, Options, time, logger);
 
     /// <summary>The session's container ended or never started: remove it, free the allocation, then tell the session.</summary>
     public async Task Finish(string sessionId, RuntimeReport report)

@@ -17,6 +17,15 @@ public sealed class AgentOptions
     /// <summary>A session still preparing, pulling or creating its container after this long goes to ERROR.</summary>
     public TimeSpan StuckTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long a started session's apps may take to answer their readiness probe before they are failed.</summary>
+    public TimeSpan AppReadyTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>Time between two readiness probes of an app that does not answer yet.</summary>
+    public TimeSpan AppProbeInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long one readiness probe may take.</summary>
+    public TimeSpan AppProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a container may take to stop before it is killed.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
 

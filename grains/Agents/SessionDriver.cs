@@ -1,6 +1,8 @@
 using Granary.Agents.Launch;
+using Granary.Agents.Readiness;
 using Granary.Agents.Runtime;
 using Granary.Sessions;
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Agents;
@@ -36,6 +38,7 @@ internal sealed class SessionDriver(
     AgentSession session,
     ISessionDriverHost host,
     IContainerRuntime runtime,
+    IAppProbe appProbe,
     AgentOptions options,
     TimeProvider time,
     ILogger logger)
@@ -46,6 +49,7 @@ internal sealed class SessionDriver(
         using var stuck = new CancellationTokenSource(options.StuckTimeout, time);
         using var starting = CancellationTokenSource.CreateLinkedTokenSource(stop, stuck.Token);
         string containerId;
+        AppEndpoint[] endpoints;
         try
         {
             host.EnterPhase(sessionId, ContainerPhase.Preparing);
@@ -67,15 +71,19 @@ internal sealed class SessionDriver(
 
             host.EnterPhase(sessionId, ContainerPhase.Creating);
             var apps = ImageApps.Parse(image.Labels);
+            var creating = System.Diagnostics.Stopwatch.GetTimestamp();
             containerId = await runtime.Create(host.SpecFor(sessionId, session, apps), starting.Token);
             await runtime.Start(containerId, starting.Token);
+            GranaryMetrics.ContainerStartDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(creating).TotalSeconds,
+                new KeyValuePair<string, object?>("runtime", runtime.Name));
             var info = await runtime.Inspect(containerId, starting.Token)
                 ?? throw new InvalidOperationException($"container {containerId} vanished right after it started");
 
             // The container id and RUNNING are not stored here: after a restart, reconciliation finds the container
             // by its labels and stores them then (and the next write of this node's state carries them anyway).
             host.EnterPhase(sessionId, ContainerPhase.Running, containerId);
-            host.Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, AppsOf(apps, info, options.Host)));
+            endpoints = AppsOf(apps, info, options.Host);
+            host.Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, endpoints));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -95,7 +103,13 @@ internal sealed class SessionDriver(
             return;
         }
 
+        // Each app's readiness follows RUNNING through the same outbox, so a session always hears RUNNING first.
+        using var probing = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        var readiness = new AppReadinessWatcher(appProbe, options, time)
+            .Watch(sessionId, endpoints, app => host.Report(sessionId, new RuntimeReport(SessionStatus.Running, App: app)), probing.Token);
         await Watch(containerId, stop);
+        await probing.CancelAsync(); // the container has exited: its apps will not answer
+        await readiness;
     }
 
     /// <summary>Waits for the running container to exit, then ends the session with its exit report.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Granary.Agents;
 using Granary.SiloPlacement;
 using Granary.Sessions;
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -30,14 +31,24 @@ public sealed class SchedulerGrain(
     private StateWriter _writer = null!;
     private IGrainTimer? _planTimer;
     private bool _planRequested;
+    private SchedulerGauges.GroupRegistration? _gauges;
 
     private string Group => this.GetPrimaryKeyString();
     private SchedulerOptions Options => options.Value;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _gauges?.Dispose();
+        return Task.CompletedTask;
+    }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _core = new SchedulerCore(Group, state.State, Options);
         _writer = new StateWriter(state.WriteStateAsync);
+        // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
+        var scheduler = state.State;
+        _gauges = SchedulerGauges.Track(Group, () => scheduler.Queue.Count, time);
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
         return Task.CompletedTask;
@@ -47,7 +58,18 @@ public sealed class SchedulerGrain(
 
     public Task Dequeue(string sessionId) => Carry(_core.Dequeue(sessionId));
 
-    public Task ReportAgent(AgentSnapshot snapshot) => Carry(_core.Snapshot(snapshot, time.GetUtcNow()));
+    public Task ReportAgent(AgentSnapshot snapshot)
+    {
+        if (snapshot.ResourceGroup == Group)
+        {
+            _gauges?.Seen(snapshot.AgentId, time.GetUtcNow());
+        }
+        else
+        {
+            _gauges?.Forget(snapshot.AgentId);
+        }
+        return Carry(_core.Snapshot(snapshot, time.GetUtcNow()));
+    }
 
     public Task PlacementRefused(Placement placement, string reason)
     {

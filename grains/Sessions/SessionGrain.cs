@@ -3,6 +3,7 @@ using Granary.Agents;
 using Granary.Agents.Launch;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Sessions;
@@ -119,6 +120,10 @@ public sealed class SessionGrain(
             return false;
         }
         var fromAnotherAgent = report.AgentId is not null && report.AgentId != S.Placement?.AgentId;
+        if (report.App is { } app)
+        {
+            return !fromAnotherAgent && ApplyApp(app);
+        }
         if (fromAnotherAgent || (SessionTransitions.IsFinal(S.Status) && IsAlive(report.Status)))
         {
             // That agent runs something this session no longer wants: the session was placed elsewhere after a
@@ -148,6 +153,7 @@ public sealed class SessionGrain(
         {
             S.StartedAt = now;
             S.Apps = report.Apps ?? [];
+            GranaryMetrics.SessionStartDuration.Record((now - S.CreatedAt).TotalSeconds);
         }
         if (SessionTransitions.IsFinal(report.Status))
         {
@@ -155,6 +161,21 @@ public sealed class SessionGrain(
             S.ExitCode = report.ExitCode;
         }
         MoveTo(report.Status, report.Reason);
+        return true;
+    }
+
+    /// <summary>An app of the running session answers (or failed to): its state changes and the log gets an event.</summary>
+    private bool ApplyApp(AppReadiness app)
+    {
+        var index = Array.FindIndex(S.Apps, a => a.Name == app.Name);
+        if (S.Status != SessionStatus.Running || index < 0 || S.Apps[index].State == app.State)
+        {
+            return false;
+        }
+        var apps = (AppEndpoint[])S.Apps.Clone();
+        apps[index] = apps[index] with { State = app.State };
+        S.Apps = apps;
+        S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, app.Reason, time.GetUtcNow(), app));
         return true;
     }
 
@@ -301,8 +322,11 @@ public sealed class SessionGrain(
         Append(time.GetUtcNow());
     }
 
-    private void Append(DateTimeOffset at) =>
+    private void Append(DateTimeOffset at)
+    {
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
+        GranaryMetrics.SessionTransitions.Add(1, new KeyValuePair<string, object?>("status", S.Status.ToString().ToUpperInvariant()));
+    }
 
     private static bool IsAlive(SessionStatus reported) =>
         reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;

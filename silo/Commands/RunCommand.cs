@@ -15,6 +15,7 @@ public static class RunCommand
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddGranarySilo();
+        builder.AddGranarySiloMetrics();
         await builder.Build().RunAsync();
         return 0;
     }

@@ -1,7 +1,10 @@
+using Granary.Agents.Runtime;
 using Granary.Silo.Adapters.Docker;
+using Granary.Silo.Adapters.Network;
 using Granary.Silo.Adapters.Simulated;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Granary.Silo.Hosting;
 
@@ -24,6 +27,8 @@ public static class ContainerRuntimeRegistration
             default:
                 throw new InvalidOperationException($"{DriverKey} '{driver}' is not supported; use simulated or docker.");
         }
+        // Real containers' apps are probed over the network (a driver may have registered its own probe).
+        services.TryAddSingleton<IAppProbe>(_ => new NetworkAppProbe(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }));
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace Granary.Silo.Hosting;
 
@@ -13,6 +14,7 @@ public static class GranaryClientExtensions
         var options = GranarySiloExtensions.ReadOptions(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
+            client.AddDashboard();
             if (options.Clustering == "adonet")
             {
                 client.UseAdoNetClustering(clustering =>

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -86,6 +87,8 @@ public static class GranarySiloExtensions
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRegistrar>());
         }
         silo.UseSiloMetadata(metadata);
+        // The Orleans dashboard's grain statistics on every silo; the gateway serves its pages (admins only).
+        silo.AddDashboard();
         return silo;
     }
 
@@ -112,7 +115,7 @@ public static class GranarySiloExtensions
         }
     }
 
-    internal static GranaryHostOptions ReadOptions(IConfiguration configuration)
+    public static GranaryHostOptions ReadOptions(IConfiguration configuration)
     {
         var options = configuration.GetSection(GranaryHostOptions.Section).Get<GranaryHostOptions>() ?? new GranaryHostOptions();
         options.Validate();

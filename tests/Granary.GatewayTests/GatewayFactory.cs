@@ -59,6 +59,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         ["Granary:GatewayPort"] = siloGatewayPort.ToString(),
     });
 
+    /// <summary>The all-in-one with some cluster settings changed (e.g. no agent role).</summary>
+    public static GatewayFactory AllInOneWith(IReadOnlyDictionary<string, string?> overrides)
+        => new(withAdminKey: true, dataDirectory: null, TestCluster.Settings().Concat(overrides)
+            .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value));
+
     public string DataDirectory { get; }
 
     /// <summary>Log records of the audit category (admin access to other users' sessions).</summary>

@@ -34,8 +34,41 @@ public sealed class SessionEventsTests(GatewayFactory factory)
         Assert.True(IsSubsequence(["PENDING", "SCHEDULED", "PREPARING", "RUNNING", "TERMINATING", "TERMINATED"], statuses),
             $"unexpected sequence {string.Join(" → ", statuses)}");
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.EventId));
-        Assert.All(events, e => Assert.Equal("status", e.EventType));
+        // App readiness events may come between RUNNING and the delete: type "app", naming the app.
+        Assert.All(events, e => Assert.True(e.EventType == "status" || (e.EventType == "app" && Data(e).GetProperty("app").GetProperty("name").GetString() is not null), e.Data));
         Assert.All(events, e => Assert.Equal(long.Parse(e.EventId!), Data(e).GetProperty("sequence").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Apps_become_ready_after_RUNNING_in_the_view_and_as_app_events()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var id = (await Api.CreateSession(alice, Api.SmallSession("readiness"))).GetProperty("id").GetString()!;
+        await Api.WaitForStatus(alice, id, "RUNNING");
+
+        using var patience = new CancellationTokenSource(Api.Patience);
+        JsonElement apps;
+        do
+        {
+            Assert.False(patience.IsCancellationRequested, "the apps never became ready");
+            await Task.Delay(50);
+            apps = (await Api.GetJson(alice, $"/v1/sessions/{id}")).GetProperty("apps");
+        }
+        while (apps.EnumerateArray().Any(a => a.GetProperty("state").GetString() != "ready"));
+
+        Assert.Equal(["jupyter", "ssh", "terminal"], apps.EnumerateArray().Select(a => a.GetProperty("name").GetString()).Order());
+        var appList = await Api.GetJson(alice, $"/v1/sessions/{id}/apps");
+        Assert.All(appList.EnumerateArray(), a => Assert.Equal("ready", a.GetProperty("state").GetString()));
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+        await Api.WaitForStatus(alice, id, "TERMINATED");
+        var events = await ReadAll(alice, id, null, patience.Token);
+        var appEvents = events.Where(e => e.EventType == "app").Select(Data).ToList();
+        Assert.Equal(["jupyter", "ssh"], appEvents.Select(e => e.GetProperty("app").GetProperty("name").GetString()).Order());
+        Assert.All(appEvents, e => Assert.Equal("ready", e.GetProperty("app").GetProperty("state").GetString()));
+        Assert.All(appEvents, e => Assert.Equal("RUNNING", e.GetProperty("status").GetString()));
+        var running = events.FindIndex(e => Status(e) == "RUNNING" && e.EventType == "status");
+        Assert.All(events.Where(e => e.EventType == "app"), e => Assert.True(events.IndexOf(e) > running, "an app was ready before RUNNING"));
     }
 
     [Fact]

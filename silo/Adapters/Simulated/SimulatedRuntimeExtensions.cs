@@ -11,6 +11,7 @@ public static class SimulatedRuntimeExtensions
         services.Configure<SimulatedRuntimeOptions>(configuration.GetSection(SimulatedRuntimeOptions.Section));
         services.AddSingleton<SimulatedContainerRuntime>();
         services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<SimulatedContainerRuntime>());
+        services.AddSingleton<IAppProbe, SimulatedAppProbe>();
         return services;
     }
 }

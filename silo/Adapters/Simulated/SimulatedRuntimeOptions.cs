@@ -9,6 +9,10 @@ public sealed class SimulatedRuntimeOptions
     /// <summary>How long a container takes to start (zero allowed).</summary>
     public TimeSpan StartDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>How long after RUNNING a simulated app becomes ready (zero allowed). Longer than the agent's
+    /// AppProbeTimeout, an app fails its readiness instead.</summary>
+    public TimeSpan AppReadyDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>Chance in [0, 1] that a start fails, drawn from a Random seeded with Seed.</summary>
     public double FailureProbability { get; set; }
 

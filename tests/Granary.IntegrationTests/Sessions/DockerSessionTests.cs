@@ -42,7 +42,10 @@ public sealed class DockerSessionTests(DockerFixture docker, SessionClusterFixtu
                 new AppEndpoint("jupyter", "http", "127.0.0.1", int.Parse(published["8888/tcp"][0].HostPort)),
                 new AppEndpoint("ssh", "tcp", "127.0.0.1", int.Parse(published["2200/tcp"][0].HostPort)),
             ],
-            running.Apps);
+            running.Apps.Select(a => a with { State = AppState.Starting }));
+        // The agent probes each app until it answers: Jupyter over HTTP, sshd by its banner.
+        var ready = await Session.WaitUntil(session, v => v.Apps.All(a => a.State == AppState.Ready));
+        Assert.All(ready.Apps, a => Assert.Equal(AppState.Ready, a.State));
         Assert.Equal([running.Id], (await Cluster.Agent.GetSnapshot()).Allocations.Select(a => a.SessionId));
 
         clock.Restart();

@@ -32,6 +32,9 @@ public static class Session
         Eventually.Value(async () => (await session.Get())!, view => statuses.Contains(view.Status),
             $"session {session.GetPrimaryKeyString()} reaches {string.Join(" or ", statuses)}");
 
+    public static Task<SessionView> WaitUntil(ISessionGrain session, Func<SessionView, bool> accept) =>
+        Eventually.Value(async () => (await session.Get())!, accept, $"session {session.GetPrimaryKeyString()} reaches the awaited state");
+
     /// <summary>Deletes the session and waits until it has ended.</summary>
     public static async Task<SessionView> Delete(ISessionGrain session)
     {

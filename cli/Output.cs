@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Granary.Cli;
+
+/// <summary>Tables for people, JSON (the server's own objects, indented) with --json for scripts.</summary>
+public static class Output
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Json(CliContext context, JsonElement value) =>
+        context.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
+
+    /// <summary>One row per element of a JSON array, one column per (header, read) pair.</summary>
+    public static void Table(CliContext context, JsonElement rows, params (string Header, Func<JsonElement, string> Read)[] columns)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var (header, _) in columns)
+        {
+            table.AddColumn(header);
+        }
+        foreach (var row in rows.EnumerateArray())
+        {
+            table.AddRow(columns.Select(c => Markup.Escape(c.Read(row))).ToArray());
+        }
+        context.Console.Write(table);
+    }
+
+    /// <summary>Name: value lines for one object.</summary>
+    public static void Fields(CliContext context, params (string Name, string Value)[] fields)
+    {
+        var grid = new Grid().AddColumn().AddColumn();
+        foreach (var (name, value) in fields)
+        {
+            grid.AddRow(Markup.Escape(name), Markup.Escape(value));
+        }
+        context.Console.Write(grid);
+    }
+
+    public static string Text(this JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString() ?? "",
+            JsonValueKind.Null or JsonValueKind.Undefined => "",
+            _ => value.GetRawText(),
+        } : "";
+}
