@@ -39,6 +39,12 @@ public static partial class JsonRequestBody
                 return Failed<T>(BodyField, "The body must be a JSON object.");
             }
 
+            // The parser checks UTF-8 only in what it transcodes; a JsonElement kept raw (a command) would fail later.
+            if (InvalidUtf8At(document.RootElement, "") is { } invalid)
+            {
+                return Failed<T>(invalid.Length == 0 ? BodyField : invalid, "Not valid UTF-8.");
+            }
+
             try
             {
                 var value = document.RootElement.Deserialize<T>(options)
@@ -50,6 +56,49 @@ public static partial class JsonRequestBody
                 var field = FieldName(e.Path);
                 return Failed<T>(field, Describe(options, typeof(T), field));
             }
+        }
+    }
+
+    /// <summary>The field path of the first property name or string that is not valid UTF-8, or null.</summary>
+    private static string? InvalidUtf8At(JsonElement element, string path)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    _ = element.GetString();
+                    return null;
+                case JsonValueKind.Array:
+                    var index = 0;
+                    foreach (var item in element.EnumerateArray())
+                    {
+                        if (InvalidUtf8At(item, $"{path}[{index++}]") is { } inItem)
+                        {
+                            return inItem;
+                        }
+                    }
+
+                    return null;
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        var name = property.Name;
+                        if (InvalidUtf8At(property.Value, path.Length == 0 ? name : $"{path}.{name}") is { } inProperty)
+                        {
+                            return inProperty;
+                        }
+                    }
+
+                    return null;
+                default:
+                    return null;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Not swallowed: the answer is this field's validation error.
+            return path;
         }
     }
 

@@ -65,6 +65,21 @@ public sealed class SessionValidationTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task Invalid_utf8_in_the_command_is_400_naming_it()
+    {
+        // Found by the fuzz (seed 1): a command string kept as raw JSON was transcoded only later, as a 500.
+        using var carol = factory.ClientWithKey(GatewayFactory.CarolKey);
+        byte[] body = [.. "{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"command\": \"echo "u8, 0xED, 0xA0, 0x80, .. "hi\"}"u8];
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await carol.PostAsync("/v1/sessions", content);
+
+        await Api.AssertValidationProblem(response, "command");
+        Assert.Empty(await Api.ListIds(carol));
+    }
+
+    [Fact]
     public async Task Every_bad_field_is_reported_at_once()
     {
         using var carol = factory.ClientWithKey(GatewayFactory.CarolKey);
