@@ -104,7 +104,7 @@ public sealed class AgentGrain(
         await PushSnapshot();
     }
 
-    public async Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey)
+    public async Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey, string? appSecret = null)
     {
         if (_node is null || S.Registration is null)
         {
@@ -126,7 +126,7 @@ public sealed class AgentGrain(
             return new StartDecision(false, reason ?? "does not fit");
         }
 
-        var session = new AgentSession(placement, spec, ContainerId: null, ContainerPhase.Reserved, time.GetUtcNow(), sshKey);
+        var session = new AgentSession(placement, spec, ContainerId: null, ContainerPhase.Reserved, time.GetUtcNow(), sshKey, appSecret);
         S.Sessions = S.Sessions.SetItem(placement.SessionId, session);
         _version++;
         try
@@ -451,6 +451,15 @@ public sealed class AgentGrain(
     {
         var spec = session.Spec;
         var placement = session.Placement;
+        // The gateway refused these at create; a spec that reaches a node some other way is refused here too.
+        if (spec.Env.Keys.FirstOrDefault(name => SessionLaunchRules.WhyReserved(name) is not null) is { } reserved)
+        {
+            throw new ArgumentException($"environment variable {reserved} is reserved ({SessionLaunchRules.WhyReserved(reserved)})");
+        }
+        if (spec.Mounts.FirstOrDefault(m => SessionLaunchRules.WhyMountPathRefused(m.Path) is not null) is { } mount)
+        {
+            throw new ArgumentException($"folder {mount.Folder} cannot be mounted at {mount.Path} ({SessionLaunchRules.WhyMountPathRefused(mount.Path)})");
+        }
         var env = new Dictionary<string, string>(spec.Env) { ["GRANARY_SESSION_ID"] = sessionId };
         foreach (var (name, value) in ImageApps.Environment(apps, sessionId))
         {
@@ -463,13 +472,17 @@ public sealed class AgentGrain(
         {
             env[name] = value;
         }
-        var files = session.SshKey is { } key
-            ? new[]
-            {
-                new ContainerFile("/home/work/.ssh/authorized_keys", key.PublicKey + "\n", 0b110_000_000 /* 0600 */, SessionUid, SessionUid),
-                new ContainerFile("/home/work/id_container", key.PrivateKey, 0b110_000_000, SessionUid, SessionUid),
-            }
-            : [];
+        var files = new List<ContainerFile>();
+        if (session.SshKey is { } key)
+        {
+            files.Add(new ContainerFile("/home/work/.ssh/authorized_keys", key.PublicKey + "\n", 0b110_000_000 /* 0600 */, SessionUid, SessionUid));
+            files.Add(new ContainerFile("/home/work/id_container", key.PrivateKey, 0b110_000_000, SessionUid, SessionUid));
+        }
+        if (session.AppSecret is { } secret)
+        {
+            // A file for root only, not the environment: `docker exec` (the terminal) and inspect would show that.
+            files.Add(new ContainerFile(ImageApps.AppSecretPath, secret, 0b100_000_000 /* 0400 */, 0, 0));
+        }
         return new ContainerSpec(
             Name: $"granary-{sessionId}",
             Image: spec.Image,
@@ -487,7 +500,7 @@ public sealed class AgentGrain(
             PublishedPorts: ImageApps.Ports(apps),
             Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
             GpuUuids: gpus.DeviceUuids,
-            Files: files);
+            Files: files.ToArray());
     }
 
     /// <summary>The apps reachable from outside: those with a container port the node published.</summary>
