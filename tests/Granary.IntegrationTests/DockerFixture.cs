@@ -111,6 +111,20 @@ public sealed class DockerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The session networks (Docker networks with the session-network label) of a session.</summary>
+    public async Task<IList<Docker.DotNet.Models.NetworkResponse>> SessionNetworks(string sessionId)
+        => await Docker.Networks.ListNetworksAsync(new Docker.DotNet.Models.NetworksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool>
+                {
+                    [$"{Granary.Agents.ContainerLabels.Session}={sessionId}"] = true,
+                    [Silo.Adapters.Docker.SessionNetworks.Label] = true,
+                },
+            },
+        });
+
     /// <summary>A fresh host folder owned by the container user (uid/gid 1000), as an agent prepares a session folder.</summary>
     public static string NewHostFolder()
     {
