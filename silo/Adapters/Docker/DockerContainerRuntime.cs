@@ -13,10 +13,9 @@ using ContainerState = Granary.Agents.Runtime.ContainerState;
 namespace Granary.Silo.Adapters.Docker;
 
 /// <summary>
-/// <see cref="IContainerRuntime"/> on the Docker Engine API. Containers get hard limits (NanoCPUs, memory
-/// with no swap, shm, pids), run unprivileged with no-new-privileges and every capability dropped except
-/// those the image declares (granary.capabilities, checked against an allow-list), publish each requested
-/// port on an ephemeral host port, and have no restart policy. Images are never pulled.
+/// <see cref="IContainerRuntime"/> on the Docker Engine API. What a container is created with (limits, no
+/// privileges, capabilities, published ports) is <see cref="DockerContainerParameters"/>, a pure function.
+/// Images are never pulled.
 /// </summary>
 public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
 {
@@ -29,8 +28,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     public DockerContainerRuntime(DockerRuntimeOptions options)
     {
         _options = options;
-        _allowedCapabilities = (options.AllowedCapabilities ?? DockerRuntimeOptions.DefaultAllowedCapabilities)
-            .Select(NormalizeCapability).ToList();
+        _allowedCapabilities = DockerContainerParameters.AllowedCapabilities(options);
         Endpoint = new Uri(options.ResolveEndpoint());
         _docker = new DockerClientBuilder().WithEndpoint(Endpoint).Build();
         if (options.Outbound is not ("allow" or "deny"))
@@ -91,53 +89,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
                 "by deploy/images/build.sh, or labelled as its README describes, can run.");
 
         var network = await _networks.Create(spec, cancellationToken);
-        var parameters = new CreateContainerParameters
-        {
-            Name = spec.Name,
-            Image = spec.Image,
-            Env = Environment(spec),
-            Labels = spec.Labels.ToDictionary(),
-            ExposedPorts = spec.PublishedPorts.ToDictionary(PortKey, _ => default(EmptyStruct)),
-            StopTimeout = _options.StopGrace,
-            HostConfig = new HostConfig
-            {
-                NetworkMode = network,
-                NanoCPUs = spec.CpuMilli * 1_000_000,
-                Memory = spec.MemoryBytes,
-                MemorySwap = spec.MemoryBytes,
-                ShmSize = spec.ShmBytes > 0 ? spec.ShmBytes : _options.DefaultShmBytes,
-                PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
-                PortBindings = spec.PublishedPorts.ToDictionary(
-                    PortKey,
-                    _ => (IList<PortBinding>)[new PortBinding { HostIP = _options.PublishHost, HostPort = "" }]),
-                Mounts = spec.Mounts.Select(m => new Mount
-                {
-                    Type = "bind",
-                    Source = m.HostPath,
-                    Target = m.ContainerPath,
-                    ReadOnly = m.ReadOnly,
-                }).ToList(),
-                Privileged = false,
-                SecurityOpt = ["no-new-privileges"],
-                CapDrop = ["ALL"],
-                CapAdd = Capabilities(image).ToList(),
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-                LogConfig = new LogConfig
-                {
-                    Type = "json-file",
-                    Config = new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" },
-                },
-            },
-        };
-        if (spec.Command is { } command)
-            parameters.Cmd = command.ToList(); // the image's start script runs it as user work
-        if (spec.GpuUuids.Count > 0)
-        {
-            parameters.HostConfig.DeviceRequests =
-            [
-                new DeviceRequest { Driver = "nvidia", DeviceIDs = spec.GpuUuids.ToList(), Capabilities = [["gpu"]] },
-            ];
-        }
+        var parameters = DockerContainerParameters.For(spec, image, _options, _allowedCapabilities, network);
 
         CreateContainerResponse created;
         try
@@ -313,40 +265,6 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
 
     private static bool IsGranaryImage(IEnumerable<KeyValuePair<string, string>>? labels)
         => labels is not null && labels.Any(label => label.Key == ImageLabels.Environment && !string.IsNullOrWhiteSpace(label.Value));
-
-    private static string PortKey(int port) => $"{port}/tcp";
-
-    private static List<string> Environment(ContainerSpec spec)
-    {
-        var environment = spec.Env.ToDictionary();
-        // The node decides what the NVIDIA runtime gives a container, whatever the spec carries.
-        if (spec.GpuUuids.Count > 0)
-            environment["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility";
-        else
-            environment.Remove("NVIDIA_DRIVER_CAPABILITIES");
-        return environment.Select(pair => $"{pair.Key}={pair.Value}").ToList();
-    }
-
-    /// <summary>The capabilities the image declares, each of which must be allowed on this node.</summary>
-    private IReadOnlyList<string> Capabilities(RuntimeImage image)
-    {
-        if (!image.Labels.TryGetValue(ImageLabels.Capabilities, out var declared))
-            return [];
-        var wanted = declared.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(NormalizeCapability).Distinct().ToList();
-        var refused = wanted.Except(_allowedCapabilities).ToList();
-        if (refused.Count > 0)
-            throw new DockerRuntimeException(
-                $"Image '{image.Reference}' asks for capabilities not allowed on this node: {string.Join(", ", refused)} " +
-                $"(allowed: {string.Join(", ", _allowedCapabilities)}; setting {DockerRuntimeOptions.SectionName}:AllowedCapabilities).");
-        return wanted;
-    }
-
-    private static string NormalizeCapability(string capability)
-    {
-        var name = capability.Trim().ToUpperInvariant();
-        return name.StartsWith("CAP_", StringComparison.Ordinal) ? name[4..] : name;
-    }
 
     private static ContainerInfo ToInfo(ContainerInspectResponse container)
     {
