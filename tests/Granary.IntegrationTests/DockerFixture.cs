@@ -70,7 +70,9 @@ public sealed class DockerFixture : IAsyncLifetime
         ShmBytes: 0,
         PublishedPorts: [],
         Mounts: [],
-        GpuUuids: []);
+        GpuUuids: [],
+        // As the agent does: the app secret Jupyter requires (the python image's start script refuses to start without).
+        Files: [new ContainerFile(Granary.Agents.Launch.ImageApps.AppSecretPath, Guid.NewGuid().ToString("N"), 0b100_000_000, 0, 0)]);
 
     /// <summary>Creates, starts and waits for a container running a command; returns its exit code and output.
     /// The container is removed afterwards.</summary>
