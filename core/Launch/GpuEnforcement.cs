@@ -8,7 +8,9 @@ namespace Granary.Agents.Launch;
 /// <param name="Env">NVIDIA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER, and the limits of the node's enforcement mode.</param>
 public sealed record GpuLaunch(IReadOnlyList<string> DeviceUuids, IReadOnlyDictionary<string, string> Env)
 {
-    public static readonly GpuLaunch None = new([], new Dictionary<string, string>());
+    /// <summary>No GPU: NVIDIA_VISIBLE_DEVICES=void, so that on a node whose Docker runs the NVIDIA runtime by default
+    /// the container sees no device (an unset variable there would mean all of them).</summary>
+    public static readonly GpuLaunch None = new([], new Dictionary<string, string> { ["NVIDIA_VISIBLE_DEVICES"] = "void" });
 }
 
 /// <summary>

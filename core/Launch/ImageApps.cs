@@ -7,6 +7,11 @@ public static class ImageApps
 {
     public static readonly IReadOnlyList<string> Protocols = ["http", "tcp", "exec"];
 
+    /// <summary>Where the agent places the session's app secret (root-only, 0400) before the container starts; the
+    /// image's start script gives it to its http apps as the token they require (Jupyter's), and the gateway's proxy
+    /// sends it as "Authorization: token …".</summary>
+    public const string AppSecretPath = "/run/granary/app-token";
+
     /// <summary>The apps in the image's <see cref="ImageLabels.Apps"/> label; none when the label is absent.
     /// Throws FormatException naming the label when an entry is malformed.</summary>
     public static IReadOnlyList<ImageApp> Parse(IReadOnlyDictionary<string, string> labels)

@@ -14,7 +14,8 @@ public sealed record LaunchInput(
     AgentCapacity Capacity,
     IReadOnlyList<ImageApp> Apps,
     IReadOnlyList<BindMount> Mounts,
-    long ShmBytes);
+    long ShmBytes,
+    string? AppSecret = null);
 
 /// <summary>
 /// Builds a session's <see cref="ContainerSpec"/>: a pure function of what the session asked for, what it was
@@ -30,10 +31,22 @@ public static class LaunchSpec
     public const int SessionUid = 1000;
     private const int OwnerReadWrite = 0b110_000_000; // 0600
 
+    /// <exception cref="ArgumentException">The spec sets a reserved environment name or mounts a folder where it
+    /// may not (<see cref="SessionLaunchRules"/>; the gateway refuses both at create, this refuses a spec that
+    /// reached the node some other way).</exception>
     public static ContainerSpec Build(LaunchInput input)
     {
         var spec = input.Spec;
         var placement = input.Placement;
+        if (spec.Env.Keys.FirstOrDefault(name => SessionLaunchRules.WhyReserved(name) is not null) is { } reserved)
+        {
+            throw new ArgumentException($"environment variable {reserved} is reserved ({SessionLaunchRules.WhyReserved(reserved)})", nameof(input));
+        }
+        if (spec.Mounts.FirstOrDefault(m => SessionLaunchRules.WhyMountPathRefused(m.Path) is not null) is { } mount)
+        {
+            throw new ArgumentException(
+                $"folder {mount.Folder} cannot be mounted at {mount.Path} ({SessionLaunchRules.WhyMountPathRefused(mount.Path)})", nameof(input));
+        }
         var env = new Dictionary<string, string>(spec.Env) { ["GRANARY_SESSION_ID"] = input.SessionId };
         foreach (var (name, value) in ImageApps.Environment(input.Apps, input.SessionId))
         {
@@ -62,8 +75,14 @@ public static class LaunchSpec
             PublishedPorts: ImageApps.Ports(input.Apps),
             Mounts: input.Mounts,
             GpuUuids: gpus.DeviceUuids,
-            Files: SshFiles(input.SshKey));
+            Files: [.. SshFiles(input.SshKey), .. AppSecretFile(input.AppSecret)]);
     }
+
+    /// <summary>The app secret for the start script, root-only: not the environment, which `docker exec` (the
+    /// terminal) and inspect would show.</summary>
+    private static ContainerFile[] AppSecretFile(string? secret) => secret is null
+        ? []
+        : [new ContainerFile(ImageApps.AppSecretPath, secret, 0b100_000_000 /* 0400 */, 0, 0)];
 
     private static ContainerFile[] SshFiles(SshKey? key) => key is null
         ? []

@@ -4,6 +4,9 @@
 # Installs docker.io with apt-get when dockerd is missing.
 #   GRANARY_DOCKER_DIR   where the daemon keeps everything (default /var/lib/granary/docker);
 #                        images persist there across runs on the same machine.
+#   GRANARY_DOCKERD_ARGS extra dockerd flags (e.g. "--userns-remap=default" or "--bridge=none" for a second
+#                        daemon beside the first). A running daemon started with other flags is restarted
+#                        (its containers stop); with the same flags it is reused.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/dockerd-common.sh"
@@ -21,6 +24,18 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
 fi
 
 mkdir -p "$dir/data" "$dir/exec"
+extra="${GRANARY_DOCKERD_ARGS:-}"
+argsfile="$dir/dockerd.args"
+
+if [ -S "$sock" ] && answers && [ "$(cat "$argsfile" 2>/dev/null || true)" != "$extra" ] && [ -f "$pidfile" ]; then
+  old="$(cat "$pidfile")"
+  echo "docker-up: the private dockerd (pid $old) runs with flags '$(cat "$argsfile" 2>/dev/null || true)', not '$extra'; restarting it" >&2
+  if live_dockerd "$old"; then
+    kill -TERM "$old"
+    for _ in $(seq 1 60); do live_dockerd "$old" || break; sleep 0.5; done
+  fi
+  rm -f "$pidfile" "$sock"
+fi
 
 if [ -S "$sock" ] && answers; then
   echo "docker-up: reusing the private dockerd at $sock (pid $(cat "$pidfile" 2>/dev/null || echo '?'))" >&2
@@ -40,11 +55,14 @@ fi
 
 if [ ! -f "$pidfile" ]; then
   # setsid: the daemon must outlive this script and the shell that ran it.
+  echo "$extra" >"$argsfile"
+  # shellcheck disable=SC2086 # the extra flags are words
   setsid dockerd \
     -H "$host" \
     --data-root "$dir/data" \
     --exec-root "$dir/exec" \
     --pidfile "$pidfile" \
+    $extra \
     >>"$log" 2>&1 </dev/null &
 fi
 

@@ -69,8 +69,9 @@ public static class AppProxyApi
             return Problems.NotFound("app", app);
         }
 
+        var secret = await grains.GetGrain<ISessionGrain>(id).GetAppSecret();
         var error = await forwarder.SendAsync(
-            context, $"http://{endpoint.Host}:{endpoint.Port}", client.Invoker, ForwarderRequestConfig.Empty, AppProxyTransformer.Instance);
+            context, $"http://{endpoint.Host}:{endpoint.Port}", client.Invoker, ForwarderRequestConfig.Empty, new AppProxyTransformer(secret));
         if (error != ForwarderError.None && !context.Response.HasStarted)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway",

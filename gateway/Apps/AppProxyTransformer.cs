@@ -6,17 +6,17 @@ namespace Granary.Gateway.Apps;
 /// <summary>
 /// What an app in a session receives: the request as the browser sent it, with the original Host (Jupyter compares it
 /// with Origin), and never the user's credentials (no Authorization header, no Granary cookie); what the browser
-/// receives has the headers that reach beyond the app's own origin removed (<see cref="AppHeaders"/>).
+/// receives has the headers that reach beyond the app's own origin removed (<see cref="AppHeaders"/>). Instead of
+/// the user's key it carries the session's app secret as "Authorization: token …" (Jupyter's token), which only this
+/// proxy knows: the app's port answers nothing without it.
 /// </summary>
-public sealed class AppProxyTransformer : HttpTransformer
+public sealed class AppProxyTransformer(string? appSecret) : HttpTransformer
 {
-    public static readonly AppProxyTransformer Instance = new();
-
     public override async ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-        proxyRequest.Headers.Authorization = null;
+        proxyRequest.Headers.Authorization = appSecret is null ? null : new System.Net.Http.Headers.AuthenticationHeaderValue("token", appSecret);
         proxyRequest.Headers.Host = httpContext.Request.Host.Value;
 
         AppHeaders.WithoutGatewayCookies(httpContext.Request, proxyRequest);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Granary.Agents.Launch;
 using Granary.Gateway.Http;
 using Granary.Resources;
 using Granary.Sessions;
@@ -159,14 +160,14 @@ public static partial class CreateSessionValidator
                 continue;
             }
 
-            var path = request.Path ?? $"/home/work/{request.Folder}";
-            if (!IsMountPath(path))
+            var path = request.Path ?? $"{SessionLaunchRules.Home}/{request.Folder}";
+            if (SessionLaunchRules.WhyMountPathRefused(path) is { } refused)
             {
-                errors.Add($"{field}.path", "Must be an absolute path without '..', such as /home/work/data.");
+                errors.Add($"{field}.path", refused);
                 continue;
             }
 
-            path = path.TrimEnd('/');
+            path = SessionLaunchRules.NormalizeMountPath(path);
             if (!paths.Add(path))
             {
                 errors.Add($"{field}.path", $"Another folder is already mounted at {path}.");
@@ -178,13 +179,6 @@ public static partial class CreateSessionValidator
 
         return [.. mounts];
     }
-
-    private static bool IsMountPath(string path)
-        => path.Length is > 1 and <= 255
-           && path.StartsWith('/')
-           && !path.Split('/').Any(part => part is "." or "..")
-           && !path.Any(c => char.IsControl(c) || c is ':' or ',')
-           && path.TrimEnd('/') is not ("" or "/home" or "/home/work" or "/proc" or "/sys" or "/dev" or "/etc" or "/usr" or "/bin");
 
     private static Dictionary<string, string> ValidateEnv(Dictionary<string, string> env, ValidationErrors errors)
     {
@@ -200,9 +194,9 @@ public static partial class CreateSessionValidator
             {
                 errors.Add($"env.{key}", "The name must be letters, digits and '_', not starting with a digit, at most 128 characters.");
             }
-            else if (key.StartsWith("GRANARY_", StringComparison.Ordinal))
+            else if (SessionLaunchRules.WhyReserved(key) is { } reserved)
             {
-                errors.Add($"env.{key}", "Names starting with GRANARY_ are reserved.");
+                errors.Add($"env.{key}", reserved);
             }
             else if (value is null)
             {

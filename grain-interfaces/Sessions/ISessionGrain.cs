@@ -40,6 +40,10 @@ public interface ISessionGrain : IGrainWithStringKey
     /// key); null when the session is not running or its image serves no ssh.</summary>
     Task<SshAccess?> GetSsh();
 
+    /// <summary>The secret the session's http apps require (Jupyter's token) for the gateway's app proxy to add to
+    /// what it forwards; null unless the session is running. Never shown to users.</summary>
+    Task<string?> GetAppSecret();
+
     /// <summary>The container's output (stdout and stderr), at most the last tailLines lines.</summary>
     Task<string> GetLogs(int tailLines);
 }

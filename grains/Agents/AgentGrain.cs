@@ -101,7 +101,7 @@ public sealed class AgentGrain(
         await _telemetry.PushSnapshot();
     }
 
-    public async Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey)
+    public async Task<StartDecision> Start(Placement placement, SessionSpec spec, SshKey? sshKey, string? appSecret = null)
     {
         if (_node is null || S.Registration is null)
         {
@@ -123,7 +123,7 @@ public sealed class AgentGrain(
             return new StartDecision(false, reason ?? "does not fit");
         }
 
-        var session = new AgentSession(placement, spec, ContainerId: null, ContainerPhase.Reserved, time.GetUtcNow(), sshKey);
+        var session = new AgentSession(placement, spec, ContainerId: null, ContainerPhase.Reserved, time.GetUtcNow(), sshKey, appSecret);
         S.Sessions = S.Sessions.SetItem(placement.SessionId, session);
         _telemetry.Changed();
         try
@@ -323,7 +323,7 @@ public sealed class AgentGrain(
         var spec = session.Spec;
         var mounts = spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray();
         return LaunchSpec.Build(new LaunchInput(sessionId, Id, spec, session.Placement, session.SshKey,
-            S.Registration!.Capacity, apps, mounts, Options.ShmBytes));
+            S.Registration!.Capacity, apps, mounts, Options.ShmBytes, session.AppSecret));
     }
 
     public void Report(string sessionId, RuntimeReport report) => _outbox.Post(sessionId, report);

@@ -20,7 +20,8 @@ public sealed record AgentSession(
     [property: Id(2)] string? ContainerId,
     [property: Id(3)] ContainerPhase Phase,
     [property: Id(4)] DateTimeOffset PhaseSince,
-    [property: Id(5)] SshKey? SshKey);
+    [property: Id(5)] SshKey? SshKey,
+    [property: Id(6)] string? AppSecret = null);
 
 public enum ContainerPhase
 {

@@ -7,4 +7,8 @@ public sealed class FolderOptions
     public const string Section = "Granary:Folders";
 
     public string Root { get; set; } = "/var/lib/granary/folders";
+
+    /// <summary>With the Docker driver: keep Root a nosuid,nodev mount, so set-user-id files and device nodes
+    /// written into folders have no effect in sessions or on the host (the agent must run as root).</summary>
+    public bool NoSuid { get; set; } = true;
 }

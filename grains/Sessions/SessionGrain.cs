@@ -231,6 +231,9 @@ public sealed class SessionGrain(
             : null);
     }
 
+    public Task<string?> GetAppSecret() =>
+        Task.FromResult(S.Status == SessionStatus.Running ? S.AppSecret : null);
+
     public async Task<string> GetLogs(int tailLines) =>
         S.Placement is { } placement ? await Agent(placement.AgentId).GetLogs(Id, tailLines) : "";
 
@@ -250,6 +253,12 @@ public sealed class SessionGrain(
             return;
         }
 
+        if (S.AppSecret is null)
+        {
+            S.AppSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            await state.WriteStateAsync();
+        }
+
         if (S.SshKey is null && await ImageServesSsh(S.Spec!.Image))
         {
             // Off the grain's thread: an RSA key takes most of a second of CPU.
@@ -261,7 +270,7 @@ public sealed class SessionGrain(
         StartDecision decision;
         try
         {
-            decision = await Agent(placement.AgentId).Start(placement, S.Spec!, S.SshKey);
+            decision = await Agent(placement.AgentId).Start(placement, S.Spec!, S.SshKey, S.AppSecret);
         }
         catch (Exception exception)
         {

@@ -20,4 +20,7 @@ public sealed class SessionState
 
     /// <summary>The session's own SSH key pair, made before its first start when its image serves ssh.</summary>
     [Id(11)] public SshKey? SshKey { get; set; }
+
+    /// <summary>The token the session's http apps require, made before its first start; only the app proxy sends it.</summary>
+    [Id(12)] public string? AppSecret { get; set; }
 }

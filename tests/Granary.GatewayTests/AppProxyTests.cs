@@ -21,7 +21,10 @@ public sealed class AppProxyTests(GatewayFactory factory)
         Assert.Equal($"/v1/sessions/{id}/apps/jupyter/tree", seen.GetProperty("path").GetString());
         Assert.Equal("?x=1", seen.GetProperty("query").GetString());
         Assert.Equal("localhost", seen.GetProperty("host").GetString());
-        Assert.Equal("", seen.GetProperty("authorization").GetString());
+        // The app gets the session's app secret (which only the proxy knows), never the user's key.
+        var authorization = seen.GetProperty("authorization").GetString()!;
+        Assert.Matches("^token [0-9a-f]{64}$", authorization);
+        Assert.DoesNotContain(GatewayFactory.AliceKey, authorization);
         Assert.Equal("_xsrf=abc|123", seen.GetProperty("cookie").GetString());
 
         await alice.DeleteAsync($"/v1/sessions/{id}");

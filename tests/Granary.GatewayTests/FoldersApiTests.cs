@@ -88,11 +88,11 @@ public sealed class FoldersApiTests(GatewayFactory factory)
         {
             image = "python:3.11",
             resources = new { cpu = 1, memory = "1g" },
-            mounts = new[] { new { folder = "datasets", path = "/data", readOnly = true } },
+            mounts = new[] { new { folder = "datasets", path = "/home/work/sets", readOnly = true } },
         });
 
         var mount = Assert.Single(session.GetProperty("mounts").EnumerateArray());
-        Assert.Equal("/data", mount.GetProperty("path").GetString());
+        Assert.Equal("/home/work/sets", mount.GetProperty("path").GetString());
         var id = session.GetProperty("id").GetString()!;
         await Api.WaitForStatus(bob, id, "RUNNING");
         await Api.AssertProblem(await bob.DeleteAsync("/v1/folders/datasets"), HttpStatusCode.Conflict);

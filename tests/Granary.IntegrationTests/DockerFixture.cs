@@ -70,7 +70,9 @@ public sealed class DockerFixture : IAsyncLifetime
         ShmBytes: 0,
         PublishedPorts: [],
         Mounts: [],
-        GpuUuids: []);
+        GpuUuids: [],
+        // As the agent does: the app secret Jupyter requires (the python image's start script refuses to start without).
+        Files: [new ContainerFile(Granary.Agents.Launch.ImageApps.AppSecretPath, Guid.NewGuid().ToString("N"), 0b100_000_000, 0, 0)]);
 
     /// <summary>Creates, starts and waits for a container running a command; returns its exit code and output.
     /// The container is removed afterwards.</summary>
@@ -110,6 +112,20 @@ public sealed class DockerFixture : IAsyncLifetime
             return (inspect.ExitCode ?? -1, stdout + stderr);
         }
     }
+
+    /// <summary>The session networks (Docker networks with the session-network label) of a session.</summary>
+    public async Task<IList<Docker.DotNet.Models.NetworkResponse>> SessionNetworks(string sessionId)
+        => await Docker.Networks.ListNetworksAsync(new Docker.DotNet.Models.NetworksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool>
+                {
+                    [$"{Granary.Agents.ContainerLabels.Session}={sessionId}"] = true,
+                    [Silo.Adapters.Docker.SessionNetworks.Label] = true,
+                },
+            },
+        });
 
     /// <summary>A fresh host folder owned by the container user (uid/gid 1000), as an agent prepares a session folder.</summary>
     public static string NewHostFolder()

@@ -332,7 +332,12 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     public async Task Gpus_are_requested_by_uuid_from_the_nvidia_driver()
     {
         const string uuid = "GPU-00000000-1111-2222-3333-444444444444";
-        var spec = fixture.Spec("gpu", DockerFixture.BaseImage, ["true"]) with { GpuUuids = [uuid] };
+        // A capability list in the spec (which the gateway refuses anyway) never wins over the node's.
+        var spec = fixture.Spec("gpu", DockerFixture.BaseImage, ["true"]) with
+        {
+            GpuUuids = [uuid],
+            Env = new Dictionary<string, string> { ["NVIDIA_DRIVER_CAPABILITIES"] = "all" },
+        };
         var id = await _runtime.Create(spec, None);
         try
         {
@@ -342,6 +347,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
             Assert.Equal([uuid], request.DeviceIDs);
             Assert.Equal("gpu", Assert.Single(Assert.Single(request.Capabilities)));
             Assert.Contains("NVIDIA_DRIVER_CAPABILITIES=compute,utility", inspect.Config!.Env);
+            Assert.DoesNotContain("NVIDIA_DRIVER_CAPABILITIES=all", inspect.Config.Env);
 
             // This machine's Docker has no NVIDIA runtime: starting must fail with the engine's reason, not hang.
             var failure = await Assert.ThrowsAsync<DockerRuntimeException>(() => _runtime.Start(id, None));

@@ -9,10 +9,13 @@ namespace Granary.IntegrationTests;
 /// to run one cell and collect what it prints.</summary>
 public static class JupyterKernel
 {
-    public static async Task<string> Execute(Uri channels, string code, TimeSpan deadline)
+    /// <param name="token">Jupyter's token (the session's app secret), sent as "Authorization: token …".</param>
+    public static async Task<string> Execute(Uri channels, string code, TimeSpan deadline, string? token = null)
     {
         using var timeout = new CancellationTokenSource(deadline);
         using var socket = new ClientWebSocket();
+        if (token is not null)
+            socket.Options.SetRequestHeader("Authorization", $"token {token}");
         var session = Guid.NewGuid().ToString("N");
         await socket.ConnectAsync(new Uri($"{channels}?session_id={session}"), timeout.Token);
 

@@ -14,6 +14,7 @@ public sealed class PythonSessionTests(DockerFixture fixture) : IAsyncLifetime
     private static readonly TimeSpan ServiceDeadline = TimeSpan.FromMinutes(2);
     private readonly string _sessionId = $"it-{Guid.NewGuid():N}"[..16];
     private readonly SshKeyPair _key = SshKeyPair.Generate("granary-it");
+    private readonly string _appSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     private readonly string _scratch = Directory.CreateTempSubdirectory("granary-it-ssh-").FullName;
     private string _containerId = "";
     private ContainerInfo _info = null!;
@@ -33,6 +34,7 @@ public sealed class PythonSessionTests(DockerFixture fixture) : IAsyncLifetime
             [
                 new ContainerFile("/home/work/.ssh/authorized_keys", _key.PublicKey + "\n", 0b110_000_000, 1000, 1000),
                 new ContainerFile("/home/work/id_container", _key.PrivateKey, 0b110_000_000, 1000, 1000),
+                new ContainerFile(ImageApps.AppSecretPath, _appSecret, 0b100_000_000, 0, 0),
             ],
         };
         _containerId = await fixture.Runtime.Create(spec, CancellationToken.None);
@@ -112,6 +114,7 @@ public sealed class PythonSessionTests(DockerFixture fixture) : IAsyncLifetime
         var origin = new Uri($"http://127.0.0.1:{_info.Ports[8888]}");
         var cookies = new CookieContainer();
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = origin };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("token", _appSecret);
 
         var tree = await Eventually(
             async () => await http.GetAsync($"{baseUrl}tree"),
@@ -135,9 +138,40 @@ public sealed class PythonSessionTests(DockerFixture fixture) : IAsyncLifetime
         var kernelId = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
 
         var output = await JupyterKernel.Execute(
-            new Uri($"ws://{origin.Authority}{baseUrl}api/kernels/{kernelId}/channels"), "print(6 * 7)", ServiceDeadline);
+            new Uri($"ws://{origin.Authority}{baseUrl}api/kernels/{kernelId}/channels"), "print(6 * 7)", ServiceDeadline, _appSecret);
 
         Assert.Equal("42\n", output);
+    }
+
+    [Fact]
+    public async Task Jupyter_at_the_published_port_refuses_whoever_lacks_the_app_secret()
+    {
+        var baseUrl = ImageApps.BaseUrl(_sessionId, "jupyter");
+        var origin = new Uri($"http://127.0.0.1:{_info.Ports[8888]}");
+        using var stranger = new HttpClient { BaseAddress = origin };
+        using var wrong = new HttpClient { BaseAddress = origin };
+        wrong.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("token", new string('0', 64));
+
+        // Jupyter is up once the secret opens it; then neither no token nor a wrong one does.
+        using var owner = new HttpClient { BaseAddress = origin };
+        owner.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("token", _appSecret);
+        var up = await Eventually(async () => await owner.GetAsync($"{baseUrl}api/kernels"), r => r.StatusCode == HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await stranger.GetAsync($"{baseUrl}api/kernels")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await wrong.GetAsync($"{baseUrl}api/kernels")).StatusCode);
+        using var start = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}api/kernels")
+        {
+            Content = new StringContent("""{"name":"python3"}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        Assert.Equal(HttpStatusCode.Forbidden, (await stranger.SendAsync(start)).StatusCode);
+        Assert.Equal("[]", await owner.GetStringAsync($"{baseUrl}api/kernels"));
+
+        // The secret reached Jupyter but neither the logs nor the container's files or environment.
+        var logs = await fixture.Runtime.Logs(_containerId, 1000, CancellationToken.None);
+        Assert.DoesNotContain(_appSecret, logs);
+        var (_, found) = await fixture.Exec(_containerId, "work", "sh", "-c", "cat /run/granary/app-token; env");
+        Assert.DoesNotContain(_appSecret, found);
     }
 
     private static async Task<T> Eventually<T>(Func<T> attempt, Func<T, bool> done)

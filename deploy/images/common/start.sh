@@ -12,7 +12,16 @@
 #   GRANARY_JUPYTER_BASE_URL  the path prefix Jupyter is served under (default /)
 # Files placed by the agent before start:
 #   /home/work/.ssh/authorized_keys  the session's public key (sshd accepts only it)
+#   /run/granary/app-token           the session's app secret (root only): the token its http apps require, which
+#                                    only the gateway's proxy sends; Jupyter does not start without it
 set -euo pipefail
+
+# Read once, as root, then removed: the session user never finds it in a file, and it is never echoed.
+app_token=""
+if [ -f /run/granary/app-token ]; then
+  app_token="$(cat /run/granary/app-token)"
+  rm -f /run/granary/app-token
+fi
 
 as_work=(setpriv --reuid=work --regid=work --init-groups
   env -C /home/work HOME=/home/work USER=work LOGNAME=work SHELL=/bin/bash)
@@ -34,10 +43,16 @@ start_ssh() {
 start_jupyter() {
   local port="$1"
   local base="${GRANARY_JUPYTER_BASE_URL:-/}"
+  if [ -z "$app_token" ]; then
+    echo "granary: no app secret at /run/granary/app-token; refusing to start Jupyter without a token" >&2
+    exit 78
+  fi
   echo "granary: starting Jupyter Notebook on port $port under $base"
-  "${as_work[@]}" python3 -m notebook --no-browser --ip=0.0.0.0 --port="$port" \
+  # The token reaches Jupyter in its environment (JUPYTER_TOKEN), not on its command line; Jupyter does not log a
+  # token it did not generate.
+  "${as_work[@]}" JUPYTER_TOKEN="$app_token" python3 -m notebook --no-browser --ip=0.0.0.0 --port="$port" \
     --NotebookApp.base_url="$base" \
-    --NotebookApp.token= --NotebookApp.password= \
+    --NotebookApp.password= \
     --NotebookApp.allow_origin='*' --NotebookApp.allow_remote_access=True \
     --NotebookApp.trust_xheaders=True \
     --NotebookApp.notebook_dir=/home/work &

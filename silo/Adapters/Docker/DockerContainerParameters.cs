@@ -14,8 +14,10 @@ namespace Granary.Silo.Adapters.Docker;
 /// </summary>
 public static class DockerContainerParameters
 {
+    /// <param name="network">The container's own network (<see cref="SessionNetworks"/>); null: Docker's default.</param>
     public static CreateContainerParameters For(
-        ContainerSpec spec, RuntimeImage image, DockerRuntimeOptions options, IReadOnlyList<string> allowedCapabilities)
+        ContainerSpec spec, RuntimeImage image, DockerRuntimeOptions options, IReadOnlyList<string> allowedCapabilities,
+        string? network = null)
     {
         var parameters = new CreateContainerParameters
         {
@@ -27,6 +29,7 @@ public static class DockerContainerParameters
             StopTimeout = options.StopGrace,
             HostConfig = new HostConfig
             {
+                NetworkMode = network!, // null: Docker's default network
                 NanoCPUs = spec.CpuMilli * 1_000_000,
                 Memory = spec.MemoryBytes,
                 MemorySwap = spec.MemoryBytes,
@@ -75,8 +78,11 @@ public static class DockerContainerParameters
     private static List<string> Environment(ContainerSpec spec)
     {
         var environment = spec.Env.ToDictionary();
+        // The node decides what the NVIDIA runtime gives a container, whatever the spec carries.
         if (spec.GpuUuids.Count > 0)
-            environment.TryAdd("NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
+            environment["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility";
+        else
+            environment.Remove("NVIDIA_DRIVER_CAPABILITIES");
         return environment.Select(pair => $"{pair.Key}={pair.Value}").ToList();
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using ContainerSpec = Granary.Agents.Runtime.ContainerSpec;
 using ContainerState = Granary.Agents.Runtime.ContainerState;
@@ -21,6 +22,8 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     private readonly DockerClient _docker;
     private readonly DockerRuntimeOptions _options;
     private readonly IReadOnlyList<string> _allowedCapabilities;
+    private readonly SessionFirewall _firewall;
+    private readonly SessionNetworks _networks;
 
     public DockerContainerRuntime(DockerRuntimeOptions options)
     {
@@ -28,6 +31,10 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         _allowedCapabilities = DockerContainerParameters.AllowedCapabilities(options);
         Endpoint = new Uri(options.ResolveEndpoint());
         _docker = new DockerClientBuilder().WithEndpoint(Endpoint).Build();
+        if (options.Outbound is not ("allow" or "deny"))
+            throw new ArgumentException($"{DockerRuntimeOptions.SectionName}:Outbound '{options.Outbound}' must be allow or deny.", nameof(options));
+        _firewall = new SessionFirewall(options);
+        _networks = new SessionNetworks(_docker, options, _firewall);
     }
 
     /// <summary>Where terminals start: the session user's home.</summary>
@@ -44,7 +51,9 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     public async Task<IReadOnlyList<RuntimeImage>> ListImages(CancellationToken cancellationToken)
     {
         var images = await Call("list images", () => _docker.Images.ListImagesAsync(new ImagesListParameters(), cancellationToken));
+        // Only Granary's images: those that carry its labels (build.sh sets them), never the other images on the host.
         return images
+            .Where(image => IsGranaryImage(image.Labels))
             .SelectMany(image => (image.RepoTags ?? []).Where(tag => tag != "<none>:<none>")
                 .Select(tag => new RuntimeImage(tag, CopyLabels(image.Labels))))
             .OrderBy(image => image.Reference, StringComparer.Ordinal)
@@ -74,11 +83,25 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
             ?? throw new DockerRuntimeException(
                 $"Image '{spec.Image}' is not present on this node (Docker at {Endpoint} has no such image; " +
                 "Granary images are built locally with deploy/images/build.sh and never pulled).");
+        if (!IsGranaryImage(image.Labels))
+            throw new DockerRuntimeException(
+                $"Image '{spec.Image}' is not a Granary image (it has no {ImageLabels.Environment} label); only images built " +
+                "by deploy/images/build.sh, or labelled as its README describes, can run.");
 
-        var parameters = DockerContainerParameters.For(spec, image, _options, _allowedCapabilities);
+        var network = await _networks.Create(spec, cancellationToken);
+        var parameters = DockerContainerParameters.For(spec, image, _options, _allowedCapabilities, network);
 
-        var created = await Call($"create container '{spec.Name}' from '{spec.Image}'",
-            () => _docker.Containers.CreateContainerAsync(parameters, cancellationToken));
+        CreateContainerResponse created;
+        try
+        {
+            created = await Call($"create container '{spec.Name}' from '{spec.Image}'",
+                () => _docker.Containers.CreateContainerAsync(parameters, cancellationToken));
+        }
+        catch
+        {
+            await _networks.Remove(network, CancellationToken.None);
+            throw;
+        }
 
         if (spec.Files is { Count: > 0 } files)
         {
@@ -182,12 +205,16 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         }
     }
 
+    /// <summary>Removes the container and then its session network.</summary>
     public async Task Remove(string containerId, CancellationToken cancellationToken)
     {
         try
         {
+            var network = (await _docker.Containers.InspectContainerAsync(containerId, cancellationToken)).HostConfig?.NetworkMode;
             await _docker.Containers.RemoveContainerAsync(
                 containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+            if (!string.IsNullOrEmpty(network))
+                await _networks.Remove(network, cancellationToken);
         }
         catch (DockerContainerNotFoundException)
         {
@@ -229,7 +256,15 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         return containers;
     }
 
-    public void Dispose() => _docker.Dispose();
+    /// <summary>Closes the engine connection; takes the session firewall down when no session bridge is left.</summary>
+    public void Dispose()
+    {
+        _docker.Dispose();
+        _firewall.RemoveIfUnused();
+    }
+
+    private static bool IsGranaryImage(IEnumerable<KeyValuePair<string, string>>? labels)
+        => labels is not null && labels.Any(label => label.Key == ImageLabels.Environment && !string.IsNullOrWhiteSpace(label.Value));
 
     private static ContainerInfo ToInfo(ContainerInspectResponse container)
     {

@@ -29,9 +29,28 @@ public sealed class DockerRuntimeOptions
     /// stay dropped; an image asking for more is refused). Unset: <see cref="DefaultAllowedCapabilities"/>.</summary>
     public string[]? AllowedCapabilities { get; set; }
 
-    /// <summary>Docker's own default set minus MKNOD, NET_RAW, FSETID, SETFCAP, SETPCAP.</summary>
+    /// <summary>Docker's own default set minus MKNOD, NET_RAW, FSETID, SETFCAP, SETPCAP, and minus DAC_OVERRIDE and
+    /// FOWNER (root in a session reads and changes only what it owns or what its mode bits allow).</summary>
     public static readonly IReadOnlyList<string> DefaultAllowedCapabilities =
-        ["CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "SETGID", "SETUID", "SYS_CHROOT", "NET_BIND_SERVICE", "AUDIT_WRITE"];
+        ["CHOWN", "KILL", "SETGID", "SETUID", "SYS_CHROOT", "NET_BIND_SERVICE", "AUDIT_WRITE"];
+
+    /// <summary>Install the host firewall around session networks (iptables; the agent runs as root on the engine's
+    /// host). See <see cref="SessionFirewall"/>.</summary>
+    public bool Firewall { get; set; } = true;
+
+    /// <summary>What sessions may reach beyond their node: "allow" (anything Docker routes, except
+    /// <see cref="DeniedNetworks"/>) or "deny" (nothing; replies to the app proxy and ssh still pass).</summary>
+    public string Outbound { get; set; } = "allow";
+
+    /// <summary>Networks no session may open a connection to (CIDRs): cloud metadata by default; add the control
+    /// plane's networks (other nodes' silo ports, the database) in a multi-node deployment.</summary>
+    public string[] DeniedNetworks { get; set; } = ["169.254.0.0/16"];
+
+    /// <summary>The IPv4 pool session networks take their subnets from, one of <see cref="SessionSubnetPrefixLength"/>
+    /// each.</summary>
+    public string SessionSubnets { get; set; } = "10.213.0.0/16";
+
+    public int SessionSubnetPrefixLength { get; set; } = 28;
 
     public string ResolveEndpoint()
         => !string.IsNullOrWhiteSpace(Endpoint) ? Endpoint

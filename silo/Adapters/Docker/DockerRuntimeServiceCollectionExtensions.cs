@@ -1,4 +1,7 @@
+using Granary.Agents;
 using Granary.Agents.Runtime;
+using Granary.Folders;
+using Granary.Silo.Adapters.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -14,6 +17,12 @@ public static class DockerRuntimeServiceCollectionExtensions
         services.AddOptions<DockerRuntimeOptions>().Bind(configuration.GetSection(DockerRuntimeOptions.SectionName));
         services.AddSingleton(sp => new DockerContainerRuntime(sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value));
         services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerContainerRuntime>());
+        var folders = configuration.GetSection(FolderOptions.Section).Get<FolderOptions>() ?? new FolderOptions();
+        if (folders.NoSuid && OperatingSystem.IsLinux())
+        {
+            // Replaces the plain folder storage: containers get their folders from a nosuid,nodev root.
+            services.AddSingleton<IFolderStorage>(_ => new NoSuidFolderStorage(new LocalFolderStorage(folders.Root)));
+        }
         return services;
     }
 }

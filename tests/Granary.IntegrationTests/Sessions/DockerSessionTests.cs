@@ -234,6 +234,7 @@ public sealed class DockerSessionTests(DockerFixture docker, SessionClusterFixtu
     private async Task AssertNothingLeftOf(string sessionId)
     {
         Assert.Empty(await docker.Runtime.List(new Dictionary<string, string> { [ContainerLabels.Session] = sessionId }, CancellationToken.None));
+        Assert.Empty(await docker.SessionNetworks(sessionId)); // the session's own network went with it
         Assert.DoesNotContain(sessionId, (await Cluster.Agent.GetSnapshot()).Allocations.Select(a => a.SessionId));
     }
 }

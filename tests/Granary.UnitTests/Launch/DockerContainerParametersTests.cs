@@ -90,4 +90,28 @@ public sealed class DockerContainerParametersTests
         Assert.Null(without.HostConfig!.DeviceRequests);
         Assert.Equal(["A=1"], without.Env);
     }
+
+    [Fact]
+    public void The_nodes_nvidia_capabilities_win_over_the_specs()
+    {
+        var spec = Spec(["GPU-aaaa"]) with { Env = new Dictionary<string, string> { ["NVIDIA_DRIVER_CAPABILITIES"] = "all" } };
+        var cpuOnly = Spec() with { Env = new Dictionary<string, string> { ["NVIDIA_DRIVER_CAPABILITIES"] = "all" } };
+
+        Assert.Contains("NVIDIA_DRIVER_CAPABILITIES=compute,utility", DockerContainerParameters.For(spec, Image(), Options, Allowed).Env);
+        Assert.DoesNotContain(DockerContainerParameters.For(cpuOnly, Image(), Options, Allowed).Env, e => e.StartsWith("NVIDIA_DRIVER", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_default_allow_list_has_neither_dac_override_nor_fowner()
+    {
+        Assert.DoesNotContain("DAC_OVERRIDE", Allowed);
+        Assert.DoesNotContain("FOWNER", Allowed);
+        Assert.Throws<DockerRuntimeException>(() => DockerContainerParameters.For(Spec(), Image("SETUID,DAC_OVERRIDE"), Options, Allowed));
+    }
+
+    [Fact]
+    public void The_container_joins_its_own_network()
+    {
+        Assert.Equal("granary-s1", DockerContainerParameters.For(Spec(), Image(), Options, Allowed, network: "granary-s1").HostConfig!.NetworkMode);
+    }
 }

@@ -89,12 +89,12 @@ public sealed class GpuEnforcementTests
     }
 
     [Fact]
-    public void No_gpus_means_no_devices_and_no_environment()
+    public void No_gpus_means_no_devices_and_the_void_device_list()
     {
         var launch = GpuEnforcement.For("mps", [], Devices);
 
         Assert.Empty(launch.DeviceUuids);
-        Assert.Empty(launch.Env);
+        Assert.Equal(new Dictionary<string, string> { ["NVIDIA_VISIBLE_DEVICES"] = "void" }, launch.Env);
     }
 
     [Fact]

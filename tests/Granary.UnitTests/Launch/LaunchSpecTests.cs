@@ -26,59 +26,63 @@ public sealed class LaunchSpecTests
         return new LaunchInput("sess-1", "node-a", spec, placement, key, capacity, [Jupyter, Ssh, Terminal], mounts ?? [], shmBytes);
     }
 
-    [Fact]
-    public void Session_env_cannot_lift_gpu_limits()
+    [Theory]
+    [InlineData("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE")]
+    [InlineData("CUDA_DEVICE_SM_LIMIT")]
+    [InlineData("NVIDIA_VISIBLE_DEVICES")]
+    [InlineData("NVIDIA_DRIVER_CAPABILITIES")]
+    [InlineData("GRANARY_SESSION_ID")]
+    [InlineData("GRANARY_JUPYTER_BASE_URL")]
+    [InlineData("BASH_ENV")]
+    [InlineData("LD_PRELOAD")]
+    [InlineData("PATH")]
+    public void A_reserved_env_name_is_refused_where_the_launch_spec_is_built(string name)
     {
-        var env = new Dictionary<string, string>
+        // The gateway refuses these at create; a spec that reaches a node anyway is refused again here.
+        var env = new Dictionary<string, string> { [name] = "x", ["MY_SETTING"] = "kept" };
+
+        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(Input(env, gpus: [new GpuShare(Gpu0.Uuid, 200)])));
+
+        Assert.Contains(name, refused.Message);
+        Assert.Equal("kept", LaunchSpec.Build(Input(new Dictionary<string, string> { ["MY_SETTING"] = "kept" })).Env["MY_SETTING"]);
+    }
+
+    [Theory]
+    [InlineData("/opt/granary")]
+    [InlineData("/usr/sbin")]
+    [InlineData("/home/work/.ssh")]
+    [InlineData("/home/work")]
+    public void A_mount_outside_the_home_or_over_ssh_is_refused_where_the_launch_spec_is_built(string path)
+    {
+        var input = Input() with
         {
-            ["CUDA_MPS_ACTIVE_THREAD_PERCENTAGE"] = "100",
-            ["CUDA_MPS_PINNED_DEVICE_MEM_LIMIT"] = "0=16384M",
-            ["NVIDIA_VISIBLE_DEVICES"] = "all",
-            ["MY_SETTING"] = "kept",
+            Spec = Input().Spec with { Mounts = [new MountSpec("data", path, false)] },
+            Mounts = [new BindMount("/srv/folders/alice/data", path, false)],
         };
 
-        var spec = LaunchSpec.Build(Input(env, gpus: [new GpuShare(Gpu0.Uuid, 200)]));
+        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(input));
 
-        Assert.Equal("20", spec.Env["CUDA_MPS_ACTIVE_THREAD_PERCENTAGE"]);
-        Assert.Equal("0=3276M", spec.Env["CUDA_MPS_PINNED_DEVICE_MEM_LIMIT"]);
-        Assert.Equal("GPU-aaaa", spec.Env["NVIDIA_VISIBLE_DEVICES"]);
-        Assert.Equal("kept", spec.Env["MY_SETTING"]);
-        Assert.Equal([Gpu0.Uuid], spec.GpuUuids);
+        Assert.Contains(path, refused.Message);
     }
 
     [Fact]
-    public void Session_env_cannot_lift_hami_limits()
-    {
-        var env = new Dictionary<string, string> { ["CUDA_DEVICE_SM_LIMIT"] = "100", ["CUDA_DEVICE_MEMORY_LIMIT_0"] = "16384m" };
-
-        var spec = LaunchSpec.Build(Input(env, mode: "hami", gpus: [new GpuShare(Gpu0.Uuid, 200)]));
-
-        Assert.Equal("20", spec.Env["CUDA_DEVICE_SM_LIMIT"]);
-        Assert.Equal("3276m", spec.Env["CUDA_DEVICE_MEMORY_LIMIT_0"]);
-    }
-
-    [Fact]
-    public void Session_env_cannot_impersonate_another_session_or_move_its_apps()
-    {
-        var env = new Dictionary<string, string>
-        {
-            ["GRANARY_SESSION_ID"] = "someone-else",
-            ["GRANARY_JUPYTER_BASE_URL"] = "/v1/sessions/someone-else/apps/jupyter/",
-        };
-
-        var spec = LaunchSpec.Build(Input(env));
-
-        Assert.Equal("sess-1", spec.Env["GRANARY_SESSION_ID"]);
-        Assert.Equal("/v1/sessions/sess-1/apps/jupyter/", spec.Env["GRANARY_JUPYTER_BASE_URL"]);
-    }
-
-    [Fact]
-    public void A_session_without_gpus_gets_no_devices_and_no_gpu_env()
+    public void A_session_without_gpus_sees_the_void_device_list_and_no_cuda_env()
     {
         var spec = LaunchSpec.Build(Input());
 
         Assert.Empty(spec.GpuUuids);
-        Assert.DoesNotContain(spec.Env.Keys, k => k.StartsWith("CUDA_", StringComparison.Ordinal) || k.StartsWith("NVIDIA_", StringComparison.Ordinal));
+        Assert.Equal("void", spec.Env["NVIDIA_VISIBLE_DEVICES"]);
+        Assert.DoesNotContain(spec.Env.Keys, k => k.StartsWith("CUDA_", StringComparison.Ordinal) || k == "NVIDIA_DRIVER_CAPABILITIES");
+    }
+
+    [Fact]
+    public void The_app_secret_is_a_root_only_file_and_never_in_the_environment()
+    {
+        var spec = LaunchSpec.Build(Input() with { AppSecret = "s3cret" });
+
+        var file = Assert.Single(spec.Files!, f => f.Path == ImageApps.AppSecretPath);
+        Assert.Equal(("s3cret", 0b100_000_000, 0, 0), (file.Content, file.Mode, file.Uid, file.Gid));
+        Assert.DoesNotContain(spec.Env.Values, v => v.Contains("s3cret", StringComparison.Ordinal));
     }
 
     [Fact]
