@@ -458,7 +458,7 @@ public sealed class AgentGrain(
         }
         // Last, so a session's own environment cannot lift its GPU limits.
         var capacity = S.Registration!.Capacity;
-        var gpus = GpuEnforcement.For(capacity.EnforcementMode, placement.Gpus, capacity.Gpus);
+        var gpus = GpuEnforcement.For(capacity.EnforcementMode, Options.Enforcement, placement.Gpus, capacity.Gpus);
         foreach (var (name, value) in gpus.Env)
         {
             env[name] = value;
@@ -485,9 +485,10 @@ public sealed class AgentGrain(
             MemoryBytes: placement.MemoryBytes,
             ShmBytes: Math.Min(Options.ShmBytes, placement.MemoryBytes),
             PublishedPorts: ImageApps.Ports(apps),
-            Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray(),
+            Mounts: spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).Concat(gpus.Mounts).ToArray(),
             GpuUuids: gpus.DeviceUuids,
-            Files: files);
+            Files: files,
+            IpcMode: gpus.IpcMode);
     }
 
     /// <summary>The apps reachable from outside: those with a container port the node published.</summary>

@@ -22,4 +22,7 @@ public sealed class AgentOptions
 
     /// <summary>/dev/shm size of every container (capped at the session's memory).</summary>
     public long ShmBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Where the node's GPU enforcement lives on the host ("Granary:Agent:Enforcement").</summary>
+    public Launch.GpuEnforcementOptions Enforcement { get; set; } = new();
 }

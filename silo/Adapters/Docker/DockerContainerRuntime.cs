@@ -78,52 +78,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
                 $"Image '{spec.Image}' is not present on this node (Docker at {Endpoint} has no such image; " +
                 "Granary images are built locally with deploy/images/build.sh and never pulled).");
 
-        var parameters = new CreateContainerParameters
-        {
-            Name = spec.Name,
-            Image = spec.Image,
-            Env = Environment(spec),
-            Labels = spec.Labels.ToDictionary(),
-            ExposedPorts = spec.PublishedPorts.ToDictionary(PortKey, _ => default(EmptyStruct)),
-            StopTimeout = _options.StopGrace,
-            HostConfig = new HostConfig
-            {
-                NanoCPUs = spec.CpuMilli * 1_000_000,
-                Memory = spec.MemoryBytes,
-                MemorySwap = spec.MemoryBytes,
-                ShmSize = spec.ShmBytes > 0 ? spec.ShmBytes : _options.DefaultShmBytes,
-                PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
-                PortBindings = spec.PublishedPorts.ToDictionary(
-                    PortKey,
-                    _ => (IList<PortBinding>)[new PortBinding { HostIP = _options.PublishHost, HostPort = "" }]),
-                Mounts = spec.Mounts.Select(m => new Mount
-                {
-                    Type = "bind",
-                    Source = m.HostPath,
-                    Target = m.ContainerPath,
-                    ReadOnly = m.ReadOnly,
-                }).ToList(),
-                Privileged = false,
-                SecurityOpt = ["no-new-privileges"],
-                CapDrop = ["ALL"],
-                CapAdd = Capabilities(image).ToList(),
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-                LogConfig = new LogConfig
-                {
-                    Type = "json-file",
-                    Config = new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" },
-                },
-            },
-        };
-        if (spec.Command is { } command)
-            parameters.Cmd = command.ToList(); // the image's start script runs it as user work
-        if (spec.GpuUuids.Count > 0)
-        {
-            parameters.HostConfig.DeviceRequests =
-            [
-                new DeviceRequest { Driver = "nvidia", DeviceIDs = spec.GpuUuids.ToList(), Capabilities = [["gpu"]] },
-            ];
-        }
+        var parameters = DockerCreateParameters.For(spec, Capabilities(image), _options);
 
         var created = await Call($"create container '{spec.Name}' from '{spec.Image}'",
             () => _docker.Containers.CreateContainerAsync(parameters, cancellationToken));
@@ -278,16 +233,6 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     }
 
     public void Dispose() => _docker.Dispose();
-
-    private static string PortKey(int port) => $"{port}/tcp";
-
-    private static List<string> Environment(ContainerSpec spec)
-    {
-        var environment = spec.Env.ToDictionary();
-        if (spec.GpuUuids.Count > 0)
-            environment.TryAdd("NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
-        return environment.Select(pair => $"{pair.Key}={pair.Value}").ToList();
-    }
 
     /// <summary>The capabilities the image declares, each of which must be allowed on this node.</summary>
     private IReadOnlyList<string> Capabilities(RuntimeImage image)
