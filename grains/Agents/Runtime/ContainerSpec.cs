@@ -18,8 +18,5 @@ public sealed record ContainerSpec(
     IReadOnlyList<ContainerFile>? Files = null,
     string? IpcMode = null);
 
-/// <summary>A host folder mounted into the container.</summary>
-public sealed record BindMount(string HostPath, string ContainerPath, bool ReadOnly);
-
 /// <summary>A file placed into the container before it starts; Mode is octal permissions (e.g. 0600), owned by Uid/Gid.</summary>
 public sealed record ContainerFile(string Path, string Content, int Mode, int Uid, int Gid);
