@@ -31,6 +31,7 @@ app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();
 app.MapAgentsApi();
+app.MapGpusApi();
 app.MapUsersApi();
 app.MapInfoApi();
 app.MapAuthApi();

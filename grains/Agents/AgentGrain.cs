@@ -47,8 +47,9 @@ public sealed class AgentGrain(
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _pushTimer;
     private bool _pushRequested;
-    private readonly HashSet<string> _dirtyDevices = [];
     private IGpuDiscovery? _gpuDiscovery;
+    private IGrainTimer? _gpuSampler;
+    private DateTimeOffset? _gpuSampledAt;
 
     private string Id => this.GetPrimaryKeyString();
     private AgentState S => state.State;
@@ -94,8 +95,7 @@ public sealed class AgentGrain(
         _version++;
         await _writer.Write();
         await GrainFactory.Ref<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).Add(Id, registration.ResourceGroup);
-        ReadGpuMetrics();
-        await UpdateDevices(registration.Capacity.Gpus.Select(g => g.Uuid));
+        SampleGpus();
         StartTimers();
         // A node registering with no state of its own (the first start, or a restart with memory storage) holds no
         // sessions: every container labelled for it is left over from before, and reconciling removes them.
@@ -145,7 +145,7 @@ public sealed class AgentGrain(
             }
             throw;
         }
-        MarkDevices(placement.Gpus.Select(g => g.Uuid));
+        RequestPush();
         if (S.Sessions.TryGetValue(placement.SessionId, out var current) && ReferenceEquals(current, session) && !_runs.ContainsKey(placement.SessionId))
         {
             Run(placement.SessionId, stop => Drive(placement.SessionId, session, stop));
@@ -420,7 +420,7 @@ public sealed class AgentGrain(
         _node?.Release(sessionId);
         _version++;
         await _writer.Write();
-        MarkDevices(session.Placement.Gpus.Select(g => g.Uuid));
+        RequestPush();
     }
 
     private async Task RemoveContainers(string sessionId, TimeSpan grace)
@@ -585,6 +585,11 @@ public sealed class AgentGrain(
             new GrainTimerCreationOptions(Options.HeartbeatInterval, Options.HeartbeatInterval) { KeepAlive = true });
         _pushTimer ??= this.RegisterGrainTimer(PushRequested,
             new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        if (_gpuDiscovery is not null)
+        {
+            _gpuSampler ??= this.RegisterGrainTimer(() => { SampleGpus(); return Task.CompletedTask; },
+                new GrainTimerCreationOptions(Options.GpuSampleInterval, Options.GpuSampleInterval));
+        }
     }
 
     private void RequestPush()
@@ -601,46 +606,29 @@ public sealed class AgentGrain(
     {
         _pushRequested = false;
         await PushSnapshot();
-        if (_dirtyDevices.Count > 0)
-        {
-            var devices = _dirtyDevices.ToArray();
-            _dirtyDevices.Clear();
-            await UpdateDevices(devices);
-        }
-    }
-
-    /// <summary>The node's allocations changed: push a snapshot, and refresh these devices' views in the same
-    /// (coalesced) turn rather than once per session.</summary>
-    private void MarkDevices(IEnumerable<string> uuids)
-    {
-        _dirtyDevices.UnionWith(uuids);
-        RequestPush();
     }
 
     private async Task Heartbeat(CancellationToken cancellationToken)
     {
         await RefreshImages();
-        await UpdateDevices(ReadGpuMetrics());
         await PushSnapshot();
     }
 
-    /// <summary>Reads each device's live load; returns the devices whose load changed.</summary>
-    private List<string> ReadGpuMetrics()
+    /// <summary>Reads each device's live load and processes (NVML or a mock source; configured GPUs have none).</summary>
+    private void SampleGpus()
     {
-        var changed = new List<string>();
         if (_gpuDiscovery is null || S.Registration is null)
         {
-            return changed;
+            return;
         }
         foreach (var device in S.Registration.Capacity.Gpus)
         {
-            if (_gpuDiscovery.ReadMetrics(device.Uuid) is { } metrics && metrics != _gpuMetrics.GetValueOrDefault(device.Uuid))
+            if (_gpuDiscovery.ReadMetrics(device.Uuid) is { } metrics)
             {
                 _gpuMetrics[device.Uuid] = metrics;
-                changed.Add(device.Uuid);
             }
         }
-        return changed;
+        _gpuSampledAt = time.GetUtcNow();
     }
 
     private async Task RefreshImages()
@@ -693,21 +681,35 @@ public sealed class AgentGrain(
             time.GetUtcNow());
     }
 
-    private async Task UpdateDevices(IEnumerable<string> uuids)
+    /// <summary>Each device as it is now: the shares the node's allocation map holds (the one place that decides what
+    /// fits; a grain per device would be a second copy to keep in step), the last sample, and its processes with the
+    /// session whose container each runs in.</summary>
+    public Task<GpuDeviceView[]> GetGpus()
     {
-        if (S.Registration is null || _node is null)
+        if (S.Registration is not { } registration || _node is null)
         {
-            return;
+            return Task.FromResult<GpuDeviceView[]>([]);
         }
-        var wanted = uuids.ToHashSet();
-        foreach (var device in S.Registration.Capacity.Gpus.Where(g => wanted.Contains(g.Uuid)))
+        var sessionOfContainer = S.Sessions
+            .Where(s => s.Value.ContainerId is not null)
+            .ToDictionary(s => s.Value.ContainerId!, s => s.Key, StringComparer.Ordinal);
+        var capacity = registration.Capacity;
+        return Task.FromResult(capacity.Gpus.Select(device =>
         {
-            // The node's allocation map keeps each device's shares; the view gets a copy (it is immutable, the map is not).
-            var shares = new Dictionary<string, int>(_node.Gpus.SharesOn(device.Uuid));
             var metrics = _gpuMetrics.GetValueOrDefault(device.Uuid);
-            await GrainFactory.Ref<IGpuDeviceGrain>(device.Uuid).Update(
-                new GpuDeviceView(device, Id, shares, metrics?.UtilizationPercent ?? 0, metrics?.MemoryUsedBytes ?? 0));
-        }
+            return new GpuDeviceView(
+                device,
+                Id,
+                new Dictionary<string, int>(_node.Gpus.SharesOn(device.Uuid)),
+                metrics?.UtilizationPercent,
+                metrics?.MemoryUsedBytes,
+                metrics?.Processes?.Select(p => new GpuProcessView(
+                    p.Pid, p.UsedMemoryBytes, p.ContainerId is { } c ? sessionOfContainer.GetValueOrDefault(c) : null, p.ContainerId)).ToArray(),
+                capacity.GpuSource,
+                capacity.EnforcementMode,
+                GpuEnforcement.Enforces(capacity.EnforcementMode),
+                metrics is null ? null : _gpuSampledAt);
+        }).ToArray());
     }
 
     private sealed record TerminalHandle(string SessionId, IContainerTerminal Terminal);

@@ -10,6 +10,9 @@ public sealed class AgentOptions
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often each GPU's utilisation, memory and processes are sampled (NVML or a mock source).</summary>
+    public TimeSpan GpuSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a change of the node's allocations waits before its snapshot goes to the scheduler, so
     /// that a burst of starts and stops on one node sends one snapshot.</summary>
     public TimeSpan PushDelay { get; set; } = TimeSpan.FromMilliseconds(25);
