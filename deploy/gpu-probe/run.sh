@@ -5,7 +5,8 @@
 #
 # usage: deploy/gpu-probe/run.sh BASE_URL ADMIN_KEY
 # environment: GPU_PROBE_IMAGE (default granary/python:3.11), GPU_PROBE_CPU (1), GPU_PROBE_MEMORY (4g),
-#              GPU_PROBE_TIMEOUT seconds per session (600), GPU_PROBE_BIN (a prebuilt gpu-probe; default: built
+#              GPU_PROBE_TIMEOUT seconds per session (600), GPU_PROBE_START_DELAY seconds until the two 0.5
+#              sessions start their timed runs together (90), GPU_PROBE_BIN (a prebuilt gpu-probe; default: built
 #              here with gcc, which must then be installed on this machine).
 # Needs curl, base64 and, unless GPU_PROBE_BIN is set, gcc. See deploy/gpu-probe/README.md.
 set -euo pipefail
@@ -17,10 +18,10 @@ memory="${GPU_PROBE_MEMORY:-4g}"
 timeout="${GPU_PROBE_TIMEOUT:-600}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 work="$(mktemp -d)"
-sessions=()
+touch "$work/sessions" # ids of the sessions made (launch runs in a subshell: a file outlives it)
 
 cleanup() {
-  for id in "${sessions[@]}"; do api -X DELETE "/v1/sessions/$id?force=true" >/dev/null 2>&1 || true; done
+  while read -r id; do api -X DELETE "/v1/sessions/$id?force=true" >/dev/null 2>&1 || echo "run.sh: could not delete session $id" >&2; done <"$work/sessions"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,7 +30,7 @@ api() { # curl the API; extra arguments before the path
   local path="${*: -1}"
   curl -sS --fail-with-body -H "Authorization: Bearer $key" "${@:1:$#-1}" "$base$path"
 }
-field() { grep -o "\"$1\":[^,}]*" | head -n 1 | cut -d: -f2- | tr -d '"'; }
+field() { { grep -o "\"$1\": *[^,}]*" || true; } | head -n 1 | cut -d: -f2- | sed -e 's/^ *//' -e 's/"//g'; }
 
 probe="${GPU_PROBE_BIN:-}"
 if [ -z "$probe" ]; then
@@ -39,8 +40,8 @@ payload="$(base64 -w0 "$probe")"
 
 # fGPU units per device of the first agent with GPUs (a share s is s × fgpuPerGpu fGPU).
 agents="$(api /v1/agents)"
-per_gpu="$(grep -o '"fgpuPerGpu":[0-9]*' <<<"$agents" | head -n 1 | cut -d: -f2)"
-mode="$(grep -o '"enforcementMode":"[a-z]*"' <<<"$agents" | head -n 1 | cut -d'"' -f4)"
+per_gpu="$(field fgpuPerGpu <<<"$agents")"
+mode="$(field enforcementMode <<<"$agents")"
 [ -n "$per_gpu" ] || { echo "run.sh: no agent reports fgpuPerGpu at $base/v1/agents" >&2; exit 2; }
 echo "agent enforcement mode: ${mode:-unknown}, fgpuPerGpu: $per_gpu, image: $image"
 
@@ -59,7 +60,7 @@ launch() { # share [probe arguments...] -> session id
   created="$(api -H 'Content-Type: application/json' -d "$body" /v1/sessions)"
   id="$(field id <<<"$created")"
   [ -n "$id" ] || { echo "run.sh: creating a session failed: $created" >&2; exit 2; }
-  sessions+=("$id")
+  echo "$id" >>"$work/sessions"
   echo "$id"
 }
 
@@ -110,7 +111,7 @@ for share in 0.5 0.2; do
 done
 
 echo "two 0.5 at once ..."
-start_at=$(( $(date +%s) + 90 ))  # both must be RUNNING by then: their timed runs overlap
+start_at=$(( $(date +%s) + ${GPU_PROBE_START_DELAY:-90} ))  # both must be RUNNING by then: their timed runs overlap
 first="$(launch 0.5 --reference-ms "$reference" --start-at "$start_at")"
 second="$(launch 0.5 --reference-ms "$reference" --start-at "$start_at")"
 row "0.5 (A of 2)" "$(result "$first")"

@@ -105,7 +105,7 @@ public sealed class GpuContainerTests(DockerFixture fixture)
             Env = launch.Env, Mounts = launch.Mounts, IpcMode = launch.IpcMode, GpuUuids = launch.DeviceUuids,
         };
 
-        var parameters = DockerCreateParameters.For(spec, [], new DockerRuntimeOptions());
+        var parameters = DockerContainerParameters.For(spec, new RuntimeImage(spec.Image, new Dictionary<string, string>()), new DockerRuntimeOptions(), []);
 
         var request = Assert.Single(parameters.HostConfig!.DeviceRequests!);
         Assert.Equal(("nvidia", "gpu"), (request.Driver, Assert.Single(Assert.Single(request.Capabilities))));
@@ -127,7 +127,7 @@ public sealed class GpuContainerTests(DockerFixture fixture)
             Env = launch.Env, Mounts = launch.Mounts, IpcMode = launch.IpcMode, GpuUuids = launch.DeviceUuids,
         };
 
-        var parameters = DockerCreateParameters.For(spec, [], new DockerRuntimeOptions());
+        var parameters = DockerContainerParameters.For(spec, new RuntimeImage(spec.Image, new Dictionary<string, string>()), new DockerRuntimeOptions(), []);
 
         Assert.Equal([Mig.Uuid], Assert.Single(parameters.HostConfig!.DeviceRequests!).DeviceIDs);
         Assert.Equal("", parameters.HostConfig!.IpcMode); // the daemon's default: a private namespace

@@ -1,18 +1,22 @@
 using Docker.DotNet.Models;
+using Granary.Agents.Launch;
+using Granary.Agents.Runtime;
 using ContainerSpec = Granary.Agents.Runtime.ContainerSpec;
 
 namespace Granary.Silo.Adapters.Docker;
 
 /// <summary>
-/// The Docker Engine create request for a container spec (pure, so what a GPU container asks of the NVIDIA runtime
-/// can be checked on a machine without one): hard limits (NanoCPUs, memory with no swap, shm, pids), unprivileged
-/// with no-new-privileges and every capability dropped except <paramref name="capabilities"/>, each port published
-/// on an ephemeral host port, bind mounts, the IPC mode, no restart policy, and GPUs as one NVIDIA device request
-/// naming their UUIDs (never a count).
+/// The Docker Engine create request for a session's container: a pure function of the launch spec, its image and
+/// the node's settings, so every security setting is checked without a daemon. Hard limits (NanoCPUs, memory with
+/// no swap, shm, pids), unprivileged with no-new-privileges, every capability dropped except those the image
+/// declares (granary.capabilities) and the node allows, each app port published on an ephemeral host port of
+/// PublishHost, bind mounts, the IPC mode the spec asks for, GPUs as one NVIDIA device request naming their UUIDs
+/// (never a count), no restart policy, bounded json-file logs.
 /// </summary>
-public static class DockerCreateParameters
+public static class DockerContainerParameters
 {
-    public static CreateContainerParameters For(ContainerSpec spec, IReadOnlyList<string> capabilities, DockerRuntimeOptions options)
+    public static CreateContainerParameters For(
+        ContainerSpec spec, RuntimeImage image, DockerRuntimeOptions options, IReadOnlyList<string> allowedCapabilities)
     {
         var parameters = new CreateContainerParameters
         {
@@ -42,7 +46,7 @@ public static class DockerCreateParameters
                 Privileged = false,
                 SecurityOpt = ["no-new-privileges"],
                 CapDrop = ["ALL"],
-                CapAdd = capabilities.ToList(),
+                CapAdd = Capabilities(image, allowedCapabilities).ToList(),
                 RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
                 LogConfig = new LogConfig
                 {
@@ -54,7 +58,7 @@ public static class DockerCreateParameters
         if (spec.Command is { } command)
             parameters.Cmd = command.ToList(); // the image's start script runs it as user work
         if (spec.IpcMode is { } ipcMode)
-            parameters.HostConfig.IpcMode = ipcMode;
+            parameters.HostConfig.IpcMode = ipcMode; // "host" for an MPS client
         if (spec.GpuUuids.Count > 0)
         {
             parameters.HostConfig.DeviceRequests =
@@ -65,8 +69,12 @@ public static class DockerCreateParameters
         return parameters;
     }
 
-    /// <summary>The NVIDIA runtime mounts only the driver libraries of the capabilities asked for: compute (libcuda)
-    /// and utility (nvidia-smi, NVML) unless the spec says otherwise.</summary>
+    /// <summary>The node's allow-list of capabilities, normalised (no CAP_ prefix, upper case).</summary>
+    public static IReadOnlyList<string> AllowedCapabilities(DockerRuntimeOptions options) =>
+        (options.AllowedCapabilities ?? DockerRuntimeOptions.DefaultAllowedCapabilities).Select(NormalizeCapability).ToList();
+
+    private static string PortKey(int port) => $"{port}/tcp";
+
     private static List<string> Environment(ContainerSpec spec)
     {
         var environment = spec.Env.ToDictionary();
@@ -75,5 +83,24 @@ public static class DockerCreateParameters
         return environment.Select(pair => $"{pair.Key}={pair.Value}").ToList();
     }
 
-    private static string PortKey(int port) => $"{port}/tcp";
+    /// <summary>The capabilities the image declares, each of which must be allowed on this node.</summary>
+    private static IReadOnlyList<string> Capabilities(RuntimeImage image, IReadOnlyList<string> allowed)
+    {
+        if (!image.Labels.TryGetValue(ImageLabels.Capabilities, out var declared))
+            return [];
+        var wanted = declared.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(NormalizeCapability).Distinct().ToList();
+        var refused = wanted.Except(allowed).ToList();
+        if (refused.Count > 0)
+            throw new DockerRuntimeException(
+                $"Image '{image.Reference}' asks for capabilities not allowed on this node: {string.Join(", ", refused)} " +
+                $"(allowed: {string.Join(", ", allowed)}; setting {DockerRuntimeOptions.SectionName}:AllowedCapabilities).");
+        return wanted;
+    }
+
+    private static string NormalizeCapability(string capability)
+    {
+        var name = capability.Trim().ToUpperInvariant();
+        return name.StartsWith("CAP_", StringComparison.Ordinal) ? name[4..] : name;
+    }
 }
