@@ -127,6 +127,23 @@ public sealed class GpuProbeTests : IClassFixture<GpuProbeTests.Build>
         Assert.True(DateTimeOffset.UtcNow >= at.AddMilliseconds(-at.Millisecond), $"returned after {clock.Elapsed}, before the start time");
     }
 
+    [Theory]
+    [InlineData(true, 0, "PASS")]
+    [InlineData(false, 1, "FAIL")]
+    public void Run_sh_launches_every_share_prints_the_table_and_deletes_its_sessions(bool enforced, int exitCode, string verdict)
+    {
+        var (code, output, requests) = _build.RunScript(enforced);
+
+        Assert.True(code == exitCode, output);
+        var lines = output.Split('\n');
+        string Row(string share) => Assert.Single(lines, l => l.StartsWith(share.PadRight(12) + " ", StringComparison.Ordinal)).TrimEnd();
+        Assert.All(["0.5", "0.2", "0.5 (A of 2)", "0.5 (B of 2)"], share => Assert.EndsWith(verdict, Row(share)));
+        Assert.EndsWith("PASS", Row("1.0")); // the reference
+        Assert.Contains(enforced ? "26/132" : "132/132", Row("0.2"));
+        Assert.Equal(5, requests.Count(r => r.StartsWith("POST /v1/sessions", StringComparison.Ordinal)));
+        Assert.Equal(5, requests.Count(r => r.StartsWith("DELETE /v1/sessions/", StringComparison.Ordinal))); // none left behind
+    }
+
     /// <summary>Builds the probe and the fake driver once for the class.</summary>
     public sealed class Build : IDisposable
     {
@@ -152,6 +169,48 @@ public sealed class GpuProbeTests : IClassFixture<GpuProbeTests.Build>
         public (int ExitCode, string Output, string Errors) Run(string[] arguments, params (string Name, string Value)[] environment) =>
             Run(Path.Combine(_directory, "bin", "gpu-probe"), arguments,
                 [("LD_LIBRARY_PATH", Path.Combine(_directory, "driver")), .. environment], allowFailure: true);
+
+        /// <summary>deploy/gpu-probe/run.sh against tests/native/fake_granary_api.py, whose sessions run this probe
+        /// against the fake driver with MPS-like limits (or none); returns its exit code, output and the API's requests.</summary>
+        public (int ExitCode, string Output, string[] Requests) RunScript(bool enforced)
+        {
+            var run = Path.Combine(_directory, "api-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(run);
+            var key = "probe-test-" + Guid.NewGuid().ToString("N");
+            var probe = Path.Combine(_directory, "bin", "gpu-probe");
+            var start = new ProcessStartInfo("python3", [Path.Combine(RepositoryPaths.Root, "tests", "native", "fake_granary_api.py"),
+                Path.Combine(run, "port"), Path.Combine(run, "requests")])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                Environment =
+                {
+                    ["FAKE_KEY"] = key, ["GPU_PROBE_BIN"] = probe, ["FAKE_CUDA_DIR"] = Path.Combine(_directory, "driver"),
+                    ["FAKE_ENFORCED"] = enforced ? "1" : "0",
+                },
+            };
+            using var api = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
+            try
+            {
+                var port = Path.Combine(run, "port");
+                var until = DateTime.UtcNow.AddMinutes(1);
+                while (!(File.Exists(port) && File.ReadAllText(port).Length > 0))
+                {
+                    if (api.HasExited || DateTime.UtcNow > until)
+                        throw new InvalidOperationException($"the fake API did not start: {api.StandardError.ReadToEnd()}");
+                    Thread.Sleep(100);
+                }
+                var (exitCode, output, errors) = Run("bash", [Path.Combine(RepositoryPaths.Root, "deploy", "gpu-probe", "run.sh"),
+                    $"http://127.0.0.1:{File.ReadAllText(port)}", key],
+                    [("GPU_PROBE_BIN", probe), ("GPU_PROBE_START_DELAY", "2"), ("GPU_PROBE_TIMEOUT", "60")], allowFailure: true);
+                return (exitCode, output + errors, File.ReadAllLines(Path.Combine(run, "requests")));
+            }
+            finally
+            {
+                api.Kill();
+                api.WaitForExit();
+            }
+        }
 
         public void Dispose() => Directory.Delete(_directory, recursive: true);
 
