@@ -8,6 +8,7 @@
 #   GRANARY_ADMIN_KEY     use this admin API key instead of the generated one
 #   GRANARY_AGENT_DRIVER  container runtime of the built-in agent: docker (default) or simulated
 #   GRANARY_DATA_DIR      where the generated admin key and the storage folders live (default ./.run/data)
+#   GRANARY_MOCK_GPUS     made-up GPUs for the built-in node: a mock GPU file, or 1 for deploy/gpus/mock-h100.json
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +30,13 @@ if [[ "$driver" == docker ]]; then
   # Real sessions: the Docker engine at DOCKER_HOST, or a private dockerd (docker.io installed when missing),
   # the environment images (built when absent), and a node that is this machine (its CPUs, memory, NVML GPUs).
   eval "$(GRANARY_FOLDERS_ROOT="$Granary__Folders__Root" bash deploy/scripts/docker-agent-env.sh)"
+fi
+
+if [[ -n "${GRANARY_MOCK_GPUS:-}" ]]; then
+  mock="$GRANARY_MOCK_GPUS"
+  [[ "$mock" == 1 ]] && mock="$PWD/deploy/gpus/mock-h100.json"
+  export Granary__Agent__Gpus__Discovery=mock Granary__Agent__Gpus__MockFile="$mock"
+  echo "GPUs: made up, from $mock (shown as mock in the API)"
 fi
 
 echo "Granary all-in-one: http://$host:$port/ (web UI), http://$host:$port/v1 (REST API), http://$host:$port/openapi/v1.json"

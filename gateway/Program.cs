@@ -40,6 +40,7 @@ app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();
 app.MapAgentsApi();
+app.MapGpusApi();
 app.MapQueueApi();
 app.MapUsersApi();
 app.MapInfoApi();

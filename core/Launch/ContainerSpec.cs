@@ -1,7 +1,8 @@
 namespace Granary.Agents.Runtime;
 
 /// <summary>Everything needed to create a session's container. Files are written into the container
-/// after it is created and before it starts (the session's SSH key, for one).</summary>
+/// after it is created and before it starts (the session's SSH key, for one). IpcMode: Docker's IPC mode ("host" for
+/// an MPS client), null for the runtime's default (a private namespace).</summary>
 public sealed record ContainerSpec(
     string Name,
     string Image,
@@ -14,10 +15,8 @@ public sealed record ContainerSpec(
     IReadOnlyList<int> PublishedPorts,
     IReadOnlyList<BindMount> Mounts,
     IReadOnlyList<string> GpuUuids,
-    IReadOnlyList<ContainerFile>? Files = null);
-
-/// <summary>A host folder mounted into the container.</summary>
-public sealed record BindMount(string HostPath, string ContainerPath, bool ReadOnly);
+    IReadOnlyList<ContainerFile>? Files = null,
+    string? IpcMode = null);
 
 /// <summary>A file placed into the container before it starts; Mode is octal permissions (e.g. 0600), owned by Uid/Gid.</summary>
 public sealed record ContainerFile(string Path, string Content, int Mode, int Uid, int Gid);

@@ -4,7 +4,8 @@ using Granary.Sessions;
 namespace Granary.Agents.Launch;
 
 /// <summary>Everything a session's container is built from, gathered by the agent. Mounts are already resolved to
-/// host folders (creating a folder is a side effect, so the agent does it); ShmBytes is the node's /dev/shm size.</summary>
+/// host folders (creating a folder is a side effect, so the agent does it); ShmBytes is the node's /dev/shm size;
+/// Enforcement: where the node's GPU enforcement lives on the host (defaults when null).</summary>
 public sealed record LaunchInput(
     string SessionId,
     string NodeId,
@@ -15,7 +16,8 @@ public sealed record LaunchInput(
     IReadOnlyList<ImageApp> Apps,
     IReadOnlyList<BindMount> Mounts,
     long ShmBytes,
-    string? AppSecret = null);
+    string? AppSecret = null,
+    GpuEnforcementOptions? Enforcement = null);
 
 /// <summary>
 /// Builds a session's <see cref="ContainerSpec"/>: a pure function of what the session asked for, what it was
@@ -53,7 +55,7 @@ public static class LaunchSpec
             env[name] = value;
         }
         // Last, so a session's own environment cannot lift its GPU limits.
-        var gpus = GpuEnforcement.For(input.Capacity.EnforcementMode, placement.Gpus, input.Capacity.Gpus);
+        var gpus = GpuEnforcement.For(input.Capacity.EnforcementMode, input.Enforcement ?? new GpuEnforcementOptions(), placement.Gpus, input.Capacity.Gpus);
         foreach (var (name, value) in gpus.Env)
         {
             env[name] = value;
@@ -73,9 +75,10 @@ public static class LaunchSpec
             MemoryBytes: placement.MemoryBytes,
             ShmBytes: Math.Min(input.ShmBytes, placement.MemoryBytes),
             PublishedPorts: ImageApps.Ports(input.Apps),
-            Mounts: input.Mounts,
+            Mounts: [.. input.Mounts, .. gpus.Mounts],
             GpuUuids: gpus.DeviceUuids,
-            Files: [.. SshFiles(input.SshKey), .. AppSecretFile(input.AppSecret)]);
+            Files: [.. SshFiles(input.SshKey), .. AppSecretFile(input.AppSecret)],
+            IpcMode: gpus.IpcMode);
     }
 
     /// <summary>The app secret for the start script, root-only: not the environment, which `docker exec` (the

@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Agents.Launch;
 using Granary.Gateway.Sessions;
 
 namespace Granary.Gateway.Agents;
@@ -58,7 +59,8 @@ public sealed record AgentResponse(
             string.Equals(snapshot.Runtime, SimulatedRuntime, StringComparison.OrdinalIgnoreCase),
             snapshot.Schedulable,
             snapshot.At,
-            new CapacityResponse(capacity.CpuMilli / 1000m, capacity.MemoryBytes, capacity.Gpus.Length, capacity.FgpuPerGpu, capacity.EnforcementMode),
+            new CapacityResponse(capacity.CpuMilli / 1000m, capacity.MemoryBytes, capacity.Gpus.Length, capacity.FgpuPerGpu, capacity.EnforcementMode,
+                GpuEnforcement.Enforces(capacity.EnforcementMode), capacity.GpuSource),
             new UsageResponse(cpu / 1000m, memory, gpuMilli / 1000m),
             new UsageResponse((capacity.CpuMilli - cpu) / 1000m, capacity.MemoryBytes - memory, capacity.Gpus.Length - gpuMilli / 1000m),
             gpus,
@@ -68,8 +70,10 @@ public sealed record AgentResponse(
     }
 }
 
-/// <summary>cpu in cores, memory in bytes, gpu: number of devices; fgpuPerGpu: fGPU units one device holds.</summary>
-public sealed record CapacityResponse(decimal Cpu, long Memory, int Gpu, int FgpuPerGpu, string EnforcementMode);
+/// <summary>cpu in cores, memory in bytes, gpu: number of devices; fgpuPerGpu: fGPU units one device holds;
+/// gpuEnforced: false when enforcementMode is "none" (fractions accounted, not enforced); gpuSource: "configured",
+/// "nvml" or "mock" (made-up GPUs).</summary>
+public sealed record CapacityResponse(decimal Cpu, long Memory, int Gpu, int FgpuPerGpu, string EnforcementMode, bool GpuEnforced, string GpuSource);
 
 /// <summary>cpu in cores, memory in bytes, gpu in devices (fractions included: 1.5 = one and a half devices).</summary>
 public sealed record UsageResponse(decimal Cpu, long Memory, decimal Gpu);

@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Agents.Launch;
 using Granary.Gateway.Agents;
 using Granary.Gateway.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,13 +21,18 @@ public static class InfoApi
         var snapshots = (await agents.Fetch(await agents.Ids())).Select(a => a.Snapshot).OfType<AgentSnapshot>().ToArray();
         var runtimes = snapshots.Select(s => s.Runtime).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToArray();
         var simulated = runtimes.Length > 0 && runtimes.All(r => string.Equals(r, AgentResponse.SimulatedRuntime, StringComparison.OrdinalIgnoreCase));
-        var fgpuPerGpu = snapshots.Where(s => s.Capacity.Gpus.Length > 0).Select(s => s.Capacity.FgpuPerGpu).Distinct().Order().ToArray();
-        return TypedResults.Ok(new InfoResponse(options.Value.Mode, snapshots.Length, runtimes, simulated, fgpuPerGpu));
+        var gpuNodes = snapshots.Where(s => s.Capacity.Gpus.Length > 0).ToArray();
+        var fgpuPerGpu = gpuNodes.Select(s => s.Capacity.FgpuPerGpu).Distinct().Order().ToArray();
+        return TypedResults.Ok(new InfoResponse(options.Value.Mode, snapshots.Length, runtimes, simulated, fgpuPerGpu,
+            gpuNodes.All(s => GpuEnforcement.Enforces(s.Capacity.EnforcementMode)),
+            gpuNodes.Any(s => s.Capacity.GpuSource == "mock")));
     }
 }
 
 /// <summary>
 /// Agents: how many answer. Simulated: every one of them runs the simulated runtime (no real containers). FgpuPerGpu:
 /// how many fGPU one GPU holds on the nodes that have GPUs (one value on most clusters: 5 means 1 fGPU = 0.2 GPU).
+/// GpuFractionsEnforced: false when a node with GPUs only accounts for fractions (enforcement mode "none").
+/// MockGpus: some node's GPUs are made up (a mock GPU file).
 /// </summary>
-public sealed record InfoResponse(string Mode, int Agents, string[] Runtimes, bool Simulated, int[] FgpuPerGpu);
+public sealed record InfoResponse(string Mode, int Agents, string[] Runtimes, bool Simulated, int[] FgpuPerGpu, bool GpuFractionsEnforced, bool MockGpus);

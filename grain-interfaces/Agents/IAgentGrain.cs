@@ -27,6 +27,9 @@ public interface IAgentGrain : IGrainWithStringKey
 
     Task<AgentSnapshot> GetSnapshot();
 
+    /// <summary>Every GPU of the node: device, share map, last sample, processes with their sessions.</summary>
+    Task<GpuDeviceView[]> GetGpus();
+
     Task<string> GetLogs(string sessionId, int tailLines);
 
     /// <summary>Opens a terminal (a TTY attached to the session's tmux session "main", created when missing)

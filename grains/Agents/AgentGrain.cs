@@ -18,11 +18,11 @@ namespace Granary.Agents;
 /// One node, pinned to the agent silo that hosts it. Owns the node's truth (a NodeState and the persisted
 /// AgentState): admits or refuses every placement, and reconciles with the container runtime after a restart.
 /// The rest is delegated, each to a plain class that runs on this activation: a SessionDriver per session runs
-/// its container, AgentTerminals multiplexes the web terminals, AgentTelemetry sends snapshots, device views and
-/// images, and the ReportOutbox carries reports to sessions.
+/// its container, AgentTerminals multiplexes the web terminals, AgentTelemetry sends snapshots and images, AgentGpus
+/// samples the GPUs and answers their live views, and the ReportOutbox carries reports to sessions.
 /// Call graph: sessions await this grain (Start, Stop, GetLogs), so this grain never awaits a session inside a
 /// turn; reports to sessions leave through the outbox, whose pump delivers them outside any turn. Awaiting the
-/// scheduler, directory, catalog and GPU device grains is safe: they never call an agent back. Reconciliation
+/// scheduler, directory and catalog grains is safe: they never call an agent back. Reconciliation
 /// reads a session (Get) from a background task, not a turn, so it cannot deadlock with that session's Stop.
 /// </summary>
 [Immovable, AgentNodePlacement]
@@ -39,12 +39,14 @@ public sealed class AgentGrain(
     private SessionRuns _runs = null!;
     private AgentTerminals _terminals = null!;
     private AgentTelemetry _telemetry = null!;
+    private AgentGpus _gpus = null!;
     private ReportOutbox _outbox = null!;
     private Task? _reconciling;
     private NodeState? _node;
     private IGrainTimer? _heartbeat;
     private IGrainTimer? _pushTimer;
     private IDisposable? _gauges;
+    private IGrainTimer? _gpuSampler;
 
     private string Id => this.GetPrimaryKeyString();
     private AgentState S => state.State;
@@ -55,9 +57,9 @@ public sealed class AgentGrain(
         _writer = new StateWriter(state.WriteStateAsync);
         _runs = new SessionRuns(Id, logger);
         _terminals = new AgentTerminals(runtime, Id);
-        // GPU metrics are registered only where GPUs are discovered with live metrics (NVML); configured GPUs have none.
-        _telemetry = new AgentTelemetry(Id, () => S.Registration, () => _node, runtime,
-            ServiceProvider.GetService<IGpuDiscovery>(), GrainFactory, Options, time, logger);
+        _telemetry = new AgentTelemetry(Id, () => S.Registration, () => _node, runtime, GrainFactory, Options, time, logger);
+        // A GPU source with live metrics is registered only where GPUs are discovered (NVML, mock); configured GPUs have none.
+        _gpus = new AgentGpus(Id, () => S.Registration, () => _node, () => S.Sessions, ServiceProvider.GetService<IGpuDiscovery>(), time);
         _outbox = new ReportOutbox(Id, GrainFactory, time, logger);
         _outbox.Start();
         // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
@@ -91,8 +93,7 @@ public sealed class AgentGrain(
         _telemetry.Changed();
         await _writer.Write();
         await GrainFactory.Ref<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).Add(Id, registration.ResourceGroup);
-        _telemetry.ReadGpuMetrics();
-        await _telemetry.UpdateDevices(registration.Capacity.Gpus.Select(g => g.Uuid));
+        _gpus.Sample();
         StartTimers();
         // A node registering with no state of its own (the first start, or a restart with memory storage) holds no
         // sessions: every container labelled for it is left over from before, and reconciling removes them.
@@ -142,7 +143,7 @@ public sealed class AgentGrain(
             }
             throw;
         }
-        _telemetry.MarkDevices(placement.Gpus.Select(g => g.Uuid));
+        _telemetry.RequestPush();
         if (S.Sessions.TryGetValue(placement.SessionId, out var current) && ReferenceEquals(current, session) && !_runs.IsRunning(placement.SessionId))
         {
             _runs.Start(placement.SessionId, Driver(placement.SessionId, session).Drive);
@@ -167,6 +168,8 @@ public sealed class AgentGrain(
     }
 
     public Task<AgentSnapshot> GetSnapshot() => Task.FromResult(_telemetry.Snapshot());
+
+    public Task<GpuDeviceView[]> GetGpus() => Task.FromResult(_gpus.Views());
 
     public async Task<string> GetLogs(string sessionId, int tailLines)
     {
@@ -290,7 +293,7 @@ public sealed class AgentGrain(
         _node?.Release(sessionId);
         _telemetry.Changed();
         await _writer.Write();
-        _telemetry.MarkDevices(session.Placement.Gpus.Select(g => g.Uuid));
+        _telemetry.RequestPush();
     }
 
     private async Task RemoveContainers(string sessionId, TimeSpan grace)
@@ -323,7 +326,7 @@ public sealed class AgentGrain(
         var spec = session.Spec;
         var mounts = spec.Mounts.Select(m => new BindMount(folders.Ensure(spec.Owner, m.Folder), m.Path, m.ReadOnly)).ToArray();
         return LaunchSpec.Build(new LaunchInput(sessionId, Id, spec, session.Placement, session.SshKey,
-            S.Registration!.Capacity, apps, mounts, Options.ShmBytes, session.AppSecret));
+            S.Registration!.Capacity, apps, mounts, Options.ShmBytes, session.AppSecret, Options.Enforcement));
     }
 
     public void Report(string sessionId, RuntimeReport report) => _outbox.Post(sessionId, report);
@@ -343,6 +346,11 @@ public sealed class AgentGrain(
             _pushTimer = this.RegisterGrainTimer(_telemetry.PushRequested,
                 new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
             _telemetry.Attach(_pushTimer);
+        }
+        if (_gpus.HasLiveMetrics)
+        {
+            _gpuSampler ??= this.RegisterGrainTimer(() => { _gpus.Sample(); return Task.CompletedTask; },
+                new GrainTimerCreationOptions(Options.GpuSampleInterval, Options.GpuSampleInterval));
         }
     }
 }

@@ -10,6 +10,9 @@ public sealed class AgentOptions
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often each GPU's utilisation, memory and processes are sampled (NVML or a mock source).</summary>
+    public TimeSpan GpuSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a change of the node's allocations waits before its snapshot goes to the scheduler, so
     /// that a burst of starts and stops on one node sends one snapshot.</summary>
     public TimeSpan PushDelay { get; set; } = TimeSpan.FromMilliseconds(25);
@@ -31,4 +34,7 @@ public sealed class AgentOptions
 
     /// <summary>/dev/shm size of every container (capped at the session's memory).</summary>
     public long ShmBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Where the node's GPU enforcement lives on the host ("Granary:Agent:Enforcement").</summary>
+    public Launch.GpuEnforcementOptions Enforcement { get; set; } = new();
 }

@@ -62,7 +62,11 @@ public static class GpuCheckCommand
                 + $"(used {Mib(device.MemoryUsedBytes)} MiB)  util {Percent(device.UtilizationPercent)}  "
                 + $"mem-util {Percent(device.MemoryUtilizationPercent)}  "
                 + $"mig {(device.MigEnabled is null ? "n/a" : device.MigEnabled.Value ? "on" : "off")}  "
-                + $"cc {device.ComputeCapability ?? "n/a"}");
+                + $"cc {device.ComputeCapability ?? "n/a"}  sms {device.Sms?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "n/a"}");
+            foreach (var mig in device.MigInstances ?? [])
+            {
+                output.WriteLine($"      MIG {mig.Profile}  {mig.Uuid}  memory {Mib(mig.MemoryTotalBytes)} MiB  sms {mig.Sms?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "n/a"}");
+            }
 
             var metrics = discovery.ReadMetrics(device.Uuid);
             output.WriteLine(metrics is null

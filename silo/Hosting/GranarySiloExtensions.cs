@@ -1,7 +1,9 @@
 using System.Net;
 using Granary.Agents;
 using Granary.Folders;
+using Granary.Silo.Adapters.Mps;
 using Granary.Silo.Adapters.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
@@ -83,6 +85,10 @@ public static class GranarySiloExtensions
             }
             services.AddGranaryNodes(configuration, nodes);
             services.AddGranaryContainerRuntime(configuration);
+            services.AddSingleton<IMpsDaemon>(sp => sp.GetRequiredService<IOptions<AgentOptions>>().Value.Enforcement is { ManageMpsDaemon: true } enforcement
+                ? new MpsDaemonSupervisor(enforcement, sp.GetRequiredService<ILogger<MpsDaemonSupervisor>>())
+                : new NoMpsDaemon());
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GpuEnforcementSetup>();
             services.AddSingleton<NodeRegistrar>();
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRegistrar>());
         }

@@ -41,9 +41,9 @@ public sealed class PlacementTests(ClusterFixture fixture)
         Assert.Equal(["GPU-burst-b-0", "GPU-burst-b-1"], snapshot.Capacity.Gpus.Select(g => g.Uuid));
         Assert.Equal("simulated", snapshot.Runtime);
         Assert.Contains("python:3.11", snapshot.Images);
-        var device = await fixture.Client.GetGrain<IGpuDeviceGrain>("GPU-burst-b-1").Get();
-        Assert.NotNull(device);
-        Assert.Equal("burst-b", device.AgentId);
+        var devices = await fixture.Agent("burst-b").GetGpus();
+        Assert.Equal(["GPU-burst-b-0", "GPU-burst-b-1"], devices.Select(d => d.Device.Uuid));
+        Assert.All(devices, d => Assert.Equal(("burst-b", "configured", (int?)null), (d.AgentId, d.Source, d.UtilizationPercent)));
     }
 
     private SiloAddress SiloAddressOf(string silo) => fixture.Cluster.Silos.Single(s => s.Name == silo).SiloAddress;

@@ -32,17 +32,15 @@ public sealed class SessionLifecycleTests(ClusterFixture fixture)
         Assert.Contains("started", await session.GetLogs(10));
         var snapshot = await fixture.Agent("spine-a").GetSnapshot();
         Assert.Contains(snapshot.Allocations, a => a.SessionId == running.Id);
-        await Eventually.True(async () => (await fixture.Client.GetGrain<IGpuDeviceGrain>(share.Uuid).Get())?.Shares.GetValueOrDefault(running.Id) == 500,
-            "the device view holds the session's share of 500");
+        var view = (await fixture.Agent("spine-a").GetGpus()).Single(d => d.Device.Uuid == share.Uuid);
+        Assert.Equal(500, view.Shares.GetValueOrDefault(running.Id)); // read from the node's truth: no delay
 
         var terminated = await session.Terminate(force: false);
         Assert.Equal(SessionStatus.Terminated, terminated.Status);
         Assert.NotNull(terminated.TerminatedAt);
         Assert.Equal(SessionStatus.Terminating, (await session.GetEvents(0))[^2].Status);
         Assert.DoesNotContain((await fixture.Agent("spine-a").GetSnapshot()).Allocations, a => a.SessionId == running.Id);
-        // Device views are refreshed with the node's next (coalesced) snapshot, a moment after the stop.
-        await Eventually.True(async () => (await fixture.Client.GetGrain<IGpuDeviceGrain>(share.Uuid).Get())!.Shares.Count == 0,
-            "the device view no longer holds the session's share");
+        Assert.Empty((await fixture.Agent("spine-a").GetGpus()).Single(d => d.Device.Uuid == share.Uuid).Shares);
         Assert.Empty(await fixture.RuntimeOf(ClusterFixture.AgentSiloA).List(
             new Dictionary<string, string> { [ContainerLabels.Session] = running.Id }, CancellationToken.None));
 

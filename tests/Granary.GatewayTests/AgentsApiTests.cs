@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 
 namespace Granary.GatewayTests;
 
@@ -29,9 +30,7 @@ public sealed class AgentsApiTests(GatewayFactory factory)
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
         using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
-        var session = await Api.CreateSession(alice, Api.SmallSession("fgpu", new { cpu = 1, memory = "1g", fgpu = 1 }));
-        var id = session.GetProperty("id").GetString()!;
-        var running = await Api.WaitForStatus(alice, id, "RUNNING");
+        var (id, running) = await RunningFifth(alice, "fgpu");
         var share = Assert.Single(running.GetProperty("gpus").EnumerateArray());
 
         var agent = await Api.GetJson(admin, $"/v1/agents/{running.GetProperty("agent").GetString()}");
@@ -53,5 +52,63 @@ public sealed class AgentsApiTests(GatewayFactory factory)
         using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
         using var response = await admin.GetAsync("/v1/agents/no-such-node");
         await Api.AssertProblem(response, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Gpus_are_listed_for_admins_with_shares_enforcement_and_source()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        var (id, running) = await RunningFifth(alice, "gpus");
+        var uuid = Assert.Single(running.GetProperty("gpus").EnumerateArray()).GetProperty("uuid").GetString();
+
+        var all = await Api.GetJson(admin, "/v1/gpus");
+        var ofAgent = await Api.GetJson(admin, $"/v1/agents/{TestCluster.NodeId}/gpus");
+
+        Assert.Equal(TestCluster.Gpus, all.GetArrayLength());
+        Assert.Equal(all.ToString(), ofAgent.ToString());
+        var gpu = Assert.Single(all.EnumerateArray(), g => g.GetProperty("uuid").GetString() == uuid);
+        Assert.Equal(0.2m, gpu.GetProperty("shares").GetProperty(id).GetDecimal());
+        Assert.Equal(TestCluster.NodeId, gpu.GetProperty("agent").GetString());
+        Assert.Equal("configured", gpu.GetProperty("source").GetString());
+        Assert.False(gpu.GetProperty("mock").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, gpu.GetProperty("utilizationPercent").ValueKind); // configured GPUs have no live metrics
+        var agent = await Api.GetJson(admin, $"/v1/agents/{TestCluster.NodeId}");
+        var mode = agent.GetProperty("capacity").GetProperty("enforcementMode").GetString();
+        Assert.Equal(mode, gpu.GetProperty("enforcementMode").GetString());
+        Assert.Equal(mode != "none", gpu.GetProperty("enforced").GetBoolean());
+        Assert.Equal(mode != "none", agent.GetProperty("capacity").GetProperty("gpuEnforced").GetBoolean());
+        Assert.Equal(mode != "none", (await Api.GetJson(alice, "/v1/info")).GetProperty("gpuFractionsEnforced").GetBoolean());
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+        await Api.WaitForStatus(alice, id, "TERMINATED");
+    }
+
+    [Theory]
+    [InlineData("/v1/gpus")]
+    [InlineData("/v1/agents/" + TestCluster.NodeId + "/gpus")]
+    public async Task A_user_may_not_see_the_gpus(string path)
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+
+        using var response = await alice.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Gpus_of_an_unknown_agent_are_404_problem()
+    {
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        using var response = await admin.GetAsync("/v1/agents/no-such-node/gpus");
+        await Api.AssertProblem(response, HttpStatusCode.NotFound);
+    }
+
+    /// <summary>A running session of fgpu 1 (a fifth of a device on the test node): its id and view.</summary>
+    private static async Task<(string Id, JsonElement Running)> RunningFifth(HttpClient owner, string name)
+    {
+        var session = await Api.CreateSession(owner, Api.SmallSession(name, new { cpu = 1, memory = "1g", fgpu = 1 }));
+        var id = session.GetProperty("id").GetString()!;
+        return (id, await Api.WaitForStatus(owner, id, "RUNNING"));
     }
 }

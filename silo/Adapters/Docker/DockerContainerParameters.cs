@@ -10,7 +10,8 @@ namespace Granary.Silo.Adapters.Docker;
 /// the node's settings, so every security setting is checked without a daemon. Hard limits (NanoCPUs, memory with
 /// no swap, shm, pids), unprivileged with no-new-privileges, every capability dropped except those the image
 /// declares (granary.capabilities) and the node allows, each app port published on an ephemeral host port of
-/// PublishHost, no restart policy, bounded json-file logs.
+/// PublishHost, bind mounts, the IPC mode the spec asks for, GPUs as one NVIDIA device request naming their UUIDs
+/// (never a count), no restart policy, bounded json-file logs.
 /// </summary>
 public static class DockerContainerParameters
 {
@@ -59,6 +60,8 @@ public static class DockerContainerParameters
         };
         if (spec.Command is { } command)
             parameters.Cmd = command.ToList(); // the image's start script runs it as user work
+        if (spec.IpcMode is { } ipcMode)
+            parameters.HostConfig.IpcMode = ipcMode; // "host" for an MPS client
         if (spec.GpuUuids.Count > 0)
         {
             parameters.HostConfig.DeviceRequests =

@@ -1,7 +1,7 @@
 namespace Granary.Silo.Adapters.Nvml;
 
-/// <summary>Everything NVML told us about one device. MigEnabled and ComputeCapability are null
-/// when the device or driver does not report them.</summary>
+/// <summary>Everything NVML told us about one device. MigEnabled, ComputeCapability and Sms are null when the
+/// device or driver does not report them; MigInstances lists the MIG devices of a GPU in MIG mode.</summary>
 public sealed record NvmlDevice(
     int Index,
     string Uuid,
@@ -11,4 +11,9 @@ public sealed record NvmlDevice(
     int? UtilizationPercent,
     int? MemoryUtilizationPercent,
     bool? MigEnabled,
-    string? ComputeCapability);
+    string? ComputeCapability,
+    int? Sms = null,
+    IReadOnlyList<NvmlMigInstance>? MigInstances = null);
+
+/// <summary>A MIG device: its own UUID ("MIG-…"), profile (e.g. "1g.10gb"), memory and SMs.</summary>
+public sealed record NvmlMigInstance(string Uuid, string Name, string Profile, ulong MemoryTotalBytes, int? Sms);

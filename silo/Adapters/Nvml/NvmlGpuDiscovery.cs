@@ -12,6 +12,7 @@ namespace Granary.Silo.Adapters.Nvml;
 public sealed class NvmlGpuDiscovery : IGpuDiscovery, IDisposable
 {
     private readonly string _libraryPath;
+    private readonly string _procRoot;
     private readonly ILogger<NvmlGpuDiscovery> _logger;
     private readonly Lock _gate = new();
     private Dictionary<string, nint> _handles = new(StringComparer.Ordinal);
@@ -22,12 +23,18 @@ public sealed class NvmlGpuDiscovery : IGpuDiscovery, IDisposable
     public NvmlGpuDiscovery(NvmlOptions options, ILogger<NvmlGpuDiscovery> logger)
     {
         _libraryPath = NvmlLibrary.Normalize(options.LibraryPath);
+        _procRoot = options.ProcRoot;
         _logger = logger;
     }
 
+    /// <summary>The node's devices: each GPU, except that a GPU in MIG mode is its MIG instances (CUDA cannot use
+    /// such a GPU whole), each a device of its own with the GPU as Parent and the GPU's index.</summary>
     public IReadOnlyList<GpuDeviceInfo> Discover() =>
         Probe().Devices
-            .Select(d => new GpuDeviceInfo(d.Uuid, d.Name, (long)d.MemoryTotalBytes, d.Index))
+            .SelectMany(d => d.MigEnabled == true
+                ? (d.MigInstances ?? []).Select(m => new GpuDeviceInfo(
+                    m.Uuid, d.Name, (long)m.MemoryTotalBytes, d.Index, m.Sms ?? 0, d.ComputeCapability, d.Uuid, m.Profile))
+                : [new GpuDeviceInfo(d.Uuid, d.Name, (long)d.MemoryTotalBytes, d.Index, d.Sms ?? 0, d.ComputeCapability)])
             .ToList();
 
     public GpuMetrics? ReadMetrics(string uuid)
@@ -50,7 +57,7 @@ public sealed class NvmlGpuDiscovery : IGpuDiscovery, IDisposable
                 return null;
             }
 
-            return new GpuMetrics(uuid, ReadUtilization(device)?.Gpu, (long)memory.Used, (long)memory.Total);
+            return new GpuMetrics(uuid, ReadUtilization(device)?.Gpu, (long)memory.Used, (long)memory.Total, ReadProcesses(device));
         }
     }
 
@@ -112,7 +119,8 @@ public sealed class NvmlGpuDiscovery : IGpuDiscovery, IDisposable
                 var device = ReadDevice(index, out var handle);
                 if (device is not null)
                 {
-                    devices.Add(device);
+                    var instances = device.MigEnabled == true ? Optional(() => ReadMigInstances(device, handle, handles)) ?? [] : [];
+                    devices.Add(device with { MigInstances = instances });
                     handles[device.Uuid] = handle;
                 }
             }
@@ -169,7 +177,75 @@ public sealed class NvmlGpuDiscovery : IGpuDiscovery, IDisposable
 
         return new NvmlDevice(
             (int)index, uuid, name, memory.Total, memory.Used,
-            utilization?.Gpu, utilization?.Memory, migEnabled, computeCapability);
+            utilization?.Gpu, utilization?.Memory, migEnabled, computeCapability, ReadSms(handle));
+    }
+
+    /// <summary>The MIG devices of a GPU in MIG mode (empty slots answer NOT_FOUND); their handles go into
+    /// <paramref name="handles"/> so their metrics can be read by UUID.</summary>
+    private List<NvmlMigInstance> ReadMigInstances(NvmlDevice gpu, nint handle, Dictionary<string, nint> handles)
+    {
+        var instances = new List<NvmlMigInstance>();
+        var result = NvmlNative.DeviceGetMaxMigDeviceCount(handle, out var slots);
+        if (result != NvmlReturn.Success)
+        {
+            _logger.LogWarning("GPU {Uuid} is in MIG mode but nvmlDeviceGetMaxMigDeviceCount returned {Result}: no MIG instances", gpu.Uuid, Describe(result));
+            return instances;
+        }
+        for (uint slot = 0; slot < slots; slot++)
+        {
+            result = NvmlNative.DeviceGetMigDeviceHandleByIndex(handle, slot, out var mig);
+            if (result == NvmlReturn.NotFound)
+            {
+                continue; // no instance in this slot
+            }
+            if (result != NvmlReturn.Success
+                || (result = NvmlNative.GetUuid(mig, out var uuid)) != NvmlReturn.Success
+                || (result = NvmlNative.GetName(mig, out var name)) != NvmlReturn.Success
+                || (result = NvmlNative.DeviceGetMemoryInfo(mig, out var memory)) != NvmlReturn.Success)
+            {
+                _logger.LogWarning("MIG slot {Slot} of GPU {Uuid} left out: {Result}", slot, gpu.Uuid, Describe(result));
+                continue;
+            }
+            var attributes = NvmlNative.DeviceGetAttributes(mig, out var a) == NvmlReturn.Success ? a : (NvmlDeviceAttributes?)null;
+            instances.Add(new NvmlMigInstance(uuid, name, MigProfile(name, attributes), memory.Total, (int?)attributes?.MultiprocessorCount));
+            handles[uuid] = mig;
+        }
+        return instances;
+    }
+
+    /// <summary>"NVIDIA H100 80GB HBM3 MIG 1g.10gb" → "1g.10gb"; else from the slices and memory.</summary>
+    internal static string MigProfile(string name, NvmlDeviceAttributes? attributes)
+    {
+        var at = name.LastIndexOf("MIG ", StringComparison.Ordinal);
+        if (at >= 0 && name[(at + 4)..].Trim() is { Length: > 0 } profile)
+        {
+            return profile;
+        }
+        return attributes is { } a ? $"{a.GpuInstanceSliceCount}g.{(a.MemorySizeMb + 512) / 1024}gb" : "unknown";
+    }
+
+    private static int? ReadSms(nint device) =>
+        Optional(() => NvmlNative.DeviceGetAttributes(device, out var attributes) == NvmlReturn.Success && attributes.MultiprocessorCount > 0
+            ? (int?)attributes.MultiprocessorCount
+            : null);
+
+    /// <summary>Null when NVML cannot list them (not supported, no permission); each with its container.</summary>
+    private List<GpuProcess>? ReadProcesses(nint device) =>
+        Optional(() => NvmlNative.GetProcesses(device, out var processes) == NvmlReturn.Success
+            ? processes.Select(p => new GpuProcess((int)p.Pid, (long)p.UsedGpuMemory, CgroupContainer.OfProcess(_procRoot, (int)p.Pid))).ToList()
+            : null);
+
+    /// <summary>What an older driver's library lacks is unknown, not an error.</summary>
+    private static T? Optional<T>(Func<T?> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return default;
+        }
     }
 
     private static (int Gpu, int Memory)? ReadUtilization(nint device) =>

@@ -20,6 +20,33 @@ public struct NvmlUtilization
     public uint Memory;
 }
 
+/// <summary>nvmlProcessInfo_t (v2/v3): a process with a context on the device. The instance ids are
+/// 0xFFFFFFFF outside MIG.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct NvmlProcessInfo
+{
+    public uint Pid;
+    public ulong UsedGpuMemory;
+    public uint GpuInstanceId;
+    public uint ComputeInstanceId;
+}
+
+/// <summary>nvmlDeviceAttributes_t: what a device (drivers answer for MIG instances, some for whole GPUs too)
+/// is made of.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct NvmlDeviceAttributes
+{
+    public uint MultiprocessorCount;
+    public uint SharedCopyEngineCount;
+    public uint SharedDecoderCount;
+    public uint SharedEncoderCount;
+    public uint SharedJpegCount;
+    public uint SharedOfaCount;
+    public uint GpuInstanceSliceCount;
+    public uint ComputeInstanceSliceCount;
+    public ulong MemorySizeMb;
+}
+
 /// <summary>
 /// Our own bindings to the NVIDIA Management Library. Which file "libnvidia-ml.so.1" resolves to is
 /// decided by <see cref="NvmlLibrary"/> (the driver's library by default, a fake one in tests).
@@ -61,6 +88,39 @@ internal static unsafe partial class NvmlNative
 
     [LibraryImport(LibraryName, EntryPoint = "nvmlDeviceGetCudaComputeCapability")]
     public static partial NvmlReturn DeviceGetCudaComputeCapability(nint device, out int major, out int minor);
+
+    [LibraryImport(LibraryName, EntryPoint = "nvmlDeviceGetAttributes_v2")]
+    public static partial NvmlReturn DeviceGetAttributes(nint device, out NvmlDeviceAttributes attributes);
+
+    [LibraryImport(LibraryName, EntryPoint = "nvmlDeviceGetMaxMigDeviceCount")]
+    public static partial NvmlReturn DeviceGetMaxMigDeviceCount(nint device, out uint count);
+
+    [LibraryImport(LibraryName, EntryPoint = "nvmlDeviceGetMigDeviceHandleByIndex")]
+    public static partial NvmlReturn DeviceGetMigDeviceHandleByIndex(nint device, uint index, out nint migDevice);
+
+    /// <summary>Call with count 0 first: INSUFFICIENT_SIZE and the count when there are processes.</summary>
+    [LibraryImport(LibraryName, EntryPoint = "nvmlDeviceGetComputeRunningProcesses_v3")]
+    public static partial NvmlReturn DeviceGetComputeRunningProcesses(nint device, ref uint count, NvmlProcessInfo* infos);
+
+    /// <summary>The compute processes on the device; the list is re-read when processes start between the calls.</summary>
+    public static NvmlReturn GetProcesses(nint device, out NvmlProcessInfo[] processes)
+    {
+        processes = [];
+        uint count = 0;
+        var result = DeviceGetComputeRunningProcesses(device, ref count, null);
+        for (var attempt = 0; result == NvmlReturn.InsufficientSize && attempt < 3; attempt++)
+        {
+            var buffer = new NvmlProcessInfo[count + 4];
+            count = (uint)buffer.Length;
+            fixed (NvmlProcessInfo* infos = buffer)
+            {
+                result = DeviceGetComputeRunningProcesses(device, ref count, infos);
+            }
+            if (result == NvmlReturn.Success)
+                processes = buffer[..(int)count];
+        }
+        return result;
+    }
 
     /// <summary>The device's product name, e.g. "NVIDIA A100-SXM4-80GB".</summary>
     public static NvmlReturn GetName(nint device, out string name)

@@ -6,8 +6,8 @@ namespace Granary.IntegrationTests.Sessions;
 
 /// <summary>
 /// An agent silo with Granary:Agent:Gpus:Discovery=nvml, against the fake libnvidia-ml.so.1 of tests/native (built
-/// here with gcc): the node's GPUs are the ones NVML reports, with their live metrics in the GPU device grains, and
-/// the scheduler places GPU sessions on them. Containers are simulated (this is about the GPUs, not Docker).
+/// here with gcc): the node's GPUs are the ones NVML reports, with their live metrics and processes in the agent's
+/// device views, and the scheduler places GPU sessions on them. Containers are simulated (this is about the GPUs, not Docker).
 /// A process binds one NVML library: this is the only test of this assembly that loads NVML.
 /// </summary>
 public sealed class NvmlAgentTests : IAsyncLifetime
@@ -23,7 +23,8 @@ public sealed class NvmlAgentTests : IAsyncLifetime
         var libraryPath = build.Output.Trim();
         await File.WriteAllLinesAsync(Path.Combine(_library, "fake_nvml.conf"),
         [
-            $"device {A100}|NVIDIA A100-SXM4-80GB|85899345920|1073741824|37|12|1|8.0",
+            $"device {A100}|NVIDIA A100-SXM4-80GB|85899345920|1073741824|37|12|0|8.0|108",
+            $"process {A100}|4194304|1048576", // above pid_max: no such process, so in no container and no session
             $"device {V100}|Tesla V100-SXM2-16GB|17179869184|0|-1|0|-1|-1",
         ]);
         _cluster = await GranaryCluster.Start("nvml", new Dictionary<string, string?>
@@ -50,14 +51,17 @@ public sealed class NvmlAgentTests : IAsyncLifetime
 
         Assert.Equal(
             [
-                new GpuDeviceInfo(A100, "NVIDIA A100-SXM4-80GB", 85899345920, 0),
+                new GpuDeviceInfo(A100, "NVIDIA A100-SXM4-80GB", 85899345920, 0, 108, "8.0"),
                 new GpuDeviceInfo(V100, "Tesla V100-SXM2-16GB", 17179869184, 1),
             ],
             snapshot.Capacity.Gpus);
-        var a100 = await Eventually.Value(() => _cluster.Client.GetGrain<IGpuDeviceGrain>(A100).Get(), v => v is not null, "the A100's grain has its view");
-        Assert.Equal((37, 1073741824L, _cluster.NodeId), (a100!.UtilizationPercent, a100.MemoryUsedBytes, a100.AgentId));
-        var v100 = await _cluster.Client.GetGrain<IGpuDeviceGrain>(V100).Get();
-        Assert.Equal((0, 0L), (v100!.UtilizationPercent, v100.MemoryUsedBytes)); // no utilisation from this device
+        var views = await _cluster.Agent.GetGpus();
+        var a100 = views.Single(v => v.Device.Uuid == A100);
+        Assert.Equal((37, 1073741824L, _cluster.NodeId, "nvml", "mps", true), (a100.UtilizationPercent, a100.MemoryUsedBytes, a100.AgentId, a100.Source, a100.EnforcementMode, a100.Enforced));
+        Assert.Equal([new GpuProcessView(4194304, 1048576, null, null)], a100.Processes!);
+        Assert.NotNull(a100.SampledAt);
+        var v100 = views.Single(v => v.Device.Uuid == V100);
+        Assert.Equal(((int?)null, 0L), (v100.UtilizationPercent, v100.MemoryUsedBytes)); // no utilisation from this device
 
         var session = await Session.Create(_cluster.Client, Session.Spec("python:3.11") with
         {
@@ -68,9 +72,8 @@ public sealed class NvmlAgentTests : IAsyncLifetime
         Assert.True(running.Status == SessionStatus.Running, running.StatusReason);
         Assert.Equal([A100, V100], running.Gpus.Select(g => g.Uuid).Order());
         Assert.All(running.Gpus, g => Assert.Equal(1000, g.Milli));
-        var shares = await Eventually.Value(() => _cluster.Client.GetGrain<IGpuDeviceGrain>(A100).Get(),
-            v => v!.Shares.ContainsKey(running.Id), "the A100's share map has the session");
-        Assert.Equal(1000, shares!.Shares[running.Id]);
+        var shares = (await _cluster.Agent.GetGpus()).Single(v => v.Device.Uuid == A100).Shares;
+        Assert.Equal(1000, shares[running.Id]);
         Assert.Equal(SessionStatus.Terminated, (await Session.Delete(session)).Status);
     }
 

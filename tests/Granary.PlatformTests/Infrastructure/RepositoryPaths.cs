@@ -9,6 +9,10 @@ public static class RepositoryPaths
 
     public static string FakeNvmlBuildScript => Path.Combine(Root, "tests", "native", "build-fake-nvml.sh");
 
+    public static string FakeCudaBuildScript => Path.Combine(Root, "tests", "native", "build-fake-cuda.sh");
+
+    public static string GpuProbeBuildScript => Path.Combine(Root, "deploy", "gpu-probe", "build.sh");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -23,7 +23,37 @@ public sealed class LaunchSpecTests
             new ResourceRequest(2000, memoryBytes), "default", [], env ?? [], ["python", "-c", "pass"]);
         var placement = new Placement("sess-1", "node-a", 2000, memoryBytes, gpus ?? [], "alice");
         var capacity = new AgentCapacity(8000, 64 * GiB, [Gpu0], FgpuPerGpu: 5, EnforcementMode: mode);
-        return new LaunchInput("sess-1", "node-a", spec, placement, key, capacity, [Jupyter, Ssh, Terminal], mounts ?? [], shmBytes);
+        return new LaunchInput("sess-1", "node-a", spec, placement, key, capacity, [Jupyter, Ssh, Terminal], mounts ?? [], shmBytes, Enforcement: Enforcement);
+    }
+
+    private static readonly GpuEnforcementOptions Enforcement = new() { MpsPipeDirectory = "/run/mps", HamiLibrary = "/opt/hami/libvgpu.so", HamiPreloadFile = "/run/hami/preload" };
+
+    [Fact]
+    public void An_mps_session_gets_the_pipe_directory_after_its_folders_and_the_host_ipc_namespace()
+    {
+        var folder = new BindMount("/data/alice/work", "/home/work/work", false);
+
+        var spec = LaunchSpec.Build(Input(mode: "mps", gpus: [new GpuShare(Gpu0.Uuid, 500)], mounts: [folder],
+            env: new Dictionary<string, string> { ["CUDA_MPS_PIPE_DIRECTORY"] = "/home/work/mine" }));
+
+        Assert.Equal([folder, new BindMount("/run/mps", "/tmp/nvidia-mps", false)], spec.Mounts);
+        Assert.Equal("host", spec.IpcMode);
+        Assert.Equal("/tmp/nvidia-mps", spec.Env["CUDA_MPS_PIPE_DIRECTORY"]);
+    }
+
+    [Fact]
+    public void A_hami_session_mounts_the_library_and_its_preload_read_only_and_a_gpu_less_one_nothing()
+    {
+        var hami = LaunchSpec.Build(Input(mode: "hami", gpus: [new GpuShare(Gpu0.Uuid, 200)]));
+        var none = LaunchSpec.Build(Input(mode: "hami"));
+
+        Assert.Equal(
+            [new BindMount("/opt/hami/libvgpu.so", "/usr/local/vgpu/libvgpu.so", true), new BindMount("/run/hami/preload", "/etc/ld.so.preload", true)],
+            hami.Mounts);
+        Assert.Null(hami.IpcMode);
+        Assert.Empty(none.Mounts);
+        Assert.Null(none.IpcMode);
+        Assert.DoesNotContain(none.Env.Keys, k => k.StartsWith("CUDA_", StringComparison.Ordinal));
     }
 
     [Theory]

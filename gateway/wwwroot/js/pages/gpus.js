@@ -30,7 +30,15 @@ export function renderGpus(main) {
 /** @returns {Promise<{ live: boolean, list: import('../api.js').Gpu[] }>} */
 async function load() {
   try {
-    return { live: true, list: await api.gpus() };
+    // GET /v1/gpus names the node "agent", shares as {session: fraction of the device}.
+    const gpus = /** @type {any[]} */ (await api.gpus());
+    return {
+      live: true,
+      list: gpus.map(g => ({
+        ...g, node: g.agent, utilization: g.utilizationPercent,
+        shares: Object.entries(g.shares).map(([sessionId, share]) => ({ sessionId, milli: Math.round(Number(share) * 1000) })),
+      })),
+    };
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
   }
