@@ -47,14 +47,14 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private async Task<AuthenticateResult> Authenticate(string key, string via)
     {
-        var user = await directory.Find(key);
-        if (user is null)
+        var found = await directory.Find(key);
+        if (found.User is not { } user)
         {
-            return AuthenticateResult.Fail("The API key is not valid.");
+            return AuthenticateResult.Fail(found.Refusal ?? "The API key is not valid.");
         }
 
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(ApiKeyCookie.ViaClaim, via)],
+            [.. GranaryClaims.Of(user), new Claim(ApiKeyCookie.ViaClaim, via)],
             SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -13,6 +13,9 @@ public sealed class GatewayOptions
     /// <summary>How often an open SSE stream asks its session for new events.</summary>
     public TimeSpan EventPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the gateway sends the sessions used through it (app proxy, terminal) to their grains.</summary>
+    public TimeSpan ActivityFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Where the gateway keeps the generated admin key (Granary:DataDirectory, default ./.granary).</summary>
     public string DataDirectory { get; set; } = DefaultDataDirectory;
 

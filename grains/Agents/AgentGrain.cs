@@ -353,7 +353,8 @@ public sealed class AgentGrain(
         {
             var phase = PhaseOf(sessionId, session);
             logger.LogWarning(exception, "Agent {Agent}: starting {Session} failed in {Phase}", Id, sessionId, phase);
-            await Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: {exception.Message}"));
+            // In words only: the runtime's own text (Docker's) stays in the log, it may name host paths and more.
+            await Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: the container runtime reported an error (details in agent {Id}'s log)"));
             return;
         }
 
@@ -376,7 +377,7 @@ public sealed class AgentGrain(
         catch (Exception exception)
         {
             logger.LogWarning(exception, "Agent {Agent}: lost track of the container of {Session}", Id, sessionId);
-            await Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"lost track of the container: {exception.Message}"));
+            await Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"lost track of the container: the container runtime stopped answering for it (details in agent {Id}'s log)"));
             return;
         }
 

@@ -20,4 +20,7 @@ public sealed class SessionState
 
     /// <summary>The session's own SSH key pair, made before its first start when its image serves ssh.</summary>
     [Id(11)] public SshKey? SshKey { get; set; }
+
+    /// <summary>PENDING because the owner's resource policy queued it (not yet at the scheduler).</summary>
+    [Id(12)] public bool AwaitingQuota { get; set; }
 }

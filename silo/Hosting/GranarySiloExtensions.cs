@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -50,7 +51,12 @@ public static class GranarySiloExtensions
         services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
         services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
         services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
-        services.AddSingleton<IFolderStorage>(sp => new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root));
+        services.AddSingleton<IFolderStorage>(sp =>
+        {
+            var storage = new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root);
+            storage.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
+            return storage;
+        });
 
         if (options.EffectiveGrainStorage == "adonet")
         {
