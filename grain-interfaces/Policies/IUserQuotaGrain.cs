@@ -62,3 +62,9 @@ public sealed record QuotaUsage(
     [property: Id(4)] long MemoryBytes,
     [property: Id(5)] int Gpus,
     [property: Id(6)] long FgpuMilli);
+
+/// <summary>A session the policy admitted: what it holds, and whether it has started running.</summary>
+[GenerateSerializer, Immutable]
+public sealed record QuotaHold(
+    [property: Id(0)] ResourceRequest Resources,
+    [property: Id(1)] bool Started);

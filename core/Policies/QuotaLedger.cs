@@ -3,12 +3,6 @@ using Granary.Resources;
 
 namespace Granary.Policies;
 
-/// <summary>A session the policy admitted: what it holds, and whether it has started running.</summary>
-[GenerateSerializer, Immutable]
-public sealed record QuotaHold(
-    [property: Id(0)] ResourceRequest Resources,
-    [property: Id(1)] bool Started);
-
 /// <summary>
 /// The one place that decides whether a session fits its owner's resource policy: pure, over what the owner holds
 /// and what waits. Groups and images the policy does not allow, and a session that alone exceeds a total, are
