@@ -90,6 +90,7 @@ public static class GranarySiloExtensions
             services.AddGranaryContainerRuntime(configuration);
             services.AddSingleton<NodeRegistrar>();
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRegistrar>());
+            services.AddHostedService<SshActivityProbe>();
         }
         silo.UseSiloMetadata(metadata);
         return silo;
