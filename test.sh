@@ -69,12 +69,27 @@ no_leaked_containers() {
 }
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
-  e2e "web UI as a person (folders, form errors, session, terminal, agents)" env SMOKE_IMAGE=granary/python:3.11 node tests/smoke/web-ui.js "$e2e_base" "$e2e_key"
+  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
   e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
   sleep 5
   e2e "no container leaked" no_leaked_containers
 fi
 kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
+
+# The web UI: its JavaScript type-checked, and every page (simulated GPUs: an fGPU launch) with axe-core and
+# screenshots at 1280 and 390 px kept in .test-results/ui.
+web_typecheck() { (cd gateway && npm install --no-audit --no-fund --silent && npx tsc --noEmit -p tsconfig.json); }
+e2e "web UI type-checks (tsc --noEmit, checkJs)" web_typecheck
+ui_port=18091
+ui_base="http://127.0.0.1:$ui_port"
+GRANARY_HTTP_PORT=$ui_port GRANARY_ADMIN_KEY=$e2e_key GRANARY_DATA_DIR="$RESULTS/ui-data" GRANARY_AGENT_DRIVER=simulated \
+  ./run.sh --Granary:SiloPort=11191 --Granary:GatewayPort=30091 >"$RESULTS/run-ui.log" 2>&1 &
+ui_pid=$!
+ui_up() { for _ in $(seq 1 300); do curl -sf "$ui_base/healthz" >/dev/null 2>&1 && return 0; kill -0 "$ui_pid" 2>/dev/null || break; sleep 1; done; tail -n 30 "$RESULTS/run-ui.log"; return 1; }
+if e2e "all-in-one with simulated GPUs starts" ui_up; then
+  e2e "web UI pages: fGPU launch, pending reason, admin pages, axe, screenshots" env SCREENSHOTS="$RESULTS/ui" node tests/browser/ui-pages.js "$ui_base" "$e2e_key"
+fi
+kill "$ui_pid" 2>/dev/null; wait "$ui_pid" 2>/dev/null
 
 log "summary"
 passed=0; failed=0

@@ -37,9 +37,11 @@ public sealed class ApiKeyDirectory
     public GranaryUser? External(string name)
         => name == Roles.AdminUserName ? Admin : _configured.Values.FirstOrDefault(u => u.Name == name);
 
-    public async Task<KeyLookup> Find(string key)
+    public Task<KeyLookup> Find(string key) => FindByHash(ApiKeys.Hash(key));
+
+    /// <summary>The user whose key has this hash (browser cookies name keys by hash, never hold them).</summary>
+    public async Task<KeyLookup> FindByHash(string hash)
     {
-        var hash = ApiKeys.Hash(key);
         if (ApiKeys.HashesEqual(hash, ApiKeys.Hash(_adminKey.Key)))
         {
             return new KeyLookup(Admin, null);
