@@ -41,7 +41,7 @@ fi
 
 echo "Granary all-in-one: http://$host:$port/ (web UI), http://$host:$port/v1 (REST API), http://$host:$port/openapi/v1.json"
 if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
-  echo "Admin API key: $GRANARY_ADMIN_KEY (from GRANARY_ADMIN_KEY)"
+  echo "Admin API key: from GRANARY_ADMIN_KEY"
 fi
 
 # The content root is the gateway's source folder: its appsettings.json and wwwroot (the web UI).

@@ -27,7 +27,7 @@ public static class AppProxyApi
 
     public static async Task<IResult> Proxy(
         HttpContext context, string id, string app, string? path, ClaimsPrincipal user, IGrainFactory grains,
-        IHttpForwarder forwarder, AppProxyClient client, IWebHostEnvironment environment)
+        IHttpForwarder forwarder, AppProxyClient client, IWebHostEnvironment environment, Activity.SessionActivity activity)
     {
         var view = await SessionsApi.FindVisible(grains, user, id);
         if (view is null)
@@ -49,6 +49,8 @@ public static class AppProxyApi
         {
             return Problems.Conflict($"The session is {SessionResponse.StatusName(view.Status)}, not RUNNING.");
         }
+
+        activity.Touch(id);
 
         if (app == AppResponse.Terminal)
         {

@@ -38,15 +38,15 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         var hash = ApiKeys.Hash(header[prefix.Length..].Trim());
-        var user = await directory.FindByHash(hash);
-        return user is null ? AuthenticateResult.Fail("The API key is not valid.") : Success(user, hash, BrowserCookies.ViaHeader);
+        var found = await directory.FindByHash(hash);
+        return found.User is { } user ? Success(user, hash, BrowserCookies.ViaHeader) : AuthenticateResult.Fail(found.Refusal ?? "The API key is not valid.");
     }
 
     /// <summary>On the UI and API origin: the sign-in cookie (POST /v1/auth/session).</summary>
     private async Task<AuthenticateResult> FromUiCookie()
     {
         var hash = Request.Cookies.TryGetValue(BrowserCookies.Name(BrowserCookies.Ui, Request), out var token) ? tokens.UnprotectUi(token) : null;
-        var user = hash is null ? null : await directory.FindByHash(hash);
+        var user = hash is null ? null : (await directory.FindByHash(hash)).User;
         return user is null ? AuthenticateResult.NoResult() : Success(user, hash!, BrowserCookies.ViaUiCookie);
     }
 
@@ -54,7 +54,7 @@ public sealed class ApiKeyAuthenticationHandler(
     private async Task<AuthenticateResult> FromAppCookie(string session)
     {
         var grant = Request.Cookies.TryGetValue(BrowserCookies.Name(BrowserCookies.App, Request), out var token) ? tokens.UnprotectApp(token) : null;
-        var user = grant is not null && grant.SessionId == session ? await directory.FindByHash(grant.KeyHash) : null;
+        var user = grant is not null && grant.SessionId == session ? (await directory.FindByHash(grant.KeyHash)).User : null;
         return user is null
             ? AuthenticateResult.NoResult()
             : Success(user, grant!.KeyHash, BrowserCookies.ViaAppCookie,
@@ -65,8 +65,7 @@ public sealed class ApiKeyAuthenticationHandler(
     private static AuthenticateResult Success(GranaryUser user, string keyHash, string via, params Claim[] extra)
     {
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(BrowserCookies.ViaClaim, via),
-             new Claim(BrowserCookies.KeyHashClaim, keyHash), .. extra],
+            [.. GranaryClaims.Of(user), new Claim(BrowserCookies.ViaClaim, via), new Claim(BrowserCookies.KeyHashClaim, keyHash), .. extra],
             SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

@@ -12,6 +12,8 @@ public sealed class GranaryAuthOptions
     public List<ConfiguredUser> Users { get; set; } = [];
 }
 
+/// <summary>A user declared in configuration. Its id is "C-" and its name: the operator's configuration is its
+/// identity. Policy, ResourceGroups and MaxPriority are what PATCH /v1/users sets for API users.</summary>
 public sealed class ConfiguredUser
 {
     public string Name { get; set; } = "";
@@ -19,4 +21,10 @@ public sealed class ConfiguredUser
     public string Role { get; set; } = Roles.User;
 
     public string Key { get; set; } = "";
+
+    public string? Policy { get; set; }
+
+    public List<string>? ResourceGroups { get; set; }
+
+    public int MaxPriority { get; set; }
 }

@@ -25,7 +25,7 @@ public static class AppAccess
             return Problems.NotFound("session", view.Id);
         }
 
-        var owner = view.Spec.Owner == user.GetName();
+        var owner = view.Spec.Owner == user.GetId();
         switch (user.Via())
         {
             case BrowserCookies.ViaHeader:

@@ -38,7 +38,7 @@ public static class AppLinksApi
             return Problems.NotFound("session", id);
         }
 
-        var owner = view.Spec.Owner == user.GetName();
+        var owner = view.Spec.Owner == user.GetId();
         if (!owner && !explicitAdmin)
         {
             return Problems.Forbidden(

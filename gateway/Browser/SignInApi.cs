@@ -41,7 +41,7 @@ public static class SignInApi
         }
 
         var hash = ApiKeys.Hash(body.Value.Key.Trim());
-        var user = await directory.FindByHash(hash);
+        var user = (await directory.FindByHash(hash)).User;
         if (user is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "That API key is not valid.");
@@ -50,7 +50,7 @@ public static class SignInApi
         var request = context.Request;
         context.Response.Cookies.Append(
             BrowserCookies.Name(BrowserCookies.Ui, request), tokens.ProtectUi(hash), BrowserCookies.Options(request, SameSiteMode.Strict));
-        return TypedResults.Ok(new UserResponse(user.Name, user.Role, null));
+        return TypedResults.Ok(UserResponse.From(user));
     }
 
     public static NoContent SignOut(HttpContext context)

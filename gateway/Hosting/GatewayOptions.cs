@@ -13,6 +13,8 @@ public sealed class GatewayOptions
     /// <summary>How often an open SSE stream asks its session for new events.</summary>
     public TimeSpan EventPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the gateway sends the sessions used through it (app proxy, terminal) to their grains.</summary>
+    public TimeSpan ActivityFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
     /// <summary>How often a watch of a session list (GET /v1/sessions/watch) looks for changes.</summary>
     public TimeSpan WatchInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 

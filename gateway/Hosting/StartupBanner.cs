@@ -7,7 +7,8 @@ namespace Granary.Gateway.Hosting;
 
 /// <summary>
 /// Resolves the admin key and the configured users at start (bad configuration stops the process), then prints
-/// where Granary listens and the admin key, unless the key came from configuration.
+/// where Granary listens, and the admin key only once: when it was just generated. Afterwards it says where the key
+/// is stored, never the key itself.
 /// </summary>
 public sealed class StartupBanner(
     AdminKeyStore adminKey,
@@ -34,12 +35,14 @@ public sealed class StartupBanner(
             Console.WriteLine($"Granary ({options.Value.Mode}) is listening on {address}");
         }
 
-        var file = adminKey.FilePath(options.Value.DataDirectory);
-        Console.WriteLine(adminKey.Source switch
-        {
-            "configuration" => "Admin API key: from configuration (Granary:Auth:AdminKey)",
-            "generated" => $"Admin API key: {adminKey.Key} (generated, saved in {file})",
-            _ => $"Admin API key: {adminKey.Key} (from {file})",
-        });
+        Console.WriteLine(AdminKeyLine(adminKey.Source, adminKey.Key, adminKey.FilePath(options.Value.DataDirectory)));
     }
+
+    /// <summary>The key itself only when it was just generated (the one time it must be shown).</summary>
+    public static string AdminKeyLine(string source, string key, string file) => source switch
+    {
+        "configuration" => "Admin API key: from configuration (Granary:Auth:AdminKey)",
+        "generated" => $"Admin API key: {key} (generated now and shown only this once; saved in {file})",
+        _ => $"Admin API key: stored in {file}",
+    };
 }

@@ -176,6 +176,11 @@ public static partial class JsonRequestBody
             return "a number";
         }
 
+        if (type == typeof(DateTimeOffset))
+        {
+            return "a date and time (ISO 8601, e.g. 2030-01-31T12:00:00Z)";
+        }
+
         return options.GetTypeInfo(type).Kind switch
         {
             JsonTypeInfoKind.Enumerable => $"an array of {Plural(Expected(options, ElementType(type) ?? typeof(object)))}",

@@ -19,7 +19,8 @@ public static partial class CreateSessionValidator
     public const int MinPriority = 0;
     public const int MaxPriority = 100;
 
-    public static (SessionSpec? Spec, ValidationErrors Errors) Validate(CreateSessionRequest request, string owner)
+    /// <summary>Owner: the creator's user id; ownerName: their name, kept for display.</summary>
+    public static (SessionSpec? Spec, ValidationErrors Errors) Validate(CreateSessionRequest request, string owner, string ownerName)
     {
         var errors = new ValidationErrors();
 
@@ -67,7 +68,7 @@ public static partial class CreateSessionValidator
             return (null, errors);
         }
 
-        return (new SessionSpec(name, owner, image, type, resources, group, mounts, env, command, priority), errors);
+        return (new SessionSpec(name, owner, image, type, resources, group, mounts, env, command, priority, ownerName), errors);
     }
 
     public static string TypeName(SessionType type) => type.ToString().ToLowerInvariant();

@@ -4,7 +4,8 @@ using Granary.Sessions;
 
 namespace Granary.Gateway.Sessions;
 
-/// <summary>A session as the REST API shows it. Statuses are upper-case ("RUNNING"); cpu in cores; memory in bytes.</summary>
+/// <summary>A session as the REST API shows it. Owner is the owner's name when the session was created (a label),
+/// ownerId their stable id. Statuses are upper-case ("RUNNING"); cpu in cores; memory in bytes.</summary>
 public sealed record SessionResponse(
     string Id,
     string Name,
@@ -24,12 +25,13 @@ public sealed record SessionResponse(
     string ResourceGroup,
     int Priority,
     MountResponse[] Mounts,
-    string[]? Command)
+    string[]? Command,
+    string OwnerId)
 {
     public static SessionResponse From(SessionView view, HttpRequest request) => new(
         view.Id,
         view.Spec.Name,
-        view.Spec.Owner,
+        view.Spec.OwnerName ?? view.Spec.Owner,
         view.Spec.Image,
         CreateSessionValidator.TypeName(view.Spec.Type),
         StatusName(view.Status),
@@ -45,7 +47,8 @@ public sealed record SessionResponse(
         view.Spec.ResourceGroup,
         view.Spec.Priority,
         [.. view.Spec.Mounts.Select(m => new MountResponse(m.Folder, m.Path, m.ReadOnly))],
-        view.Spec.Command);
+        view.Spec.Command,
+        view.Spec.Owner);
 
     public static string StatusName(SessionStatus status) => status.ToString().ToUpperInvariant();
 }

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Hosting;
 using Granary.Gateway.Http;
+using Granary.Policies;
 using Granary.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -33,7 +34,7 @@ public static class SessionsApi
         return app;
     }
 
-    public static async Task<Results<Created<SessionResponse>, ValidationProblem>> Create(
+    public static async Task<Results<Created<SessionResponse>, ValidationProblem, ProblemHttpResult>> Create(
         HttpRequest request, ClaimsPrincipal user, IGrainFactory grains)
     {
         var body = await JsonRequestBody.Read<CreateSessionRequest>(request, GatewayServiceExtensions.RequestJson);
@@ -42,10 +43,15 @@ public static class SessionsApi
             return Problems.Invalid(body.Errors);
         }
 
-        var (spec, errors) = CreateSessionValidator.Validate(body.Value!, user.GetName());
+        var (spec, errors) = CreateSessionValidator.Validate(body.Value!, user.GetId(), user.GetName());
         if (spec is null)
         {
             return Problems.Invalid(errors.ToDictionary());
+        }
+
+        if (SchedulingRights.Refusal(user, spec) is { } refused)
+        {
+            return refused;
         }
 
         // What the request names must exist: the caller's folders, and an image some agent has (once any has reported).
@@ -61,9 +67,23 @@ public static class SessionsApi
             return Problems.Invalid(unknown.ToDictionary());
         }
 
+        var policyName = user.GetPolicyName();
+        var policy = await grains.GetGrain<IPolicyDirectoryGrain>(IPolicyDirectoryGrain.Key).Get(policyName);
+        if (policy is null && policyName != ResourcePolicy.DefaultName)
+        {
+            return Problems.Forbidden($"Your resource policy \"{policyName}\" is not defined; ask an admin.");
+        }
+
         var id = CreateSessionValidator.NewSessionId();
-        var view = await grains.GetGrain<ISessionGrain>(id).Create(spec);
-        return TypedResults.Created($"/v1/sessions/{id}", SessionResponse.From(view, request));
+        try
+        {
+            var view = await grains.GetGrain<ISessionGrain>(id).Create(spec with { Policy = policy ?? ResourcePolicy.Unlimited });
+            return TypedResults.Created($"/v1/sessions/{id}", SessionResponse.From(view, request));
+        }
+        catch (QuotaRefusedException refusal)
+        {
+            return Problems.OverLimit(refusal.Limit, refusal.Policy, refusal.Message);
+        }
     }
 
     public static async Task<Results<Ok<SessionResponse[]>, ValidationProblem, ProblemHttpResult>> List(
@@ -90,7 +110,7 @@ public static class SessionsApi
             wanted = parsed;
         }
 
-        var key = everyone ? ISessionIndexGrain.AllKey : user.GetName();
+        var key = everyone ? ISessionIndexGrain.AllKey : user.GetId();
         var ids = await grains.GetGrain<ISessionIndexGrain>(key).List();
         var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ISessionGrain>(id).Get()));
         return TypedResults.Ok(views
@@ -118,7 +138,7 @@ public static class SessionsApi
             return Problems.Forbidden("Only admins can watch every user's sessions.");
         }
 
-        var index = grains.GetGrain<ISessionIndexGrain>(everyone ? ISessionIndexGrain.AllKey : user.GetName());
+        var index = grains.GetGrain<ISessionIndexGrain>(everyone ? ISessionIndexGrain.AllKey : user.GetId());
         return TypedResults.ServerSentEvents(
             WatchStream(index, grains, context.Request, options.Value.WatchInterval, context.RequestAborted));
     }
@@ -270,7 +290,7 @@ public static class SessionsApi
         }
 
         var view = await grains.GetGrain<ISessionGrain>(id).Get();
-        return view is not null && (user.IsAdmin() || view.Spec.Owner == user.GetName()) ? view : null;
+        return view is not null && (user.IsAdmin() || view.Spec.Owner == user.GetId()) ? view : null;
     }
 
     private static async IAsyncEnumerable<SseItem<SessionEventResponse>> Stream(

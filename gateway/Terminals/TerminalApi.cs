@@ -26,7 +26,8 @@ public static class TerminalApi
     }
 
     public static async Task<IResult> Open(
-        HttpContext context, string id, ClaimsPrincipal user, IGrainFactory grains, ILoggerFactory loggers, string? cols, string? rows)
+        HttpContext context, string id, ClaimsPrincipal user, IGrainFactory grains, ILoggerFactory loggers, Activity.SessionActivity activity,
+        string? cols, string? rows)
     {
         if (!QueryValues.TryParseInt(cols, DefaultColumns, 1, MaxSize, out var columns))
         {
@@ -73,7 +74,7 @@ public static class TerminalApi
         try
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            await new TerminalBridge(socket, agent, terminalId, loggers.CreateLogger<TerminalBridge>()).Run(context.RequestAborted);
+            await new TerminalBridge(socket, agent, terminalId, () => activity.Touch(id), loggers.CreateLogger<TerminalBridge>()).Run(context.RequestAborted);
         }
         finally
         {

@@ -4,8 +4,9 @@ using Granary.Agents;
 
 namespace Granary.Gateway.Terminals;
 
-/// <summary>Pumps a terminal between a WebSocket and the agent grain until either side ends.</summary>
-public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string terminalId, ILogger<TerminalBridge> logger)
+/// <summary>Pumps a terminal between a WebSocket and the agent grain until either side ends. onInput is told of every
+/// message from the client (the session is in use).</summary>
+public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string terminalId, Action onInput, ILogger<TerminalBridge> logger)
 {
     private const int MaxMessageBytes = 1024 * 1024;
 
@@ -78,6 +79,7 @@ public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string t
 
                 var bytes = message.ToArray();
                 message.SetLength(0);
+                onInput();
                 if (received.MessageType == WebSocketMessageType.Binary)
                 {
                     await agent.WriteTerminal(terminalId, bytes);

@@ -1,6 +1,6 @@
 namespace Granary.Folders;
 
-/// <summary>The names of one owner's folders (key: owner).</summary>
+/// <summary>The names of one owner's folders (key: the owner's user id).</summary>
 public interface IFolderIndexGrain : IGrainWithStringKey
 {
     Task Add(string name);

@@ -19,6 +19,18 @@ public interface ISessionGrain : IGrainWithStringKey
     /// A PENDING session is CANCELLED at once. Force ends a stuck session without waiting for its agent.</summary>
     Task<SessionView> Terminate(bool force);
 
+    /// <summary>Ends the session as Terminate does, with the reason on the session (its owner was deleted, it ran out
+    /// its lifetime or was idle too long).</summary>
+    Task<SessionView> End(string reason);
+
+    /// <summary>The owner's resource policy admitted this queued session: it goes to its scheduler.</summary>
+    [OneWay]
+    Task QuotaAdmitted();
+
+    /// <summary>Someone used the session (app traffic, terminal input, an SSH connection): it is not idle.</summary>
+    [OneWay]
+    Task Touched();
+
     /// <summary>Events with Sequence greater than afterSequence, oldest first.</summary>
     Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence);
 

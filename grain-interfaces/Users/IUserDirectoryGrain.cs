@@ -1,22 +1,45 @@
+using Orleans.Concurrency;
+
 namespace Granary.Users;
 
 /// <summary>
-/// Users created through the API (single activation, key "all"), shared by every gateway.
-/// Users from configuration and the admin key never come here.
+/// Users created through the API and every user's API keys (single activation, key "all"), shared by every
+/// gateway. Gateways resolve each request's key here (no cache), so a deleted key or user stops working on every
+/// gateway with the next request. A user and its keys change in one state write: deleting a user removes its keys.
+/// Calls no other grain.
 /// </summary>
 public interface IUserDirectoryGrain : IGrainWithStringKey
 {
     public const string Key = "all";
 
-    /// <summary>Adds the user; false when a user with this name already exists.</summary>
-    Task<bool> Add(UserRecord user);
+    /// <summary>Adds the user with its first key; false when a user with this name already exists.</summary>
+    Task<bool> Add(UserRecord user, ApiKeyRecord key);
 
-    /// <summary>Removes the user; false when there was none.</summary>
-    Task<bool> Remove(string name);
+    /// <summary>Removes the user and all of its keys, and remembers it as deleted; null when there was none.</summary>
+    Task<UserRecord?> Remove(string name);
 
-    [Orleans.Concurrency.ReadOnly]
-    Task<UserRecord?> FindByKeyHash(string keyHash);
+    /// <summary>Applies the changes; null when there is no such user.</summary>
+    Task<UserRecord?> Update(string name, UserChanges changes);
 
-    [Orleans.Concurrency.ReadOnly]
+    [ReadOnly]
+    Task<UserRecord?> Find(string name);
+
+    [ReadOnly]
     Task<IReadOnlyList<UserRecord>> List();
+
+    [ReadOnly]
+    Task<IReadOnlyList<DeletedUser>> ListDeleted();
+
+    /// <summary>The key with this hash and its user; null when no key has it. Expiry is the caller's to check.</summary>
+    [ReadOnly]
+    Task<ResolvedKey?> Resolve(string keyHash);
+
+    /// <summary>Adds a key; false when its user was deleted or (for an API user's id) does not exist.</summary>
+    Task<bool> AddKey(ApiKeyRecord key);
+
+    [ReadOnly]
+    Task<IReadOnlyList<ApiKeyRecord>> Keys(string userId);
+
+    /// <summary>Removes the user's key; false when the user has no key with this id.</summary>
+    Task<bool> RemoveKey(string userId, string keyId);
 }

@@ -32,6 +32,10 @@ public sealed class AgentOptions
     /// <summary>How long a container may take to stop before it is killed.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the agent looks for established SSH connections to its sessions (they count as use for a
+    /// resource policy's idleTimeout).</summary>
+    public TimeSpan SshProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>/dev/shm size of every container (capped at the session's memory).</summary>
     public long ShmBytes { get; set; } = 64L * 1024 * 1024;
 

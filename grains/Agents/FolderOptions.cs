@@ -1,6 +1,6 @@
 namespace Granary.Agents;
 
-/// <summary>Where storage folders live on a node ("Granary:Folders"): Root/owner/folder, the shared filesystem
+/// <summary>Where storage folders live on a node ("Granary:Folders"): Root/owner id/folder, the shared filesystem
 /// in a multi-node deployment.</summary>
 public sealed class FolderOptions
 {

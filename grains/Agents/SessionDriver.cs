@@ -99,7 +99,8 @@ internal sealed class SessionDriver(
         {
             var phase = host.PhaseOf(sessionId, session);
             logger.LogWarning(exception, "Agent {Agent}: starting {Session} failed in {Phase}", agentId, sessionId, phase);
-            await host.Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: {exception.Message}"));
+            // In words only: the runtime's own text (Docker's) stays in the log, it may name host paths and more.
+            await host.Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: the container runtime reported an error (details in agent {agentId}'s log)"));
             return;
         }
 
@@ -129,7 +130,7 @@ internal sealed class SessionDriver(
         catch (Exception exception)
         {
             logger.LogWarning(exception, "Agent {Agent}: lost track of the container of {Session}", agentId, sessionId);
-            await host.Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"lost track of the container: {exception.Message}"));
+            await host.Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"lost track of the container: the container runtime stopped answering for it (details in agent {agentId}'s log)"));
             return;
         }
 

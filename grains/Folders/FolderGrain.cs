@@ -13,9 +13,7 @@ public sealed class FolderGrain(
         if (state.State.Exists)
             throw new FolderConflictException($"Folder '{name}' already exists.");
         storage.Ensure(owner, name);
-        state.State = new FolderState { Exists = true, CreatedAt = clock.GetUtcNow() };
-        await state.WriteStateAsync();
-        await GrainFactory.Ref<IFolderIndexGrain>(owner).Add(name);
+        await Exist(clock.GetUtcNow());
         return View();
     }
 
@@ -26,13 +24,9 @@ public sealed class FolderGrain(
         var (owner, name) = Key;
         if (!state.State.Exists)
             return false;
-        if (state.State.MountedBy.Count > 0)
-            throw new FolderConflictException(
-                $"Folder '{name}' is mounted by live session(s) {string.Join(", ", state.State.MountedBy.Order())}.");
+        EnsureNotMounted();
         storage.Delete(owner, name);
-        await state.ClearStateAsync();
-        state.State = new FolderState();
-        await GrainFactory.Ref<IFolderIndexGrain>(owner).Remove(name);
+        await End();
         return true;
     }
 
@@ -48,6 +42,64 @@ public sealed class FolderGrain(
     {
         if (state.State.MountedBy.Remove(sessionId))
             await state.WriteStateAsync();
+    }
+
+    public async Task<FolderView?> TransferTo(string ownerId, string name)
+    {
+        var (owner, current) = Key;
+        if (!state.State.Exists)
+            return null;
+        if (FolderKey.Of(ownerId, name) == this.GetPrimaryKeyString())
+            throw new FolderConflictException($"Folder '{current}' already belongs there.");
+        EnsureNotMounted();
+        var target = GrainFactory.Ref<IFolderGrain>(FolderKey.Of(ownerId, name));
+        try
+        {
+            storage.Move(owner, current, ownerId, name);
+        }
+        catch (IOException e)
+        {
+            throw new FolderConflictException($"Folder '{current}' cannot move there: {e.Message}");
+        }
+        try
+        {
+            await target.Adopt(state.State.CreatedAt);
+        }
+        catch (FolderConflictException)
+        {
+            storage.Move(ownerId, name, owner, current);
+            throw;
+        }
+        await End();
+        return await target.Get();
+    }
+
+    public async Task Adopt(DateTimeOffset createdAt)
+    {
+        if (state.State.Exists)
+            throw new FolderConflictException($"Folder '{Key.Name}' already exists.");
+        await Exist(createdAt);
+    }
+
+    private async Task Exist(DateTimeOffset createdAt)
+    {
+        state.State = new FolderState { Exists = true, CreatedAt = createdAt };
+        await state.WriteStateAsync();
+        await GrainFactory.Ref<IFolderIndexGrain>(Key.Owner).Add(Key.Name);
+    }
+
+    private async Task End()
+    {
+        await state.ClearStateAsync();
+        state.State = new FolderState();
+        await GrainFactory.Ref<IFolderIndexGrain>(Key.Owner).Remove(Key.Name);
+    }
+
+    private void EnsureNotMounted()
+    {
+        if (state.State.MountedBy.Count > 0)
+            throw new FolderConflictException(
+                $"Folder '{Key.Name}' is mounted by live session(s) {string.Join(", ", state.State.MountedBy.Order())}.");
     }
 
     private FolderView View()

@@ -1,12 +1,16 @@
 namespace Granary.Folders;
 
-/// <summary>Where folder data lives: a directory per folder under the storage root
-/// (a shared filesystem in a multi-node deployment).</summary>
+/// <summary>Where folder data lives: a directory per folder under the storage root, addressed by the owner's user
+/// id, never by a user name (a shared filesystem in a multi-node deployment).</summary>
 public interface IFolderStorage
 {
     /// <summary>The host directory of the folder; created (owned by the session user) when missing.</summary>
-    string Ensure(string owner, string name);
+    string Ensure(string ownerId, string name);
 
     /// <summary>Deletes the folder's directory and everything in it; no-op when absent.</summary>
-    void Delete(string owner, string name);
+    void Delete(string ownerId, string name);
+
+    /// <summary>Moves the folder's directory (if any) to another owner and name; throws IOException when the
+    /// target directory already exists.</summary>
+    void Move(string ownerId, string name, string toOwnerId, string toName);
 }

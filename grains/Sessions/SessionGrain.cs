@@ -1,5 +1,6 @@
 using Granary.Folders;
 using Granary.Agents;
+using Granary.Policies;
 using Granary.Agents.Launch;
 using Granary.SiloPlacement;
 using Granary.Scheduling;
@@ -13,7 +14,8 @@ namespace Granary.Sessions;
 /// Call graph and why it cannot deadlock: a session awaits its scheduler and its agent, but neither of those
 /// ever awaits a session inside one of its turns (the scheduler sends Assign from outside its turns and is
 /// reentrant, the agent's Start interleaves and it sends reports from a background pump). So Assign asks the agent
-/// to start within its own turn, and hands a refusal back to the scheduler from there.
+/// to start within its own turn, and hands a refusal back to the scheduler from there. A session awaits its owner's
+/// UserQuotaGrain (admission and release), which only ever answers a session one-way.
 /// </summary>
 [ManagerPlacement]
 public sealed class SessionGrain(
@@ -24,12 +26,18 @@ public sealed class SessionGrain(
 {
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
+    private static readonly TimeSpan QuotaPollInterval = TimeSpan.FromSeconds(5);
     private IGrainTimer? _startTimer;
+    private IGrainTimer? _quotaPoll;
+    private IGrainTimer? _limitTimer;
+    private DateTimeOffset _lastActivity;
 
     private string Id => this.GetPrimaryKeyString();
     private SessionState S => state.State;
     private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(S.Spec!.ResourceGroup);
     private IAgentGrain Agent(string agentId) => GrainFactory.Ref<IAgentGrain>(agentId);
+    private IUserQuotaGrain Quota => GrainFactory.Ref<IUserQuotaGrain>(S.Spec!.Owner);
+    private ResourcePolicy Policy => S.Spec!.Policy ?? ResourcePolicy.Unlimited;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -39,6 +47,11 @@ public sealed class SessionGrain(
         {
             ScheduleStart();
         }
+        if (S.Spec is not null && S.Status == SessionStatus.Pending && S.AwaitingQuota)
+        {
+            PollQuota();
+        }
+        WatchLimits();
         return Task.CompletedTask;
     }
 
@@ -48,12 +61,30 @@ public sealed class SessionGrain(
         {
             throw new InvalidOperationException($"Session '{Id}' already exists.");
         }
-        await AttachFolders(spec);
+        // Reserved before anything is stored: a refusal leaves nothing behind, and the owner's quota grain decides
+        // admissions one at a time, so concurrent creates cannot overshoot a limit.
+        var quota = GrainFactory.Ref<IUserQuotaGrain>(spec.Owner);
+        var policy = spec.Policy ?? ResourcePolicy.Unlimited;
+        var admission = await quota.Admit(QuotaRequestOf(spec));
+        if (admission.Outcome == AdmissionOutcome.Refused)
+        {
+            throw new QuotaRefusedException(admission.Limit!, policy.Name, admission.Reason!);
+        }
+        try
+        {
+            await AttachFolders(spec);
+        }
+        catch
+        {
+            await quota.Release(Id);
+            throw;
+        }
         var now = time.GetUtcNow();
         S.Spec = spec;
         S.CreatedAt = now;
         S.Status = SessionStatus.Pending;
-        S.StatusReason = "waiting for the scheduler";
+        S.AwaitingQuota = admission.Outcome == AdmissionOutcome.Queued;
+        S.StatusReason = S.AwaitingQuota ? admission.Reason : "waiting for the scheduler";
         Append(now);
         await state.WriteStateAsync();
 
@@ -61,11 +92,88 @@ public sealed class SessionGrain(
         await Task.WhenAll(
             // Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.
             GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
-            Scheduler.Enqueue(ToPending()));
+            S.AwaitingQuota ? Task.CompletedTask : Scheduler.Enqueue(ToPending()));
+        if (S.AwaitingQuota)
+        {
+            PollQuota();
+        }
         return View();
     }
 
     public Task<SessionView?> Get() => Task.FromResult(S.Spec is null ? null : View());
+
+    public async Task QuotaAdmitted()
+    {
+        if (S.Spec is null || S.Status != SessionStatus.Pending || !S.AwaitingQuota)
+        {
+            return;
+        }
+        _quotaPoll?.Dispose();
+        _quotaPoll = null;
+        S.AwaitingQuota = false;
+        S.StatusReason = "waiting for the scheduler";
+        await state.WriteStateAsync();
+        await Scheduler.Enqueue(ToPending());
+    }
+
+    public Task Touched()
+    {
+        _lastActivity = time.GetUtcNow();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>While queued by the policy, asks the quota again now and then (Admit is idempotent): covers an
+    /// admission notice that was lost.</summary>
+    private void PollQuota()
+    {
+        _quotaPoll ??= this.RegisterGrainTimer(async _ =>
+        {
+            if (S.Status != SessionStatus.Pending || !S.AwaitingQuota)
+            {
+                return;
+            }
+            if ((await Quota.Admit(QuotaRequestOf(S.Spec!))).Outcome == AdmissionOutcome.Admitted)
+            {
+                await QuotaAdmitted();
+            }
+        }, new GrainTimerCreationOptions(QuotaPollInterval, QuotaPollInterval) { KeepAlive = true });
+    }
+
+    /// <summary>While running under a policy with maxLifetime or idleTimeout, checks them a few times per limit.</summary>
+    private void WatchLimits()
+    {
+        if (_limitTimer is not null || S.Spec is null || S.Status != SessionStatus.Running
+            || Policy.MaxLifetime is null && Policy.IdleTimeout is null)
+        {
+            return;
+        }
+        var shortest = new[] { Policy.MaxLifetime, Policy.IdleTimeout }.Where(t => t is not null).Min()!.Value;
+        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(30).Ticks));
+        var activated = time.GetUtcNow();
+        _lastActivity = _lastActivity > activated ? _lastActivity : activated;
+        _limitTimer = this.RegisterGrainTimer(_ => CheckLimits(), new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+    }
+
+    private async Task CheckLimits()
+    {
+        if (S.Status != SessionStatus.Running)
+        {
+            _limitTimer?.Dispose();
+            _limitTimer = null;
+            return;
+        }
+        var now = time.GetUtcNow();
+        if (Policy.MaxLifetime is { } lifetime && S.StartedAt is { } started && now - started >= lifetime)
+        {
+            await End(force: false, $"ran for its maximum lifetime of {Format(lifetime)} (maxLifetime of the resource policy \"{Policy.Name}\")");
+        }
+        else if (Policy.IdleTimeout is { } idle && now - _lastActivity >= idle)
+        {
+            await End(force: false, $"idle: no app traffic, terminal input or SSH connection for {Format(idle)} (idleTimeout of the resource policy \"{Policy.Name}\")");
+        }
+    }
+
+    private static string Format(TimeSpan span) => span.TotalSeconds < 120 ? $"{span.TotalSeconds:0.#} s" : span.ToString();
 
     public Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence) =>
         Task.FromResult<IReadOnlyList<SessionEvent>>(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
@@ -105,6 +213,11 @@ public sealed class SessionGrain(
             return;
         }
         await state.WriteStateAsync();
+        if (S.Status == SessionStatus.Running)
+        {
+            _ = Quota.Started(Id);
+            WatchLimits();
+        }
         if (SessionTransitions.IsFinal(S.Status))
         {
             await Ended();
@@ -179,7 +292,13 @@ public sealed class SessionGrain(
         return true;
     }
 
-    public async Task<SessionView> Terminate(bool force)
+    public Task<SessionView> Terminate(bool force) =>
+        End(force, force ? "forced termination requested" : "termination requested");
+
+    public Task<SessionView> End(string reason) => End(force: false, reason);
+
+    /// <summary>Requested: the reason the caller gives, also the final reason unless it is a plain request.</summary>
+    private async Task<SessionView> End(bool force, string requested)
     {
         if (S.Spec is null)
         {
@@ -192,18 +311,18 @@ public sealed class SessionGrain(
         if (S.Status == SessionStatus.Pending)
         {
             S.TerminatedAt = time.GetUtcNow();
-            MoveTo(SessionStatus.Cancelled, "cancelled before it was placed");
+            MoveTo(SessionStatus.Cancelled, IsPlainRequest(requested) ? "cancelled before it was placed" : $"cancelled: {requested}");
             await state.WriteStateAsync();
             await Ended();
             return View();
         }
         if (S.Status != SessionStatus.Terminating)
         {
-            MoveTo(SessionStatus.Terminating, force ? "forced termination requested" : "termination requested");
+            MoveTo(SessionStatus.Terminating, requested);
             await state.WriteStateAsync();
         }
 
-        var reason = "terminated";
+        var reason = IsPlainRequest(requested) ? "terminated" : $"terminated: {requested}";
         if (S.Placement is { } placement)
         {
             try
@@ -213,7 +332,7 @@ public sealed class SessionGrain(
             catch (Exception exception) when (force)
             {
                 logger.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
-                reason = $"forced: agent {placement.AgentId} did not confirm the stop ({exception.Message})";
+                reason = $"forced: agent {placement.AgentId} did not confirm the stop (see the manager's log)";
             }
         }
         S.TerminatedAt = time.GetUtcNow();
@@ -275,7 +394,7 @@ public sealed class SessionGrain(
         catch (Exception exception)
         {
             logger.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
-            decision = new StartDecision(false, $"agent unreachable ({exception.Message})");
+            decision = new StartDecision(false, "agent unreachable (see the manager's log)");
         }
         if (decision.Accepted)
         {
@@ -314,10 +433,17 @@ public sealed class SessionGrain(
         }
     }
 
-    /// <summary>The session has reached a final status: it leaves the scheduler and releases its folders.</summary>
+    private static bool IsPlainRequest(string reason) => reason is "termination requested" or "forced termination requested";
+
+    /// <summary>The session has reached a final status: it leaves the scheduler and the owner's quota, and releases
+    /// its folders.</summary>
     private async Task Ended()
     {
-        await Scheduler.Dequeue(Id);
+        _limitTimer?.Dispose();
+        _limitTimer = null;
+        _quotaPoll?.Dispose();
+        _quotaPoll = null;
+        await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
         await Task.WhenAll(S.Spec!.Mounts.Select(mount => Folder(S.Spec.Owner, mount.Folder).Detach(Id)));
     }
 
@@ -339,6 +465,9 @@ public sealed class SessionGrain(
 
     private static bool IsAlive(SessionStatus reported) =>
         reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;
+
+    private QuotaRequest QuotaRequestOf(SessionSpec spec) =>
+        new(Id, spec.Resources, spec.ResourceGroup, spec.Image, spec.Policy ?? ResourcePolicy.Unlimited);
 
     private PendingSession ToPending() =>
         new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);

@@ -23,4 +23,7 @@ public sealed class SessionState
 
     /// <summary>The token the session's http apps require, made before its first start; only the app proxy sends it.</summary>
     [Id(12)] public string? AppSecret { get; set; }
+
+    /// <summary>PENDING because the owner's resource policy queued it (not yet at the scheduler).</summary>
+    [Id(13)] public bool AwaitingQuota { get; set; }
 }

@@ -1,46 +1,127 @@
+using System.Collections.Immutable;
 using Granary.SiloPlacement;
 
 namespace Granary.Users;
 
-/// <summary>Keeps API-created users by name, found by the hash of their key.</summary>
+/// <summary>Keeps API-created users by name and every API key by the hash of its secret.</summary>
 [ManagerPlacement]
 public sealed class UserDirectoryGrain(
     [PersistentState("users", GranaryStorage.Name)] IPersistentState<UserDirectoryState> state)
     : Grain, IUserDirectoryGrain
 {
+    private UserDirectoryState S => state.State;
 
-    public async Task<bool> Add(UserRecord user)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State.Users.ContainsKey(user.Name))
+        if (UserDirectoryMigration.GiveIdsAndKeys(S))
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    public async Task<bool> Add(UserRecord user, ApiKeyRecord key)
+    {
+        if (S.Users.ContainsKey(user.Name) || key.UserId != user.Id || S.KeysByHash.ContainsKey(key.Hash))
         {
             return false;
         }
 
-        state.State.Users[user.Name] = user;
+        S.Users[user.Name] = user;
+        S.KeysByHash = S.KeysByHash.SetItem(key.Hash, key);
         await state.WriteStateAsync();
         return true;
     }
 
-    public async Task<bool> Remove(string name)
+    public async Task<UserRecord?> Remove(string name)
     {
-        if (!state.State.Users.Remove(name))
+        if (!S.Users.TryGetValue(name, out var user))
         {
-            return false;
+            return null;
         }
 
+        S.Users.Remove(name);
+        S.KeysByHash = S.KeysByHash.RemoveRange(S.KeysByHash.Where(k => k.Value.UserId == user.Id).Select(k => k.Key));
+        S.Deleted = S.Deleted.Add(new DeletedUser(user.Id, user.Name, DateTimeOffset.UtcNow));
         await state.WriteStateAsync();
-        return true;
+        return user;
     }
 
-    public Task<UserRecord?> FindByKeyHash(string keyHash)
-        => Task.FromResult(state.State.Users.Values.FirstOrDefault(u => u.KeyHash == keyHash));
+    public async Task<UserRecord?> Update(string name, UserChanges changes)
+    {
+        if (!S.Users.TryGetValue(name, out var user))
+        {
+            return null;
+        }
+
+        user = user with
+        {
+            Role = changes.Role ?? user.Role,
+            Policy = changes.ClearPolicy ? null : changes.Policy ?? user.Policy,
+            ResourceGroups = changes.ResourceGroups ?? user.ResourceGroups,
+            MaxPriority = changes.MaxPriority ?? user.MaxPriority,
+        };
+        S.Users[name] = user;
+        await state.WriteStateAsync();
+        return user;
+    }
+
+    public Task<UserRecord?> Find(string name) => Task.FromResult(S.Users.GetValueOrDefault(name));
 
     public Task<IReadOnlyList<UserRecord>> List()
-        => Task.FromResult<IReadOnlyList<UserRecord>>(state.State.Users.Values.OrderBy(u => u.Name, StringComparer.Ordinal).ToList());
+        => Task.FromResult<IReadOnlyList<UserRecord>>(S.Users.Values.OrderBy(u => u.Name, StringComparer.Ordinal).ToList());
+
+    public Task<IReadOnlyList<DeletedUser>> ListDeleted() => Task.FromResult<IReadOnlyList<DeletedUser>>(S.Deleted);
+
+    public Task<ResolvedKey?> Resolve(string keyHash)
+    {
+        if (!S.KeysByHash.TryGetValue(keyHash, out var key))
+        {
+            return Task.FromResult<ResolvedKey?>(null);
+        }
+
+        var user = S.Users.Values.FirstOrDefault(u => u.Id == key.UserId);
+        return Task.FromResult<ResolvedKey?>(user is null && !UserIds.IsExternal(key.UserId) ? null : new ResolvedKey(key, user));
+    }
+
+    public async Task<bool> AddKey(ApiKeyRecord key)
+    {
+        var userExists = UserIds.IsExternal(key.UserId) || S.Users.Values.Any(u => u.Id == key.UserId);
+        if (!userExists || S.Deleted.Any(d => d.Id == key.UserId) || S.KeysByHash.ContainsKey(key.Hash))
+        {
+            return false;
+        }
+
+        S.KeysByHash = S.KeysByHash.SetItem(key.Hash, key);
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public Task<IReadOnlyList<ApiKeyRecord>> Keys(string userId)
+        => Task.FromResult<IReadOnlyList<ApiKeyRecord>>(
+            S.KeysByHash.Values.Where(k => k.UserId == userId).OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal).ToList());
+
+    public async Task<bool> RemoveKey(string userId, string keyId)
+    {
+        var found = S.KeysByHash.Values.FirstOrDefault(k => k.UserId == userId && k.Id == keyId);
+        if (found is null)
+        {
+            return false;
+        }
+
+        S.KeysByHash = S.KeysByHash.Remove(found.Hash);
+        await state.WriteStateAsync();
+        return true;
+    }
 }
 
 [GenerateSerializer]
 public sealed class UserDirectoryState
 {
+    /// <summary>By name (a mutable dictionary, as stored before keys had their own records).</summary>
     [Id(0)] public Dictionary<string, UserRecord> Users { get; set; } = [];
+
+    /// <summary>By the SHA-256 (hex) of the secret.</summary>
+    [Id(1)] public ImmutableDictionary<string, ApiKeyRecord> KeysByHash { get; set; } = ImmutableDictionary<string, ApiKeyRecord>.Empty;
+
+    [Id(2)] public ImmutableList<DeletedUser> Deleted { get; set; } = [];
 }

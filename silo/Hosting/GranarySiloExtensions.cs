@@ -11,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Serialization;
@@ -53,7 +54,12 @@ public static class GranarySiloExtensions
         services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
         services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
         services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
-        services.AddSingleton<IFolderStorage>(sp => new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root));
+        services.AddSingleton<IFolderStorage>(sp =>
+        {
+            var storage = new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root);
+            storage.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
+            return storage;
+        });
 
         if (options.EffectiveGrainStorage == "adonet")
         {
@@ -91,6 +97,7 @@ public static class GranarySiloExtensions
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GpuEnforcementSetup>();
             services.AddSingleton<NodeRegistrar>();
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<NodeRegistrar>());
+            services.AddHostedService<SshActivityProbe>();
         }
         silo.UseSiloMetadata(metadata);
         // The Orleans dashboard's grain statistics on every silo; the gateway serves its pages (admins only).

@@ -18,15 +18,16 @@ public sealed class FoldersApiTests(GatewayFactory factory)
         var folder = await Api.ReadJson(created);
         Assert.Equal("results", folder.GetProperty("name").GetString());
         Assert.Equal("alice", folder.GetProperty("owner").GetString());
+        Assert.Equal("C-alice", folder.GetProperty("ownerId").GetString());
         Assert.Contains((await Api.GetJson(alice, "/v1/folders")).EnumerateArray(), f => f.GetProperty("name").GetString() == "results");
         Assert.Equal("results", (await Api.GetJson(alice, "/v1/folders/results")).GetProperty("name").GetString());
-        Assert.True(Directory.Exists(Path.Combine(factory.DataDirectory, "folders", "alice", "results")));
+        Assert.True(Directory.Exists(Path.Combine(factory.DataDirectory, "folders", "C-alice", "results")));
 
         await Api.AssertProblem(await alice.PostAsJsonAsync("/v1/folders", new { name = "results" }), HttpStatusCode.Conflict);
 
         using var deleted = await alice.DeleteAsync("/v1/folders/results");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
-        Assert.False(Directory.Exists(Path.Combine(factory.DataDirectory, "folders", "alice", "results")));
+        Assert.False(Directory.Exists(Path.Combine(factory.DataDirectory, "folders", "C-alice", "results")));
         await Api.AssertProblem(await alice.GetAsync("/v1/folders/results"), HttpStatusCode.NotFound);
         await Api.AssertProblem(await alice.DeleteAsync("/v1/folders/results"), HttpStatusCode.NotFound);
     }

@@ -64,6 +64,13 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         => new(withAdminKey: true, dataDirectory: null, TestCluster.Settings().Concat(overrides)
             .GroupBy(s => s.Key).ToDictionary(g => g.Key, g => g.Last().Value));
 
+    /// <summary>A second gateway on this factory's cluster (this one's all-in-one silo), as another machine's would be.</summary>
+    public GatewayFactory SecondGateway() => ClientOf(int.Parse(_cluster["Granary:GatewayPort"]!));
+
+    /// <summary>An all-in-one gateway of its own with extra settings (e.g. a tight rate limit).</summary>
+    public static GatewayFactory WithSettings(IReadOnlyDictionary<string, string?> extra)
+        => new(withAdminKey: true, dataDirectory: null, TestCluster.Settings().Concat(extra).ToDictionary());
+
     public string DataDirectory { get; }
 
     /// <summary>Log records of the audit category (admin access to other users' sessions).</summary>
@@ -109,6 +116,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Granary:DataDirectory"] = DataDirectory,
             ["Granary:Folders:Root"] = Path.Combine(DataDirectory, "folders"),
             ["Granary:Gateway:EventPollInterval"] = "00:00:00.050",
+            ["Granary:Gateway:ActivityFlushInterval"] = "00:00:00.200",
             ["Granary:Auth:Users:0:Name"] = "alice",
             ["Granary:Auth:Users:0:Key"] = AliceKey,
             ["Granary:Auth:Users:1:Name"] = "bob",

@@ -32,6 +32,26 @@ public sealed class OperationsTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task OpenApi_document_lists_the_user_key_policy_and_folder_admin_paths()
+    {
+        using var client = factory.ClientWithKey(null);
+        var paths = (await Api.GetJson(client, "/openapi/v1.json")).GetProperty("paths");
+
+        foreach (var (path, method) in new[]
+        {
+            ("/v1/users/{name}", "patch"), ("/v1/users/{name}/keys", "post"), ("/v1/users/{name}/keys/{id}", "delete"),
+            ("/v1/me/keys", "post"), ("/v1/me/keys", "get"), ("/v1/me/keys/{id}", "delete"),
+            ("/v1/policies", "get"), ("/v1/policies/{name}", "put"), ("/v1/policies/{name}", "delete"),
+            ("/v1/folders/{ownerId}/{name}/transfer", "post"), ("/v1/folders/{ownerId}/{name}", "delete"),
+        })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method} {path} is missing from the OpenAPI document");
+        }
+
+        Assert.True(paths.GetProperty("/v1/policies/{name}").GetProperty("put").TryGetProperty("requestBody", out _));
+    }
+
+    [Fact]
     public async Task Unknown_route_is_404_problem()
     {
         using var client = factory.ClientWithKey(GatewayFactory.AliceKey);

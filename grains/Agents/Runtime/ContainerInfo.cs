@@ -8,7 +8,8 @@ public enum ContainerState
     Other,
 }
 
-/// <summary>A container as the runtime reports it. Ports: container port → host port it is published on.</summary>
+/// <summary>A container as the runtime reports it. Ports: container port → host port it is published on. Pid: its
+/// main process on the host while it runs (null when the runtime does not say, e.g. simulated).</summary>
 public sealed record ContainerInfo(
     string Id,
     string Name,
@@ -17,4 +18,5 @@ public sealed record ContainerInfo(
     int? ExitCode,
     bool OomKilled,
     IReadOnlyDictionary<string, string> Labels,
-    IReadOnlyDictionary<int, int> Ports);
+    IReadOnlyDictionary<int, int> Ports,
+    int? Pid = null);

@@ -290,7 +290,8 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
             state == ContainerState.Exited ? (int)container.State!.ExitCode : null,
             container.State?.OOMKilled ?? false,
             CopyLabels(container.Config?.Labels),
-            ports);
+            ports,
+            state == ContainerState.Running && container.State?.Pid is > 0 ? (int)container.State.Pid : null);
     }
 
     private static IReadOnlyDictionary<string, string> CopyLabels(IDictionary<string, string>? labels)

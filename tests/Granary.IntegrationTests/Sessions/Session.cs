@@ -8,7 +8,7 @@ public static class Session
 {
     public const long MiB = 1024L * 1024;
     public const long GiB = 1024 * MiB;
-    public const string Owner = "alice";
+    public const string Owner = "C-alice";
 
     public static SessionSpec Spec(
         string image = DockerFixture.PythonImage,

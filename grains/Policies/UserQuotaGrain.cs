@@ -1,0 +1,97 @@
+using System.Collections.Immutable;
+using Granary.Sessions;
+using Granary.SiloPlacement;
+
+namespace Granary.Policies;
+
+/// <summary>
+/// One user's admissions (key: user id), decided one at a time (not reentrant) by <see cref="QuotaLedger"/>.
+/// A session reserves here before it is created and releases when it ends, so concurrent creates cannot overshoot
+/// a limit. Queued sessions are told one-way when they are admitted (see IUserQuotaGrain for the call graph); a
+/// queued session also asks again now and then, which covers a lost notice.
+/// </summary>
+[ManagerPlacement]
+public sealed class UserQuotaGrain(
+    [PersistentState("quota", GranaryStorage.Name)] IPersistentState<UserQuotaState> state) : Grain, IUserQuotaGrain
+{
+    private UserQuotaState S => state.State;
+
+    public async Task<Admission> Admit(QuotaRequest request)
+    {
+        if (S.Held.ContainsKey(request.SessionId))
+        {
+            return Admission.Admitted;
+        }
+        if (S.Queue.FirstOrDefault(q => q.SessionId == request.SessionId) is { } queued)
+        {
+            return new Admission(AdmissionOutcome.Queued, QuotaLedger.Exceeded(S.Held, queued), "waiting for the resource policy");
+        }
+
+        var admission = QuotaLedger.Decide(S.Held, S.Queue, request);
+        switch (admission.Outcome)
+        {
+            case AdmissionOutcome.Admitted:
+                S.Held = S.Held.SetItem(request.SessionId, new QuotaHold(request.Resources, Started: false));
+                break;
+            case AdmissionOutcome.Queued:
+                S.Queue = S.Queue.Add(request);
+                break;
+            default:
+                return admission;
+        }
+        await state.WriteStateAsync();
+        return admission;
+    }
+
+    public async Task Started(string sessionId)
+    {
+        if (S.Held.TryGetValue(sessionId, out var hold) && !hold.Started)
+        {
+            S.Held = S.Held.SetItem(sessionId, hold with { Started = true });
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task Release(string sessionId)
+    {
+        var before = (S.Held, S.Queue);
+        S.Held = S.Held.Remove(sessionId);
+        S.Queue = S.Queue.RemoveAll(q => q.SessionId == sessionId);
+        var admitted = new List<string>();
+        while (!S.Queue.IsEmpty && QuotaLedger.Exceeded(S.Held, S.Queue[0]) is null)
+        {
+            var next = S.Queue[0];
+            S.Queue = S.Queue.RemoveAt(0);
+            S.Held = S.Held.SetItem(next.SessionId, new QuotaHold(next.Resources, Started: false));
+            admitted.Add(next.SessionId);
+        }
+        if (before == (S.Held, S.Queue))
+        {
+            return;
+        }
+        await state.WriteStateAsync();
+        foreach (var next in admitted)
+        {
+            // One-way: this grain never waits for a session (sessions wait for it).
+            _ = GrainFactory.Ref<ISessionGrain>(next).QuotaAdmitted();
+        }
+    }
+
+    public Task<QuotaUsage> Usage()
+    {
+        var total = QuotaLedger.Total(S.Held.Values.Select(h => h.Resources));
+        return Task.FromResult(new QuotaUsage(S.Held.Count, S.Held.Values.Count(h => !h.Started), S.Queue.Count,
+            total.CpuMilli, total.MemoryBytes, total.Gpus, total.FgpuMilli));
+    }
+}
+
+/// <summary>Immutable collections: storing the state shares them instead of copying.</summary>
+[GenerateSerializer]
+public sealed class UserQuotaState
+{
+    /// <summary>Admitted live sessions by id.</summary>
+    [Id(0)] public ImmutableDictionary<string, QuotaHold> Held { get; set; } = ImmutableDictionary<string, QuotaHold>.Empty;
+
+    /// <summary>Sessions waiting for the policy, oldest first.</summary>
+    [Id(1)] public ImmutableList<QuotaRequest> Queue { get; set; } = [];
+}

@@ -1,0 +1,102 @@
+using Granary.Policies;
+using Granary.Sessions;
+
+namespace Granary.ClusterTests;
+
+/// <summary>Resource policies at the grains: admission serialised per user, queueing, lifetime and idle ends.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class QuotaTests(ClusterFixture fixture)
+{
+    private static string NewOwner() => "Uquota" + Guid.NewGuid().ToString("N")[..12];
+
+    private static SessionSpec Spec(string owner, ResourcePolicy policy) =>
+        Sessions.Spec("spine", cpuMilli: 500, memoryBytes: Sessions.GiB / 2, owner: owner) with { Policy = policy };
+
+    [Fact]
+    public async Task Two_hundred_concurrent_creates_under_a_limit_of_three_leave_exactly_three_running()
+    {
+        var owner = NewOwner();
+        var policy = new ResourcePolicy("three", MaxConcurrentSessions: 3);
+        var ids = Enumerable.Range(0, 200).Select(_ => Guid.NewGuid().ToString("N")).ToArray();
+
+        var outcomes = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                await fixture.Client.GetGrain<ISessionGrain>(id).Create(Spec(owner, policy));
+                return "created";
+            }
+            catch (QuotaRefusedException e)
+            {
+                return e.Limit;
+            }
+        }));
+
+        Assert.Equal(3, outcomes.Count(o => o == "created"));
+        Assert.Equal(197, outcomes.Count(o => o == "maxConcurrentSessions"));
+        var created = ids.Where((_, i) => outcomes[i] == "created").Select(id => fixture.Client.GetGrain<ISessionGrain>(id)).ToArray();
+        await Task.WhenAll(created.Select(s => Sessions.WaitFor(s, SessionStatus.Running)));
+        // Refused creates stored nothing.
+        Assert.All(await Task.WhenAll(ids.Where((_, i) => outcomes[i] != "created").Take(20)
+            .Select(id => fixture.Client.GetGrain<ISessionGrain>(id).Get())), Assert.Null);
+        var quota = fixture.Client.GetGrain<IUserQuotaGrain>(owner);
+        Assert.Equal(3, (await quota.Usage()).Sessions);
+        Assert.Equal(3, (await fixture.Client.GetGrain<ISessionIndexGrain>(owner).List()).Count);
+
+        await created[0].Terminate(force: false);
+        Assert.Equal(2, (await quota.Usage()).Sessions);
+        var another = await Sessions.Create(fixture.Client, Spec(owner, policy));
+        await Sessions.WaitFor(another, SessionStatus.Running);
+        await Task.WhenAll(created.Skip(1).Append(another).Select(s => s.Terminate(force: false)));
+        Assert.Equal(new QuotaUsage(0, 0, 0, 0, 0, 0, 0), await quota.Usage());
+    }
+
+    [Fact]
+    public async Task Over_a_queueing_policy_a_session_waits_pending_with_the_limit_and_starts_when_room_is_made()
+    {
+        var owner = NewOwner();
+        var policy = new ResourcePolicy("one-queued", MaxConcurrentSessions: 1, OverLimit: OverLimit.Queue);
+        var first = await Sessions.Create(fixture.Client, Spec(owner, policy));
+        await Sessions.WaitFor(first, SessionStatus.Running);
+
+        var second = await Sessions.Create(fixture.Client, Spec(owner, policy));
+        var waiting = (await second.Get())!;
+        Assert.Equal(SessionStatus.Pending, waiting.Status);
+        Assert.Contains("maxConcurrentSessions", waiting.StatusReason);
+        Assert.Equal(1, (await fixture.Client.GetGrain<IUserQuotaGrain>(owner).Usage()).Queued);
+
+        await first.Terminate(force: false);
+        await Sessions.WaitFor(second, SessionStatus.Running);
+        await second.Terminate(force: false);
+    }
+
+    [Fact]
+    public async Task Max_lifetime_ends_a_running_session_with_the_reason()
+    {
+        var session = await Sessions.Create(fixture.Client, Spec(NewOwner(), new ResourcePolicy("short", MaxLifetime: TimeSpan.FromSeconds(2))));
+        await Sessions.WaitFor(session, SessionStatus.Running);
+
+        var ended = await Sessions.WaitFor(session, SessionStatus.Terminated);
+
+        Assert.Contains("maxLifetime", ended.StatusReason);
+        Assert.True(ended.TerminatedAt - ended.StartedAt >= TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Idle_timeout_ends_a_session_only_once_nobody_uses_it()
+    {
+        var session = await Sessions.Create(fixture.Client, Spec(NewOwner(), new ResourcePolicy("idle", IdleTimeout: TimeSpan.FromSeconds(2))));
+        await Sessions.WaitFor(session, SessionStatus.Running);
+
+        var usedUntil = DateTime.UtcNow + TimeSpan.FromSeconds(4);
+        while (DateTime.UtcNow < usedUntil)
+        {
+            await session.Touched();
+            await Task.Delay(300);
+        }
+        Assert.Equal(SessionStatus.Running, (await session.Get())!.Status);
+
+        var ended = await Sessions.WaitFor(session, SessionStatus.Terminated);
+        Assert.Contains("idleTimeout", ended.StatusReason);
+    }
+}
