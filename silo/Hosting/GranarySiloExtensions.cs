@@ -3,7 +3,6 @@ using Granary.Agents;
 using Granary.Folders;
 using Granary.Silo.Adapters.Mps;
 using Granary.Silo.Adapters.Storage;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Granary.SiloPlacement;
 using Granary.Scheduling;

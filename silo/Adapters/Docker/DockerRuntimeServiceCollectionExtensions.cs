@@ -4,6 +4,7 @@ using Granary.Folders;
 using Granary.Silo.Adapters.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Granary.Silo.Adapters.Docker;
@@ -21,7 +22,12 @@ public static class DockerRuntimeServiceCollectionExtensions
         if (folders.NoSuid && OperatingSystem.IsLinux())
         {
             // Replaces the plain folder storage: containers get their folders from a nosuid,nodev root.
-            services.AddSingleton<IFolderStorage>(_ => new NoSuidFolderStorage(new LocalFolderStorage(folders.Root)));
+            services.AddSingleton<IFolderStorage>(sp =>
+            {
+                var storage = new LocalFolderStorage(folders.Root);
+                storage.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
+                return new NoSuidFolderStorage(storage);
+            });
         }
         return services;
     }

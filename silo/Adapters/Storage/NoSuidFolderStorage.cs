@@ -27,6 +27,8 @@ public sealed class NoSuidFolderStorage(LocalFolderStorage inner) : IFolderStora
 
     public void Delete(string owner, string name) => inner.Delete(owner, name);
 
+    public void Move(string ownerId, string name, string toOwnerId, string toName) => inner.Move(ownerId, name, toOwnerId, toName);
+
     /// <summary>Makes Root a nosuid,nodev mount unless it already is one.</summary>
     public void EnsureRootMounted()
     {
