@@ -1,5 +1,6 @@
 using System.Text;
 using Granary.Agents;
+using Granary.Agents.Launch;
 using Granary.Sessions;
 
 namespace Granary.ClusterTests;
@@ -21,7 +22,9 @@ public sealed class SessionAccessTests(ClusterFixture fixture)
         Assert.Equal("apps-a", spec.Labels[ContainerLabels.Node]);
         Assert.Equal($"/v1/sessions/{running.Id}/apps/jupyter/", spec.Env["GRANARY_JUPYTER_BASE_URL"]);
         Assert.Equal([8888], spec.PublishedPorts);
-        Assert.Empty(spec.Files ?? []);
+        // The only file placed is the app secret, for root alone (the start script hands it to Jupyter).
+        var secret = Assert.Single(spec.Files ?? []);
+        Assert.Equal((ImageApps.AppSecretPath, 0b100_000_000, 0), (secret.Path, secret.Mode, secret.Uid));
         Assert.Equal("jupyter", Assert.Single(running.Apps).Name);
         Assert.Null(await session.GetSsh());
 

@@ -33,8 +33,8 @@ public sealed class LaunchSpecTests
     {
         var folder = new BindMount("/data/alice/work", "/home/work/work", false);
 
-        var spec = LaunchSpec.Build(Input(mode: "mps", gpus: [new GpuShare(Gpu0.Uuid, 500)], mounts: [folder],
-            env: new Dictionary<string, string> { ["CUDA_MPS_PIPE_DIRECTORY"] = "/home/work/mine" }));
+        // A session's own CUDA_MPS_PIPE_DIRECTORY is refused before this (see the reserved-name tests below).
+        var spec = LaunchSpec.Build(Input(mode: "mps", gpus: [new GpuShare(Gpu0.Uuid, 500)], mounts: [folder]));
 
         Assert.Equal([folder, new BindMount("/run/mps", "/tmp/nvidia-mps", false)], spec.Mounts);
         Assert.Equal("host", spec.IpcMode);
