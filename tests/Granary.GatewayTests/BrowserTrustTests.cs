@@ -115,7 +115,10 @@ public sealed class BrowserTrustTests(GatewayFactory factory)
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal($"{id}.apps.localhost", seen.GetProperty("host").GetString());
         Assert.Equal("", seen.GetProperty("cookie").GetString());
-        Assert.Equal("", seen.GetProperty("authorization").GetString());
+        // The app sees only the proxy's per-session app secret, never the viewer's key or cookie.
+        var authorization = seen.GetProperty("authorization").GetString()!;
+        Assert.StartsWith("token ", authorization, StringComparison.Ordinal);
+        Assert.DoesNotContain(GatewayFactory.AliceKey, authorization, StringComparison.Ordinal);
 
         // The cookie opens nothing else: another session's origin, that session's path here, the REST API, the UI.
         await Api.AssertProblem(await browser.SendAsync(Browsers.Request(HttpMethod.Get, $"http://{other}.apps.localhost/v1/sessions/{other}/apps/jupyter/", appCookie)), HttpStatusCode.Unauthorized);

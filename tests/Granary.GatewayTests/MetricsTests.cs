@@ -4,15 +4,18 @@ using System.Text.RegularExpressions;
 
 namespace Granary.GatewayTests;
 
-/// <summary>/metrics in Prometheus text: the series that follow sessions move when one is created and deleted.</summary>
+/// <summary>/metrics in Prometheus text: the series that follow sessions move when one is created and deleted.
+/// Each test runs an all-in-one of its own: the gauges track this process's agent grains by node id, and every test
+/// all-in-one in the process has a node of the same id, so the one made last is the one the gauges read.</summary>
 [Collection(GatewayCollection.Name)]
-public sealed partial class MetricsTests(GatewayFactory factory)
+public sealed partial class MetricsTests
 {
     private const string Node = $"node=\"{TestCluster.NodeId}\"";
 
     [Fact]
     public async Task Session_series_move_when_a_session_is_created_and_deleted()
     {
+        await using var factory = GatewayFactory.WithSettings(new Dictionary<string, string?>());
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
         using var scraper = factory.ClientWithKey(null);
         using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
@@ -56,6 +59,7 @@ public sealed partial class MetricsTests(GatewayFactory factory)
     [Fact]
     public async Task Every_granary_series_name_starts_with_granary()
     {
+        await using var factory = GatewayFactory.WithSettings(new Dictionary<string, string?>());
         using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
         await Api.WaitForAgents(admin, 1);
         using var scraper = factory.ClientWithKey(null);
