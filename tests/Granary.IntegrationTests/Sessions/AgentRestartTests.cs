@@ -55,8 +55,21 @@ public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
         Assert.Equal(ContainerState.Running, (await docker.Runtime.Inspect(running.ContainerId!, CancellationToken.None))?.State);
         Assert.Equal([running.Id], (await _cluster.Agent.GetSnapshot()).Allocations.Select(a => a.SessionId));
 
-        // The new agent drives the adopted container: a terminal reaches it.
-        var terminal = await _cluster.Agent.OpenTerminal(running.Id, 80, 24);
+        // The new agent drives the adopted container: a terminal reaches it. Adoption runs in the new activation's
+        // background reconciliation after the orphans are removed, so the terminal may be refused for a moment.
+        var terminal = "";
+        await Eventually.True(async () =>
+        {
+            try
+            {
+                terminal = await _cluster.Agent.OpenTerminal(running.Id, 80, 24);
+                return true;
+            }
+            catch (InvalidOperationException refused) when (refused.Message.Contains("has no running container", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }, "the new agent adopts the running session and opens a terminal in it");
         var output = TerminalOutput.Of(_cluster.Agent.ReadTerminal(terminal));
         await output.WaitForTmux();
         await _cluster.Agent.WriteTerminal(terminal, Encoding.UTF8.GetBytes("echo $((6*7))\r"));
