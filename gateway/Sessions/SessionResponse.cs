@@ -23,7 +23,8 @@ public sealed record SessionResponse(
     string ResourceGroup,
     int Priority,
     MountResponse[] Mounts,
-    string[]? Command)
+    string[]? Command,
+    DateTimeOffset? NodeUnreachableSince)
 {
     public static SessionResponse From(SessionView view, HttpRequest request) => new(
         view.Id,
@@ -44,7 +45,8 @@ public sealed record SessionResponse(
         view.Spec.ResourceGroup,
         view.Spec.Priority,
         [.. view.Spec.Mounts.Select(m => new MountResponse(m.Folder, m.Path, m.ReadOnly))],
-        view.Spec.Command);
+        view.Spec.Command,
+        view.NodeUnreachableSince);
 
     public static string StatusName(SessionStatus status) => status.ToString().ToUpperInvariant();
 }

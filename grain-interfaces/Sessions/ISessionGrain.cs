@@ -40,6 +40,17 @@ public interface ISessionGrain : IGrainWithStringKey
     /// key); null when the session is not running or its image serves no ssh.</summary>
     Task<SshAccess?> GetSsh();
 
+    /// <summary>The session's node stopped sending heartbeats (its last one at lastHeartbeat): the session shows
+    /// that its node is unreachable (a field, its reason and an event). Ignored unless the session runs on that node.</summary>
+    Task NodeUnreachable(string agentId, DateTimeOffset lastHeartbeat);
+
+    /// <summary>The session's node is back within its grace: the session continues as it was.</summary>
+    Task NodeReachable(string agentId);
+
+    /// <summary>The session's node did not come back within its grace: the session ends as ERROR "agent-lost"
+    /// (its node removes the container if it ever returns).</summary>
+    Task AgentLost(string agentId, DateTimeOffset lastHeartbeat);
+
     /// <summary>The container's output (stdout and stderr), at most the last tailLines lines.</summary>
     Task<string> GetLogs(int tailLines);
 }

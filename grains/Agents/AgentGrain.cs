@@ -21,7 +21,7 @@ namespace Granary.Agents;
 /// and GPU device grains is safe: they never call back.
 /// </summary>
 [Immovable, AgentNodePlacement]
-public sealed class AgentGrain(
+public sealed partial class AgentGrain(
     [PersistentState("agent", GranaryStorage.Name)] IPersistentState<AgentState> state,
     IContainerRuntime runtime,
     IOptions<AgentOptions> options,
@@ -584,6 +584,7 @@ public sealed class AgentGrain(
             new GrainTimerCreationOptions(Options.HeartbeatInterval, Options.HeartbeatInterval) { KeepAlive = true });
         _pushTimer ??= this.RegisterGrainTimer(PushRequested,
             new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
+        StartLivenessTimer();
     }
 
     private void RequestPush()
@@ -689,7 +690,8 @@ public sealed class AgentGrain(
             _images,
             runtime.Name,
             _version,
-            time.GetUtcNow());
+            time.GetUtcNow(),
+            Schedulable: !VerifyingAfterLoss);
     }
 
     private async Task UpdateDevices(IEnumerable<string> uuids)

@@ -131,6 +131,13 @@ public sealed class SchedulerGrain(
         await _writer.Write();
     }
 
+    public Task ForgetAgent(string agentId)
+    {
+        logger.LogWarning("Group {Group}: agent {Agent} is lost; it leaves the view", Group, agentId);
+        Forget(agentId);
+        return Task.CompletedTask;
+    }
+
     public Task<SchedulerStatus> GetStatus() => Task.FromResult(new SchedulerStatus(
         Group,
         _policy.Placement,

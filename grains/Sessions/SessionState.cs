@@ -20,4 +20,7 @@ public sealed class SessionState
 
     /// <summary>The session's own SSH key pair, made before its first start when its image serves ssh.</summary>
     [Id(11)] public SshKey? SshKey { get; set; }
+
+    /// <summary>Set while the session's node is lost: the time of the node's last heartbeat.</summary>
+    [Id(12)] public DateTimeOffset? NodeUnreachableSince { get; set; }
 }

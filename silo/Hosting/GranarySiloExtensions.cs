@@ -19,6 +19,9 @@ namespace Granary.Silo.Hosting;
 /// <summary>Adds a Granary silo to a host, configured from the "Granary" configuration section.</summary>
 public static class GranarySiloExtensions
 {
+    /// <summary>The ADO.NET storage itself, which grains reach only through StorageFailureMapping.</summary>
+    private const string AdoNetStorageName = "granary-adonet";
+
     /// <summary>Roles (manager, agent or both), clustering, storage, agent nodes and the container runtime,
     /// all from configuration. Used by the silo executable and by the gateway's all-in-one mode.</summary>
     public static IHostApplicationBuilder AddGranarySilo(this IHostApplicationBuilder builder)
@@ -56,12 +59,14 @@ public static class GranarySiloExtensions
         {
             // Orleans' binary serializer, as for every message: the state types are [GenerateSerializer] with field
             // ids (version tolerant), immutable collections and records included, and no JSON name matching.
-            silo.AddAdoNetGrainStorage(GranaryStorage.Name, storage => storage.Configure<Serializer>((storage, serializer) =>
+            silo.AddAdoNetGrainStorage(AdoNetStorageName, storage => storage.Configure<Serializer>((storage, serializer) =>
             {
                 storage.Invariant = "Npgsql";
                 storage.ConnectionString = options.Database.ConnectionString;
                 storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
+            services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) =>
+                new StorageFailureMapping(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName)));
         }
         else
         {
