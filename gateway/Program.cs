@@ -9,8 +9,10 @@ using Granary.Gateway.Info;
 using Granary.Gateway.Sessions;
 using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
+using Granary.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.ClearProviders().AddGranaryConsole();
 builder.AddGranaryCluster();
 builder.AddGranaryGateway();
 builder.AddGranaryAuth();

@@ -22,8 +22,20 @@ public sealed class AgentSnapshots(IGrainFactory grains, ILogger<AgentSnapshots>
 
     public async Task<AgentAnswer> Fetch(string id) => await Fetch(id, (await Liveness()).GetValueOrDefault(id));
 
+    /// <summary>The managers' view of every node's liveness; empty (every status "unknown") when it does not come in time.</summary>
     private async Task<Dictionary<string, AgentLiveness>> Liveness()
-        => (await grains.GetGrain<INodeLivenessGrain>(INodeLivenessGrain.Key).List()).ToDictionary(n => n.NodeId, StringComparer.Ordinal);
+    {
+        try
+        {
+            var nodes = await grains.GetGrain<INodeLivenessGrain>(INodeLivenessGrain.Key).List().WaitAsync(Patience);
+            return nodes.ToDictionary(n => n.NodeId, StringComparer.Ordinal);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("Node liveness did not answer within {Patience}; listing agents without it.", Patience);
+            return [];
+        }
+    }
 
     private async Task<AgentAnswer> Fetch(string id, AgentLiveness? liveness)
     {

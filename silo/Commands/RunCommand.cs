@@ -1,5 +1,6 @@
 using Granary.Silo.Hosting;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Granary.Silo.Commands;
 
@@ -14,6 +15,7 @@ public static class RunCommand
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Logging.ClearProviders().AddGranaryConsole();
         builder.AddGranarySilo();
         await builder.Build().RunAsync();
         return 0;

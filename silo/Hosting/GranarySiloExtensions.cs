@@ -45,6 +45,8 @@ public static class GranarySiloExtensions
         var metadata = new Dictionary<string, string>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloJoinedLog>();
         services.AddSingleton<SiloFinder>();
         services.AddSingleton<ImageCatalogCache>();
         silo.AddPlacementDirector<ManagerPlacement, ManagerPlacementDirector>();
