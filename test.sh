@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # Runs every Granary test: installs and starts what the tests need (PostgreSQL, a private dockerd,
 # the kernel images, Chromium), runs each test project, and ends with "N passed, N failed".
+# ./test.sh --fast: the day-to-day lane, build plus the unit, cluster and gateway tests (no dockerd,
+# PostgreSQL, images or Chromium), with the same closing line.
 set -uo pipefail
 cd "$(dirname "$0")"
+fast=false
+case "${1:-}" in
+  --fast) fast=true ;;
+  "") ;;
+  *) echo "usage: $0 [--fast]" >&2; exit 2 ;;
+esac
 ROOT=$PWD
 RESULTS="$ROOT/.test-results"
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"
@@ -14,7 +22,7 @@ cleanup() {
   bash deploy/scripts/docker-down.sh >/dev/null 2>&1 || true
   bash deploy/scripts/postgres-down.sh >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
+$fast || trap cleanup EXIT
 
 setup_failures=0
 setup() { # name, command...: a failed setup step counts as a failure and the run goes on
@@ -25,10 +33,12 @@ setup() { # name, command...: a failed setup step counts as a failure and the ru
 
 start_postgres() { local out; out=$(bash deploy/scripts/postgres-up.sh) && eval "$(grep -E '^export ' <<<"$out")"; }
 start_docker() { local out; out=$(bash deploy/scripts/docker-up.sh) && export "$(grep -E '^DOCKER_HOST=' <<<"$out" | tail -n 1)"; }
-setup postgres start_postgres
-setup docker start_docker
-setup images bash deploy/images/build.sh
-setup browser bash deploy/scripts/browser-up.sh
+if ! $fast; then
+  setup postgres start_postgres
+  setup docker start_docker
+  setup images bash deploy/images/build.sh
+  setup browser bash deploy/scripts/browser-up.sh
+fi
 
 log "build"
 if ! dotnet build Cluster.sln -c Release -nologo -v q; then
@@ -37,6 +47,8 @@ if ! dotnet build Cluster.sln -c Release -nologo -v q; then
 fi
 
 projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
+# The fast lane: the projects that need no service (a test project added above that needs none goes here too).
+$fast && projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests)
 crashed=0
 for project in "${projects[@]}"; do
   [ -d "$project" ] || { echo "missing test project $project"; crashed=$((crashed + 1)); continue; }
@@ -48,7 +60,6 @@ for project in "${projects[@]}"; do
   [ -f "$RESULTS/$name.trx" ] || { echo "$name produced no results"; crashed=$((crashed + 1)); }
 done
 
-log "end-to-end: the all-in-one (./run.sh, Docker driver) driven by curl and by Chromium"
 e2e_passed=0; e2e_failed=0
 e2e() { # name, command...: one end-to-end check, counted like a test
   local name=$1; shift
@@ -56,6 +67,8 @@ e2e() { # name, command...: one end-to-end check, counted like a test
   if "$@"; then e2e_passed=$((e2e_passed + 1)); echo "e2e $name: passed"
   else e2e_failed=$((e2e_failed + 1)); echo "e2e $name: FAILED"; fi
 }
+end_to_end() { # the full lane only
+log "end-to-end: the all-in-one (./run.sh, Docker driver) driven by curl and by Chromium"
 e2e_port=18090
 e2e_key="e2e-admin-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 e2e_base="http://127.0.0.1:$e2e_port"
@@ -69,12 +82,29 @@ no_leaked_containers() {
 }
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
-  e2e "web UI as a person (folders, form errors, session, terminal, agents)" env SMOKE_IMAGE=granary/python:3.11 node tests/smoke/web-ui.js "$e2e_base" "$e2e_key"
+  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
   e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
   sleep 5
   e2e "no container leaked" no_leaked_containers
 fi
 kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
+}
+$fast || end_to_end
+
+# The web UI: its JavaScript type-checked, and every page (simulated GPUs: an fGPU launch) with axe-core and
+# screenshots at 1280 and 390 px kept in .test-results/ui.
+web_typecheck() { (cd gateway && npm install --no-audit --no-fund --silent && npx tsc --noEmit -p tsconfig.json); }
+e2e "web UI type-checks (tsc --noEmit, checkJs)" web_typecheck
+ui_port=18091
+ui_base="http://127.0.0.1:$ui_port"
+GRANARY_HTTP_PORT=$ui_port GRANARY_ADMIN_KEY=$e2e_key GRANARY_DATA_DIR="$RESULTS/ui-data" GRANARY_AGENT_DRIVER=simulated \
+  ./run.sh --Granary:SiloPort=11191 --Granary:GatewayPort=30091 >"$RESULTS/run-ui.log" 2>&1 &
+ui_pid=$!
+ui_up() { for _ in $(seq 1 300); do curl -sf "$ui_base/healthz" >/dev/null 2>&1 && return 0; kill -0 "$ui_pid" 2>/dev/null || break; sleep 1; done; tail -n 30 "$RESULTS/run-ui.log"; return 1; }
+if e2e "all-in-one with simulated GPUs starts" ui_up; then
+  e2e "web UI pages: fGPU launch, pending reason, admin pages, axe, screenshots" env SCREENSHOTS="$RESULTS/ui" node tests/browser/ui-pages.js "$ui_base" "$e2e_key"
+fi
+kill "$ui_pid" 2>/dev/null; wait "$ui_pid" 2>/dev/null
 
 log "summary"
 passed=0; failed=0

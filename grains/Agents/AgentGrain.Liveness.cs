@@ -14,8 +14,6 @@ public sealed partial class AgentGrain
     private Task? _verifying;
     private bool _verifyAgain;
 
-    private bool VerifyingAfterLoss => _verifying is not null;
-
     private void StartLivenessTimer() =>
         _livenessTimer ??= this.RegisterGrainTimer(Beat,
             new GrainTimerCreationOptions(TimeSpan.Zero, Options.LivenessInterval) { KeepAlive = true });
@@ -40,9 +38,10 @@ public sealed partial class AgentGrain
         if ((answer.Verify || _verifyAgain) && _verifying is null)
         {
             _verifyAgain = false;
+            _telemetry.Schedulable = false;
             _verifying = VerifySessions();
-            _version++;
-            await PushSnapshot();
+            _telemetry.Changed();
+            await _telemetry.PushSnapshot();
         }
     }
 
@@ -74,8 +73,9 @@ public sealed partial class AgentGrain
         finally
         {
             _verifying = null;
-            _version++;
-            RequestPush();
+            _telemetry.Schedulable = true;
+            _telemetry.Changed();
+            _telemetry.RequestPush();
         }
     }
 }

@@ -7,4 +7,8 @@ public sealed class FolderOptions
     public const string Section = "Granary:Folders";
 
     public string Root { get; set; } = "/var/lib/granary/folders";
+
+    /// <summary>The root is shared storage mounted on every node: it must hold a .granary-cluster marker with the
+    /// cluster id (Granary:ClusterId), or folders are not mounted.</summary>
+    public bool Shared { get; set; }
 }

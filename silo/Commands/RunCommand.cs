@@ -18,6 +18,7 @@ public static class RunCommand
         builder.Logging.ClearProviders().AddGranaryConsole();
         builder.AddGranarySilo();
         await builder.Build().RunAsync();
-        return 0;
+        // Non-zero when the silo stopped itself for a reason (a node id or GPU claimed by another live silo: 3).
+        return Environment.ExitCode;
     }
 }

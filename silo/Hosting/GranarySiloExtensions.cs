@@ -55,7 +55,12 @@ public static class GranarySiloExtensions
         services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
         services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
         services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
-        services.AddSingleton<IFolderStorage>(sp => new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root));
+        services.AddSingleton<IFolderStorage>(sp =>
+        {
+            var folders = sp.GetRequiredService<IOptions<FolderOptions>>().Value;
+            var local = new LocalFolderStorage(folders.Root);
+            return folders.Shared ? new ClusterMarkedFolderStorage(local, local.Root, options.ClusterId) : local;
+        });
 
         if (options.EffectiveGrainStorage == "adonet")
         {
@@ -110,7 +115,7 @@ public static class GranarySiloExtensions
                 cluster.ClusterId = options.ClusterId;
                 cluster.ServiceId = options.ServiceId;
             });
-            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIp), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            silo.ConfigureEndpoints(options.AdvertisedAddress(), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
         }
         else
         {
@@ -119,10 +124,5 @@ public static class GranarySiloExtensions
         }
     }
 
-    internal static GranaryHostOptions ReadOptions(IConfiguration configuration)
-    {
-        var options = configuration.GetSection(GranaryHostOptions.Section).Get<GranaryHostOptions>() ?? new GranaryHostOptions();
-        options.Validate();
-        return options;
-    }
+    internal static GranaryHostOptions ReadOptions(IConfiguration configuration) => GranaryHostOptions.From(configuration);
 }

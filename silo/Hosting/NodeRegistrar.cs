@@ -24,9 +24,6 @@ public sealed class NodeRegistrar(
     private Task _registering = Task.CompletedTask;
     private volatile bool _refused;
 
-    /// <summary>Completes when every node has registered (for tests and readiness checks).</summary>
-    public Task Registered => _registering;
-
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(NodeRegistrar), ServiceLifecycleStage.Active, OnStart, OnStop);
 
@@ -46,9 +43,34 @@ public sealed class NodeRegistrar(
     {
         await Parallel.ForEachAsync(nodes, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
             async (node, ct) => await Register(node, ct));
-        if (!_refused)
+        if (_refused)
         {
-            logger.LogInformation("Registered {Count} node(s): {Nodes}", nodes.Count, string.Join(", ", nodes.Take(10).Select(n => n.Id)) + (nodes.Count > 10 ? ", …" : ""));
+            return;
+        }
+        logger.LogInformation("Registered {Count} node(s): {Nodes}", nodes.Count, string.Join(", ", nodes.Take(10).Select(n => n.Id)) + (nodes.Count > 10 ? ", …" : ""));
+        await KeepActive(cancellationToken);
+    }
+
+    /// <summary>An agent grain drives its node from its own timers (liveness, snapshots), so nothing else calls it:
+    /// were its activation ever dropped (Orleans may deactivate a grain when cluster membership changes), the node
+    /// would fall silent and be declared lost. Touching every node now and then brings such a grain back at once.</summary>
+    private async Task KeepActive(CancellationToken cancellationToken)
+    {
+        var period = agentOptions.Value.LivenessInterval * 2;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(period, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Parallel.ForEachAsync(nodes, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (node, _) =>
+            {
+                try
+                {
+                    await grains.GetGrain<IAgentGrain>(node.Id).GetSnapshot();
+                }
+                catch (Exception exception)
+                {
+                    logger.LogWarning("Node {Node}: its agent grain did not answer ({Error}); retrying", node.Id, exception.Message);
+                }
+            });
         }
     }
 

@@ -120,20 +120,25 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         {
             while (Interlocked.Increment(ref next) <= Creates)
             {
-                // Half a GPU each: the cluster's four GPUs hold eight at once.
-                created.Add((await Rest.Create(gateways[client % gateways.Length], Rest.Session(fgpu: 0.5m))).GetProperty("id").GetString()!);
+                // Half a GPU each (2.5 of a device's 5 fGPU): the cluster's four GPUs hold eight at once.
+                created.Add((await Rest.Create(gateways[client % gateways.Length], Rest.Session(fgpu: 2.5m))).GetProperty("id").GetString()!);
             }
         }));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        await checking.CancelAsync();
-        await checker;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await checking.CancelAsync();
+            await checker;
 
-        Assert.Equal(Creates, created.Distinct().Count());
-        var held = await Rest.AssertNoOverAllocation(gateways[1]);
-        Assert.InRange(held.Count, 1, ProcessCluster.GpusPerNode * 2 * 2);
-        Assert.True(checks > 0);
-
-        await DeleteEverything(gateways[1]);
+            Assert.Equal(Creates, created.Distinct().Count());
+            var held = await Rest.AssertNoOverAllocation(gateways[1]);
+            Assert.InRange(held.Count, 1, ProcessCluster.GpusPerNode * 2 * 2);
+            Assert.True(checks > 0);
+        }
+        finally
+        {
+            await DeleteEverything(gateways[1]);
+        }
     }
 
     [Fact]

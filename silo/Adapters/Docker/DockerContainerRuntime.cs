@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using ContainerSpec = Granary.Agents.Runtime.ContainerSpec;
 using ContainerState = Granary.Agents.Runtime.ContainerState;
@@ -13,10 +12,9 @@ using ContainerState = Granary.Agents.Runtime.ContainerState;
 namespace Granary.Silo.Adapters.Docker;
 
 /// <summary>
-/// <see cref="IContainerRuntime"/> on the Docker Engine API. Containers get hard limits (NanoCPUs, memory
-/// with no swap, shm, pids), run unprivileged with no-new-privileges and every capability dropped except
-/// those the image declares (granary.capabilities, checked against an allow-list), publish each requested
-/// port on an ephemeral host port, and have no restart policy. Images are never pulled.
+/// <see cref="IContainerRuntime"/> on the Docker Engine API. What a container is created with (limits, no
+/// privileges, capabilities, published ports) is <see cref="DockerContainerParameters"/>, a pure function.
+/// Images are never pulled.
 /// </summary>
 public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
 {
@@ -27,8 +25,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     public DockerContainerRuntime(DockerRuntimeOptions options)
     {
         _options = options;
-        _allowedCapabilities = (options.AllowedCapabilities ?? DockerRuntimeOptions.DefaultAllowedCapabilities)
-            .Select(NormalizeCapability).ToList();
+        _allowedCapabilities = DockerContainerParameters.AllowedCapabilities(options);
         Endpoint = new Uri(options.ResolveEndpoint());
         _docker = new DockerClientBuilder().WithEndpoint(Endpoint).Build();
     }
@@ -78,52 +75,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
                 $"Image '{spec.Image}' is not present on this node (Docker at {Endpoint} has no such image; " +
                 "Granary images are built locally with deploy/images/build.sh and never pulled).");
 
-        var parameters = new CreateContainerParameters
-        {
-            Name = spec.Name,
-            Image = spec.Image,
-            Env = Environment(spec),
-            Labels = spec.Labels.ToDictionary(),
-            ExposedPorts = spec.PublishedPorts.ToDictionary(PortKey, _ => default(EmptyStruct)),
-            StopTimeout = _options.StopGrace,
-            HostConfig = new HostConfig
-            {
-                NanoCPUs = spec.CpuMilli * 1_000_000,
-                Memory = spec.MemoryBytes,
-                MemorySwap = spec.MemoryBytes,
-                ShmSize = spec.ShmBytes > 0 ? spec.ShmBytes : _options.DefaultShmBytes,
-                PidsLimit = _options.PidsLimit > 0 ? _options.PidsLimit : null,
-                PortBindings = spec.PublishedPorts.ToDictionary(
-                    PortKey,
-                    _ => (IList<PortBinding>)[new PortBinding { HostIP = _options.PublishHost, HostPort = "" }]),
-                Mounts = spec.Mounts.Select(m => new Mount
-                {
-                    Type = "bind",
-                    Source = m.HostPath,
-                    Target = m.ContainerPath,
-                    ReadOnly = m.ReadOnly,
-                }).ToList(),
-                Privileged = false,
-                SecurityOpt = ["no-new-privileges"],
-                CapDrop = ["ALL"],
-                CapAdd = Capabilities(image).ToList(),
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-                LogConfig = new LogConfig
-                {
-                    Type = "json-file",
-                    Config = new Dictionary<string, string> { ["max-size"] = "10m", ["max-file"] = "3" },
-                },
-            },
-        };
-        if (spec.Command is { } command)
-            parameters.Cmd = command.ToList(); // the image's start script runs it as user work
-        if (spec.GpuUuids.Count > 0)
-        {
-            parameters.HostConfig.DeviceRequests =
-            [
-                new DeviceRequest { Driver = "nvidia", DeviceIDs = spec.GpuUuids.ToList(), Capabilities = [["gpu"]] },
-            ];
-        }
+        var parameters = DockerContainerParameters.For(spec, image, _options, _allowedCapabilities);
 
         var created = await Call($"create container '{spec.Name}' from '{spec.Image}'",
             () => _docker.Containers.CreateContainerAsync(parameters, cancellationToken));
@@ -278,37 +230,6 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     }
 
     public void Dispose() => _docker.Dispose();
-
-    private static string PortKey(int port) => $"{port}/tcp";
-
-    private static List<string> Environment(ContainerSpec spec)
-    {
-        var environment = spec.Env.ToDictionary();
-        if (spec.GpuUuids.Count > 0)
-            environment.TryAdd("NVIDIA_DRIVER_CAPABILITIES", "compute,utility");
-        return environment.Select(pair => $"{pair.Key}={pair.Value}").ToList();
-    }
-
-    /// <summary>The capabilities the image declares, each of which must be allowed on this node.</summary>
-    private IReadOnlyList<string> Capabilities(RuntimeImage image)
-    {
-        if (!image.Labels.TryGetValue(ImageLabels.Capabilities, out var declared))
-            return [];
-        var wanted = declared.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(NormalizeCapability).Distinct().ToList();
-        var refused = wanted.Except(_allowedCapabilities).ToList();
-        if (refused.Count > 0)
-            throw new DockerRuntimeException(
-                $"Image '{image.Reference}' asks for capabilities not allowed on this node: {string.Join(", ", refused)} " +
-                $"(allowed: {string.Join(", ", _allowedCapabilities)}; setting {DockerRuntimeOptions.SectionName}:AllowedCapabilities).");
-        return wanted;
-    }
-
-    private static string NormalizeCapability(string capability)
-    {
-        var name = capability.Trim().ToUpperInvariant();
-        return name.StartsWith("CAP_", StringComparison.Ordinal) ? name[4..] : name;
-    }
 
     private static ContainerInfo ToInfo(ContainerInspectResponse container)
     {
