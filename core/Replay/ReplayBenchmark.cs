@@ -25,12 +25,35 @@ public static class ReplayBenchmark
         return Summarise(policy, seeds, runs);
     }
 
-    public static ReplaySummary Summarise(string policy, IReadOnlyList<int> seeds, IReadOnlyList<ReplayRun> runs)
+    /// <summary>The time-based replay (<see cref="TimedReplay"/>) of the policy for every seed (seeds order the
+    /// nodes, so they only move ties); fragmentation-aware policies measure against the trace's target workload.</summary>
+    public static IReadOnlyList<TimedRun> RunTimed(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, string policy,
+        IReadOnlyList<int> seeds, string queue = "fifo", int maxSkips = 16)
     {
-        var perRun = runs.Select(r => ReplayMetrics.UnallocatedAt(r.Events, r.CapacityGpuMilli, ReplayMetrics.ArrivalPoints)).ToList();
+        var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
+        var order = QueueOrders.Resolve(queue);
+        return seeds.Select(seed => TimedReplay.Run(nodes, pods, PlacementPolicy.Create(policy, target, seed, splitShares: false),
+            order, maxSkips, seed)).ToArray();
+    }
+
+    /// <summary>The packing bound (<see cref="PackingBound"/>) for every seed's arrivals, as a summary named "bound":
+    /// no policy can leave less GPU unallocated than it at any arrival point.</summary>
+    public static ReplaySummary Bound(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds,
+        IReadOnlyList<int>? points = null, double inflation = ReplayWorkload.DefaultInflation)
+    {
+        var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        var runs = seeds.Select(seed => PackingBound.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation), seed,
+            points ?? ReplayMetrics.ArrivalPoints)).ToList();
+        return Summarise("bound", seeds, runs, points);
+    }
+
+    public static ReplaySummary Summarise(string policy, IReadOnlyList<int> seeds, IReadOnlyList<ReplayRun> runs, IReadOnlyList<int>? points = null)
+    {
+        points ??= ReplayMetrics.ArrivalPoints;
+        var perRun = runs.Select(r => ReplayMetrics.UnallocatedAt(r.Events, r.CapacityGpuMilli, points)).ToList();
         var mean = new SortedDictionary<int, double>();
         var std = new SortedDictionary<int, double>();
-        foreach (var point in ReplayMetrics.ArrivalPoints)
+        foreach (var point in points)
         {
             var values = perRun.Select(r => r[point]).Where(v => !double.IsNaN(v)).ToArray();
             mean[point] = values.Length == 0 ? double.NaN : values.Average();

@@ -10,30 +10,34 @@ public static class ReplayMetrics
     public static IReadOnlyDictionary<int, double> UnallocatedAt(IReadOnlyList<ReplayEvent> events, long capacityGpuMilli, IEnumerable<int> points)
     {
         ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(points);
         var result = new SortedDictionary<int, double>();
-        if (capacityGpuMilli <= 0) throw new ArgumentOutOfRangeException(nameof(capacityGpuMilli), "the cluster has no GPUs");
-        var arrived = new double[events.Count];
-        var allocated = new double[events.Count];
-        for (var i = 0; i < events.Count; i++)
-        {
-            arrived[i] = Math.Round(events[i].ArrivedGpuMilli * 100.0 / capacityGpuMilli, MidpointRounding.ToEven);
-            allocated[i] = Math.Round(events[i].AllocatedGpuMilli * 100.0 / capacityGpuMilli, 2, MidpointRounding.ToEven);
-        }
         foreach (var point in points)
         {
-            var mean = Mean(arrived, allocated, a => a == point);
-            if (double.IsNaN(mean)) mean = Mean(arrived, allocated, a => a >= point - 1 && a <= point + 1);
-            result[point] = double.IsNaN(mean) ? double.NaN : 100 - Math.Round(mean, 2, MidpointRounding.ToEven);
+            var used = EventsAt(events, capacityGpuMilli, point);
+            if (used.Count == 0) { result[point] = double.NaN; continue; }
+            double sum = 0;
+            foreach (var i in used) sum += Math.Round(events[i].AllocatedGpuMilli * 100.0 / capacityGpuMilli, 2, MidpointRounding.ToEven);
+            result[point] = 100 - Math.Round(sum / used.Count, 2, MidpointRounding.ToEven);
         }
         return result;
     }
 
-    private static double Mean(double[] arrived, double[] allocated, Func<double, bool> match)
+    /// <summary>The indices of the events the figure at <paramref name="point"/> averages: those whose arrived %
+    /// rounds to the point, or those within point ± 1 when none does. Depends on arrivals only, so every policy
+    /// of one seed (and the bound) averages the same events.</summary>
+    public static IReadOnlyList<int> EventsAt(IReadOnlyList<ReplayEvent> events, long capacityGpuMilli, int point)
     {
-        double sum = 0;
-        var count = 0;
-        for (var i = 0; i < arrived.Length; i++)
-            if (match(arrived[i])) { sum += allocated[i]; count++; }
-        return count == 0 ? double.NaN : sum / count;
+        ArgumentNullException.ThrowIfNull(events);
+        if (capacityGpuMilli <= 0) throw new ArgumentOutOfRangeException(nameof(capacityGpuMilli), "the cluster has no GPUs");
+        var exact = new List<int>();
+        var near = new List<int>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var arrived = Math.Round(events[i].ArrivedGpuMilli * 100.0 / capacityGpuMilli, MidpointRounding.ToEven);
+            if (arrived == point) exact.Add(i);
+            if (arrived >= point - 1 && arrived <= point + 1) near.Add(i);
+        }
+        return exact.Count > 0 ? exact : near;
     }
 }

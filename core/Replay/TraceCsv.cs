@@ -13,8 +13,9 @@ public sealed record TraceNode(string Name, long CpuMilli, long MemoryMib, int G
 }
 
 /// <summary>A pod of a trace: whole GPUs (NumGpu, GpuMilli 1000) or a share of one (NumGpu 1, GpuMilli &lt; 1000),
-/// optionally restricted to GPU models.</summary>
-public sealed record TracePod(string Name, long CpuMilli, long MemoryMib, int NumGpu, int GpuMilli, string[]? GpuModels)
+/// optionally restricted to GPU models; with the trace's creation and deletion times (seconds) when it has them.</summary>
+public sealed record TracePod(string Name, long CpuMilli, long MemoryMib, int NumGpu, int GpuMilli, string[]? GpuModels,
+    long? CreationTime = null, long? DeletionTime = null)
 {
     /// <summary>The GPU milli the pod asks for in all (what "arrived workload" counts).</summary>
     public long TotalGpuMilli => NumGpu <= 0 ? 0 : (long)NumGpu * GpuMilli;
@@ -44,7 +45,8 @@ public static class TraceCsv
             if (numGpu < 0 || gpuMilli < 0 || gpuMilli > 1000 || (numGpu > 1 && gpuMilli is > 0 and < 1000))
                 throw new FormatException($"line {line}: num_gpu {numGpu} with gpu_milli {gpuMilli} is not a whole-GPU or single-GPU-share request");
             return new TracePod(row("name"), Long(row("cpu_milli"), "cpu_milli", line), Long(row("memory_mib"), "memory_mib", line),
-                numGpu, gpuMilli, models.Length == 0 ? null : models);
+                numGpu, gpuMilli, models.Length == 0 ? null : models,
+                OptionalLong(row("creation_time"), "creation_time", line), OptionalLong(row("deletion_time"), "deletion_time", line));
         });
 
     public static IReadOnlyList<TraceNode> ReadNodes(string path)
@@ -80,6 +82,8 @@ public static class TraceCsv
         }
         return items;
     }
+
+    private static long? OptionalLong(string text, string column, int line) => text.Length == 0 ? null : Long(text, column, line);
 
     private static long Long(string text, string column, int line) =>
         long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)

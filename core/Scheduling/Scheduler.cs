@@ -18,15 +18,19 @@ public static class Scheduler
         return Plan(queue, cluster, policy.MaxSkips, PlacementPolicy.Resolve(policy.Placement), QueueOrders.Resolve(policy.Queue));
     }
 
+    /// <param name="now">The time of the round, for a scorer that reuses what it measured for a while (the
+    /// fragmentation scorer's observed mix); null: such a scorer measures afresh. Planning reads no clock.</param>
     public static SchedulePlan Plan(
-        IReadOnlyList<QueuedRequest> queue, ClusterState cluster, int maxSkips, PlacementPolicy placement, IQueueOrder order)
+        IReadOnlyList<QueuedRequest> queue, ClusterState cluster, int maxSkips, PlacementPolicy placement, IQueueOrder order,
+        DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(placement);
         ArgumentNullException.ThrowIfNull(order);
 
-        var round = new Round(cluster.Ordered, placement, placement.Scorer.ForRound(queue, cluster));
+        var scorer = now is { } at ? placement.Scorer.ForRound(queue, cluster, at) : placement.Scorer.ForRound(queue, cluster);
+        var round = new Round(cluster.Ordered, placement, scorer);
         var placements = new List<Placement>();
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
         var skips = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Granary.Gateway.Auth;
+using Granary.Gateway.Browser;
 using Granary.Gateway.Http;
 using Granary.Gateway.Sessions;
 using Granary.Sessions;
@@ -9,8 +9,9 @@ namespace Granary.Gateway.Apps;
 
 /// <summary>
 /// /v1/sessions/{id}/apps/{app}/… : the session's HTTP apps (Jupyter, TensorBoard …), proxied with WebSockets, for the
-/// session's owner only (another user gets 404). The path is forwarded unchanged: apps serve under that base URL.
-/// The "terminal" app is the gateway's own terminal page.
+/// session's owner (another user gets 404; an admin as <see cref="AppAccess"/> says). Browsers reach it on the session's
+/// own app origin with its app cookie; on the UI and API origin it answers Bearer keys only (API clients). The path is
+/// forwarded unchanged: apps serve under that base URL. The "terminal" app is the gateway's own terminal page.
 /// </summary>
 public static class AppProxyApi
 {
@@ -20,7 +21,7 @@ public static class AppProxyApi
     {
         // Matches ".../apps/jupyter" too (path null): that one is redirected to ".../apps/jupyter/".
         app.Map("/v1/sessions/{id}/apps/{app}/{**path}", Proxy)
-            .RequireAuthorization().AllowApiKeyCookie().ExcludeFromDescription();
+            .RequireAuthorization().ExcludeFromDescription();
         return app;
     }
 
@@ -34,9 +35,9 @@ public static class AppProxyApi
             return Problems.NotFound("session", id);
         }
 
-        if (!ApiKeyCookie.IsSameOriginOrNotCookie(context))
+        if (AppAccess.Check(context, user, view, $"app {app}") is { } refused)
         {
-            return Problems.Forbidden("Apps open only from this site's own pages.");
+            return refused;
         }
 
         if (string.IsNullOrEmpty(path) && !context.Request.Path.Value!.EndsWith('/'))
@@ -51,6 +52,12 @@ public static class AppProxyApi
 
         if (app == AppResponse.Terminal)
         {
+            if (string.IsNullOrEmpty(path) && HttpMethods.IsGet(context.Request.Method))
+            {
+                context.Response.Headers.ContentSecurityPolicy = OriginSeparation.TerminalPolicy;
+                context.Response.Headers.XContentTypeOptions = "nosniff";
+            }
+
             return string.IsNullOrEmpty(path) && HttpMethods.IsGet(context.Request.Method)
                 ? TypedResults.Stream(environment.WebRootFileProvider.GetFileInfo(TerminalPage).CreateReadStream(), "text/html; charset=utf-8")
                 : Problems.NotFound("terminal page", path ?? "");

@@ -1,11 +1,12 @@
-using Granary.Gateway.Auth;
+using Granary.Gateway.Browser;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Granary.Gateway.Apps;
 
 /// <summary>
 /// What an app in a session receives: the request as the browser sent it, with the original Host (Jupyter compares it
-/// with Origin), and never the user's API key (no Authorization header, no key cookie).
+/// with Origin), and never the user's credentials (no Authorization header, no Granary cookie); what the browser
+/// receives has the headers that reach beyond the app's own origin removed (<see cref="AppHeaders"/>).
 /// </summary>
 public sealed class AppProxyTransformer : HttpTransformer
 {
@@ -18,14 +19,14 @@ public sealed class AppProxyTransformer : HttpTransformer
         proxyRequest.Headers.Authorization = null;
         proxyRequest.Headers.Host = httpContext.Request.Host.Value;
 
-        proxyRequest.Headers.Remove("Cookie");
-        var cookies = httpContext.Request.Headers.Cookie
-            .SelectMany(header => (header ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            .Where(cookie => !cookie.StartsWith(ApiKeyCookie.Name + "=", StringComparison.Ordinal))
-            .ToArray();
-        if (cookies.Length > 0)
-        {
-            proxyRequest.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", cookies));
-        }
+        AppHeaders.WithoutGatewayCookies(httpContext.Request, proxyRequest);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(
+        HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        AppHeaders.Restrict(httpContext.Response.Headers);
+        return proceed;
     }
 }

@@ -1,16 +1,23 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
+using Granary.Gateway.Browser;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Granary.Gateway.Auth;
 
-/// <summary>"Authorization: Bearer &lt;api key&gt;". Missing or unknown keys are a 401 problem, a missing role a 403 problem.</summary>
+/// <summary>
+/// "Authorization: Bearer &lt;api key&gt;", or in browsers the sign-in cookie (UI and API origin) or an app cookie (a
+/// session's app origin) made from a key by <see cref="BrowserTokens"/>. Missing or unknown keys are a 401 problem,
+/// a missing role a 403 problem.
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyDirectory directory,
+    AppOrigins origins,
+    BrowserTokens tokens,
     IProblemDetailsService problems)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -21,7 +28,7 @@ public sealed class ApiKeyAuthenticationHandler(
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            return await FromCookie();
+            return origins.SessionOf(Request.Host) is { } session ? await FromAppCookie(session) : await FromUiCookie();
         }
 
         const string prefix = "Bearer ";
@@ -30,31 +37,36 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The Authorization header must be \"Bearer <api key>\".");
         }
 
-        return await Authenticate(header[prefix.Length..].Trim(), via: "header");
+        var hash = ApiKeys.Hash(header[prefix.Length..].Trim());
+        var user = await directory.FindByHash(hash);
+        return user is null ? AuthenticateResult.Fail("The API key is not valid.") : Success(user, hash, BrowserCookies.ViaHeader);
     }
 
-    private async Task<AuthenticateResult> FromCookie()
+    /// <summary>On the UI and API origin: the sign-in cookie (POST /v1/auth/session).</summary>
+    private async Task<AuthenticateResult> FromUiCookie()
     {
-        if (Context.GetEndpoint()?.Metadata.GetMetadata<ApiKeyCookieAllowed>() is null
-            || !Request.Cookies.TryGetValue(ApiKeyCookie.Name, out var key)
-            || string.IsNullOrEmpty(key))
-        {
-            return AuthenticateResult.NoResult();
-        }
-
-        return await Authenticate(key, ApiKeyCookie.ViaCookie);
+        var hash = Request.Cookies.TryGetValue(BrowserCookies.Name(BrowserCookies.Ui, Request), out var token) ? tokens.UnprotectUi(token) : null;
+        var user = hash is null ? null : await directory.FindByHash(hash);
+        return user is null ? AuthenticateResult.NoResult() : Success(user, hash!, BrowserCookies.ViaUiCookie);
     }
 
-    private async Task<AuthenticateResult> Authenticate(string key, string via)
+    /// <summary>On a session's app origin: that origin's app cookie, valid for that session only.</summary>
+    private async Task<AuthenticateResult> FromAppCookie(string session)
     {
-        var user = await directory.Find(key);
-        if (user is null)
-        {
-            return AuthenticateResult.Fail("The API key is not valid.");
-        }
+        var grant = Request.Cookies.TryGetValue(BrowserCookies.Name(BrowserCookies.App, Request), out var token) ? tokens.UnprotectApp(token) : null;
+        var user = grant is not null && grant.SessionId == session ? await directory.FindByHash(grant.KeyHash) : null;
+        return user is null
+            ? AuthenticateResult.NoResult()
+            : Success(user, grant!.KeyHash, BrowserCookies.ViaAppCookie,
+                new Claim(BrowserCookies.AppSessionClaim, grant.SessionId),
+                new Claim(BrowserCookies.AsAdminClaim, grant.AsAdmin ? "true" : "false"));
+    }
 
+    private static AuthenticateResult Success(GranaryUser user, string keyHash, string via, params Claim[] extra)
+    {
         var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(ApiKeyCookie.ViaClaim, via)],
+            [new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role), new Claim(BrowserCookies.ViaClaim, via),
+             new Claim(BrowserCookies.KeyHashClaim, keyHash), .. extra],
             SchemeName, ClaimTypes.Name, ClaimTypes.Role);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }

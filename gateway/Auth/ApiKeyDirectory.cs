@@ -22,9 +22,11 @@ public sealed class ApiKeyDirectory
     public bool IsReservedName(string name)
         => name == Roles.AdminUserName || _configured.Values.Any(u => u.Name == name);
 
-    public async Task<GranaryUser?> Find(string key)
+    public Task<GranaryUser?> Find(string key) => FindByHash(ApiKeys.Hash(key));
+
+    /// <summary>The user whose key has this hash (browser cookies name keys by hash, never hold them).</summary>
+    public async Task<GranaryUser?> FindByHash(string hash)
     {
-        var hash = ApiKeys.Hash(key);
         if (ApiKeys.HashesEqual(hash, ApiKeys.Hash(_adminKey.Key)))
         {
             return new GranaryUser(Roles.AdminUserName, Roles.Admin, "admin-key");

@@ -13,6 +13,9 @@ public sealed class GatewayOptions
     /// <summary>How often an open SSE stream asks its session for new events.</summary>
     public TimeSpan EventPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often a watch of a session list (GET /v1/sessions/watch) looks for changes.</summary>
+    public TimeSpan WatchInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Where the gateway keeps the generated admin key (Granary:DataDirectory, default ./.granary).</summary>
     public string DataDirectory { get; set; } = DefaultDataDirectory;
 

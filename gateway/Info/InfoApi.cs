@@ -20,9 +20,13 @@ public static class InfoApi
         var snapshots = (await agents.Fetch(await agents.Ids())).Select(a => a.Snapshot).OfType<AgentSnapshot>().ToArray();
         var runtimes = snapshots.Select(s => s.Runtime).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToArray();
         var simulated = runtimes.Length > 0 && runtimes.All(r => string.Equals(r, AgentResponse.SimulatedRuntime, StringComparison.OrdinalIgnoreCase));
-        return TypedResults.Ok(new InfoResponse(options.Value.Mode, snapshots.Length, runtimes, simulated));
+        var fgpuPerGpu = snapshots.Where(s => s.Capacity.Gpus.Length > 0).Select(s => s.Capacity.FgpuPerGpu).Distinct().Order().ToArray();
+        return TypedResults.Ok(new InfoResponse(options.Value.Mode, snapshots.Length, runtimes, simulated, fgpuPerGpu));
     }
 }
 
-/// <summary>Agents: how many answer. Simulated: every one of them runs the simulated runtime (no real containers).</summary>
-public sealed record InfoResponse(string Mode, int Agents, string[] Runtimes, bool Simulated);
+/// <summary>
+/// Agents: how many answer. Simulated: every one of them runs the simulated runtime (no real containers). FgpuPerGpu:
+/// how many fGPU one GPU holds on the nodes that have GPUs (one value on most clusters: 5 means 1 fGPU = 0.2 GPU).
+/// </summary>
+public sealed record InfoResponse(string Mode, int Agents, string[] Runtimes, bool Simulated, int[] FgpuPerGpu);

@@ -1,3 +1,4 @@
+using Granary.Gateway.Browser;
 using Granary.Resources;
 using Granary.Sessions;
 
@@ -92,8 +93,10 @@ public sealed record AppResponse(string Name, string Protocol, string Url)
             ? ProxyUrl(sessionId, app.Name, request)
             : $"{app.Protocol}://{app.Host}:{app.Port}");
 
+    /// <summary>The app on the session's own app origin (browsers open it through POST /v1/sessions/{id}/open/{app}).</summary>
     private static string ProxyUrl(string sessionId, string app, HttpRequest request)
-        => $"{request.Scheme}://{request.Host}{request.PathBase}/v1/sessions/{sessionId}/apps/{Uri.EscapeDataString(app)}/";
+        => $"{request.HttpContext.RequestServices.GetRequiredService<AppOrigins>().Origin(sessionId, request)}"
+           + $"{request.PathBase}/v1/sessions/{sessionId}/apps/{Uri.EscapeDataString(app)}/";
 }
 
 /// <summary>One status change, as sent on the SSE stream (the SSE id is the sequence).</summary>

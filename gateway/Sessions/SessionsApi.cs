@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
+using System.Text.Json;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Hosting;
 using Granary.Gateway.Http;
@@ -22,6 +23,7 @@ public static class SessionsApi
         var group = app.MapGroup("/v1/sessions").WithTags("Sessions").RequireAuthorization();
         group.MapPost("/", Create).Accepts<CreateSessionRequest>("application/json");
         group.MapGet("/", List);
+        group.MapGet("/watch", Watch);
         group.MapGet("/{id}", Get);
         group.MapDelete("/{id}", Delete);
         group.MapGet("/{id}/events", Events);
@@ -97,6 +99,65 @@ public static class SessionsApi
             .OrderByDescending(v => v.CreatedAt)
             .Select(v => SessionResponse.From(v, request))
             .ToArray());
+    }
+
+    /// <summary>
+    /// The caller's sessions (admins: ?all=true) as server-sent events: each as GET /v1/sessions/{id} shows it, first
+    /// all of them ("session" events, then one "synced"), then each again whenever it changes. The web UI's list.
+    /// </summary>
+    public static Results<ServerSentEventsResult<object>, ValidationProblem, ProblemHttpResult> Watch(
+        HttpContext context, ClaimsPrincipal user, IGrainFactory grains, IOptions<GatewayOptions> options, string? all)
+    {
+        if (!QueryValues.TryParseFlag(all, out var everyone))
+        {
+            return Problems.Invalid("all", "Must be true or false.");
+        }
+
+        if (everyone && !user.IsAdmin())
+        {
+            return Problems.Forbidden("Only admins can watch every user's sessions.");
+        }
+
+        var index = grains.GetGrain<ISessionIndexGrain>(everyone ? ISessionIndexGrain.AllKey : user.GetName());
+        return TypedResults.ServerSentEvents(
+            WatchStream(index, grains, context.Request, options.Value.WatchInterval, context.RequestAborted));
+    }
+
+    private static async IAsyncEnumerable<SseItem<object>> WatchStream(
+        ISessionIndexGrain index, IGrainFactory grains, HttpRequest request, TimeSpan interval,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var sent = new Dictionary<string, string>(StringComparer.Ordinal);
+        var ended = new HashSet<string>(StringComparer.Ordinal); // final sessions never change again: not asked again
+        var synced = false;
+        while (true)
+        {
+            var ids = (await index.List()).Where(id => !ended.Contains(id)).ToArray();
+            var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ISessionGrain>(id).Get()));
+            foreach (var view in views.OfType<SessionView>().OrderBy(v => v.CreatedAt))
+            {
+                var session = SessionResponse.From(view, request);
+                var json = JsonSerializer.Serialize(session);
+                if (SessionTransitions.IsFinal(view.Status))
+                {
+                    ended.Add(view.Id);
+                }
+
+                if (!sent.TryGetValue(view.Id, out var before) || before != json)
+                {
+                    sent[view.Id] = json;
+                    yield return new SseItem<object>(session, "session");
+                }
+            }
+
+            if (!synced)
+            {
+                synced = true;
+                yield return new SseItem<object>(new { sessions = sent.Count }, "synced");
+            }
+
+            await Task.Delay(interval, cancellationToken);
+        }
     }
 
     public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> Get(

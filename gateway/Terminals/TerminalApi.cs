@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Granary.Agents;
-using Granary.Gateway.Auth;
+using Granary.Gateway.Browser;
 using Granary.Gateway.Http;
 using Granary.Gateway.Sessions;
 using Granary.Sessions;
@@ -21,7 +21,7 @@ public static class TerminalApi
     public static IEndpointRouteBuilder MapTerminalApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/sessions/{id}/terminal", Open)
-            .WithTags("Sessions").RequireAuthorization().AllowApiKeyCookie();
+            .WithTags("Sessions").RequireAuthorization();
         return app;
     }
 
@@ -44,9 +44,9 @@ public static class TerminalApi
             return Problems.NotFound("session", id);
         }
 
-        if (!ApiKeyCookie.IsSameOriginOrNotCookie(context))
+        if (AppAccess.Check(context, user, view, "terminal") is { } refused)
         {
-            return Problems.Forbidden("The terminal opens only from this site's own pages.");
+            return refused;
         }
 
         if (!context.WebSockets.IsWebSocketRequest)

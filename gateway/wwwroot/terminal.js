@@ -1,5 +1,6 @@
 // Granary's web terminal: xterm.js over the session's terminal WebSocket (/v1/sessions/{id}/terminal).
-// The page is served at /v1/sessions/{id}/apps/terminal/ and authenticates with the web UI's key cookie.
+// The page is served on the session's own app origin at /v1/sessions/{id}/apps/terminal/ and authenticates with
+// that origin's app cookie.
 // Binary frames carry terminal bytes; text frames carry control messages ({"type":"resize",...}).
 'use strict';
 
@@ -36,7 +37,7 @@ if (typeof Terminal === 'undefined') {
     socket.onclose = event => {
       state.textContent = event.code === 1000
         ? `closed: ${event.reason || 'terminal ended'}`
-        : 'disconnected (is the session running, and are you signed in on the Granary page?)';
+        : 'disconnected (is the session still running? Open the terminal again from Granary if this persists)';
       reconnect.hidden = false;
     };
   }

@@ -9,13 +9,15 @@ using Orleans.Concurrency;
 namespace Granary.Scheduling;
 
 /// <summary>
-/// The scheduler of one resource group: the pending queue and a view of the group's agents, built from their
-/// snapshots plus the placements made since (in flight until a snapshot shows them or the agent refuses).
+/// The scheduler of one resource group: a shell around its <see cref="SchedulerCore"/>, which holds the queue and
+/// the view of the group's agents and decides. The grain feeds it events with the current time, stores the state,
+/// coalesces planning passes on a timer and carries out the effects: it tells sessions their placement or why they
+/// wait, and logs what the core let go.
 /// It never awaits another grain inside a turn: Assign is sent from outside the planning turn and the pending
 /// reason is one-way. So a session or an agent may always await the scheduler without risking a call cycle.
 /// Reentrant, so that a burst of enqueues shares one state write (group commit, see StateWriter): every turn
-/// changes the queue and the view before its first await, and planning is one synchronous step, so decisions
-/// are still made one at a time on a consistent view.
+/// hands its event to the core before its first await, and the core is synchronous, so decisions are still made
+/// one at a time on a consistent view.
 /// </summary>
 [ManagerPlacement, Reentrant]
 public sealed class SchedulerGrain(
@@ -24,234 +26,97 @@ public sealed class SchedulerGrain(
     TimeProvider time,
     ILogger<SchedulerGrain> logger) : Grain, ISchedulerGrain
 {
-    private readonly ClusterState _cluster = new();
-    private readonly Dictionary<string, AgentView> _agents = [];
-    private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<string>> _inFlightByAgent = new(StringComparer.Ordinal);
+    private SchedulerCore _core = null!;
     private StateWriter _writer = null!;
-    private SchedulingPolicy _policy = new();
-    // One instance per activation, so stateful policies (round robin's cursor, the fragmentation scorer's observed
-    // mix and memo) carry across planning rounds.
-    private PlacementPolicy _placement = null!;
-    private IQueueOrder _order = null!;
     private IGrainTimer? _planTimer;
     private bool _planRequested;
-    private bool _dirty;
 
     private string Group => this.GetPrimaryKeyString();
-    private SchedulerState S => state.State;
     private SchedulerOptions Options => options.Value;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _policy = Options.PolicyFor(Group);
-        _placement = PlacementPolicy.Create(_policy.Placement, workloadRefresh: Options.WorkloadRefresh);
-        _order = QueueOrders.Resolve(_policy.Queue);
+        _core = new SchedulerCore(Group, state.State, Options);
         _writer = new StateWriter(state.WriteStateAsync);
-        _queued.UnionWith(S.Queue.Select(q => q.Session.SessionId));
-        foreach (var inFlight in S.InFlight.Values)
-        {
-            IndexInFlight(inFlight);
-        }
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
-    public async Task Enqueue(PendingSession session)
-    {
-        if (S.InFlight.ContainsKey(session.SessionId) || _queued.Contains(session.SessionId))
-        {
-            return;
-        }
-        Insert(new QueuedSession(session, 0, "waiting for the scheduler"));
-        RequestPlan();
-        await _writer.Write();
-    }
+    public Task Enqueue(PendingSession session) => Carry(_core.Enqueue(session));
 
-    public async Task Dequeue(string sessionId)
-    {
-        var removed = _queued.Remove(sessionId) && S.Queue.RemoveAll(q => q.Session.SessionId == sessionId) > 0;
-        if (RemoveInFlight(sessionId) is { } inFlight)
-        {
-            _cluster.Release(inFlight.Placement.AgentId, sessionId);
-            removed = true;
-            RequestPlan();
-        }
-        if (removed)
-        {
-            await _writer.Write();
-        }
-    }
+    public Task Dequeue(string sessionId) => Carry(_core.Dequeue(sessionId));
 
-    public Task ReportAgent(AgentSnapshot snapshot)
-    {
-        if (snapshot.ResourceGroup != Group)
-        {
-            // The agent moved to another group.
-            Forget(snapshot.AgentId);
-            return Task.CompletedTask;
-        }
-        if (_agents.TryGetValue(snapshot.AgentId, out var known))
-        {
-            if (snapshot.Version < known.Version)
-            {
-                return Task.CompletedTask;
-            }
-            known.LastSeen = time.GetUtcNow();
-            if (snapshot.Version == known.Version)
-            {
-                return Task.CompletedTask;
-            }
-        }
-        else
-        {
-            known = new AgentView { LastSeen = time.GetUtcNow() };
-            _agents[snapshot.AgentId] = known;
-        }
-        known.Version = snapshot.Version;
-        _cluster.UpsertAgent(snapshot);
-        ReapplyInFlight(snapshot);
-        RequestPlan();
-        return Task.CompletedTask;
-    }
+    public Task ReportAgent(AgentSnapshot snapshot) => Carry(_core.Snapshot(snapshot, time.GetUtcNow()));
 
-    public async Task PlacementRefused(Placement placement, string reason)
+    public Task PlacementRefused(Placement placement, string reason)
     {
         logger.LogInformation("Group {Group}: {Agent} refused {Session}: {Reason}", Group, placement.AgentId, placement.SessionId, reason);
-        if (S.InFlight.TryGetValue(placement.SessionId, out var inFlight) && inFlight.Placement.AgentId == placement.AgentId)
-        {
-            RemoveInFlight(placement.SessionId);
-            Insert(new QueuedSession(inFlight.Session, 0, $"placement on {placement.AgentId} refused: {reason}"));
-        }
-        // The view of that agent was wrong: leave it out until a newer snapshot from it (the agent sends one
-        // when it refuses) shows its truth.
-        _cluster.RemoveAgent(placement.AgentId);
-        RequestPlan();
-        await _writer.Write();
+        return Carry(_core.Refused(placement, reason));
     }
 
     public Task ForgetAgent(string agentId)
     {
         logger.LogWarning("Group {Group}: agent {Agent} is lost; it leaves the view", Group, agentId);
-        Forget(agentId);
+        _core.ForgetAgent(agentId);
         return Task.CompletedTask;
     }
 
-    public Task<SchedulerStatus> GetStatus() => Task.FromResult(new SchedulerStatus(
-        Group,
-        _policy.Placement,
-        S.Queue.Select(q => new PendingEntry(q.Session.SessionId, q.Reason, q.Skips)).ToArray(),
-        _cluster.Nodes.Count));
+    public Task<SchedulerStatus> GetStatus() => Task.FromResult(_core.Status());
 
-    private void RequestPlan()
+    private Task Tick(CancellationToken cancellationToken)
     {
-        if (_planRequested)
-        {
-            return;
-        }
-        _planRequested = true;
-        _planTimer!.Change(Options.CoalesceDelay, Timeout.InfiniteTimeSpan);
+        Log(_core.Tick(time.GetUtcNow()));
+        return PlanPass(cancellationToken);
     }
 
-    private async Task Tick(CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        foreach (var (agentId, agent) in _agents.Where(a => now - a.Value.LastSeen > Options.AgentTimeout).ToArray())
-        {
-            logger.LogWarning("Group {Group}: agent {Agent} sent nothing since {LastSeen}; it leaves the view", Group, agentId, agent.LastSeen);
-            Forget(agentId);
-        }
-        foreach (var inFlight in S.InFlight.Values.Where(f => now - f.PlacedAt > Options.InFlightTimeout).ToArray())
-        {
-            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
-                Group, inFlight.Placement.AgentId, inFlight.Placement.SessionId);
-            RemoveInFlight(inFlight.Placement.SessionId);
-            _cluster.Release(inFlight.Placement.AgentId, inFlight.Placement.SessionId);
-            _dirty = true;
-        }
-        await PlanPass(cancellationToken);
-    }
-
-    private async Task PlanPass(CancellationToken cancellationToken)
+    private Task PlanPass(CancellationToken cancellationToken)
     {
         _planRequested = false;
-        List<InFlightPlacement> placed = [];
-        if (S.Queue.Count > 0)
+        if (_core.State.Queue.Count == 0)
         {
-            var started = Stopwatch.GetTimestamp();
-            placed = Plan();
-            var tags = new KeyValuePair<string, object?>("group", Group);
-            SchedulerMetrics.PlanDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
-            SchedulerMetrics.Placed.Add(placed.Count, tags);
+            return PlanPass(_core.Plan(time.GetUtcNow()));
         }
-        if (_dirty)
+        var started = Stopwatch.GetTimestamp();
+        var effects = _core.Plan(time.GetUtcNow());
+        var tags = new KeyValuePair<string, object?>("group", Group);
+        SchedulerMetrics.PlanDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+        SchedulerMetrics.Placed.Add(effects.Assign.Count, tags);
+        return PlanPass(effects);
+    }
+
+    /// <summary>A planning pass's effects: pending reasons go out one-way, the state is stored, then the placed
+    /// sessions are told, without awaiting them in this turn (see the class comment).</summary>
+    private async Task PlanPass(SchedulerEffects effects)
+    {
+        Log(effects);
+        SendPendingReasons(effects);
+        if (effects.PlanWanted)
         {
-            _dirty = false;
+            RequestPlan();
+        }
+        if (effects.Persist)
+        {
             await _writer.Write();
         }
-        // Sent without awaiting them in this turn (see the class comment); their outcome is handled when it comes.
-        foreach (var inFlight in placed)
+        foreach (var inFlight in effects.Assign)
         {
             _ = Assign(inFlight);
         }
     }
 
-    private List<InFlightPlacement> Plan()
+    /// <summary>An event's effects outside a planning pass: plan soon, store the state when the event changed it.</summary>
+    private async Task Carry(SchedulerEffects effects)
     {
-        var plan = Scheduler.Plan(S.Queue.Select(q => new QueuedRequest(q.Session, q.Skips)).ToArray(), _cluster, _policy.MaxSkips, _placement, _order);
-        var now = time.GetUtcNow();
-        var placed = new List<InFlightPlacement>();
-        var queue = new Dictionary<string, QueuedSession>(S.Queue.Count, StringComparer.Ordinal);
-        foreach (var queued in S.Queue)
+        Log(effects);
+        if (effects.PlanWanted)
         {
-            queue.TryAdd(queued.Session.SessionId, queued);
+            RequestPlan();
         }
-        foreach (var placement in plan.Placements)
+        if (effects.Persist)
         {
-            if (!queue.TryGetValue(placement.SessionId, out var queued) || !_queued.Contains(placement.SessionId))
-            {
-                logger.LogError("Group {Group}: the plan placed {Session}, which is not queued", Group, placement.SessionId);
-                continue;
-            }
-            try
-            {
-                _cluster.Apply(placement);
-            }
-            catch (InvalidOperationException exception)
-            {
-                // The plan was computed on this very view, so this is a bug; the session stays queued.
-                logger.LogError(exception, "Group {Group}: the plan's placement of {Session} does not apply", Group, placement.SessionId);
-                continue;
-            }
-            var inFlight = new InFlightPlacement(placement, queued.Session, now);
-            S.InFlight = S.InFlight.SetItem(placement.SessionId, inFlight);
-            IndexInFlight(inFlight);
-            _queued.Remove(placement.SessionId);
-            placed.Add(inFlight);
-            _dirty = true;
+            await _writer.Write();
         }
-        if (placed.Count > 0)
-        {
-            S.Queue.RemoveAll(q => !_queued.Contains(q.Session.SessionId));
-        }
-        for (var i = 0; i < S.Queue.Count; i++)
-        {
-            var queued = S.Queue[i];
-            var id = queued.Session.SessionId;
-            if (plan.Skips.TryGetValue(id, out var skips) && skips != queued.Skips)
-            {
-                S.Queue[i] = queued = queued with { Skips = skips };
-                _dirty = true;
-            }
-            if (plan.PendingReasons.TryGetValue(id, out var reason) && reason != queued.Reason)
-            {
-                S.Queue[i] = queued with { Reason = reason };
-                _dirty = true;
-                _ = GrainFactory.Ref<ISessionGrain>(id).SetPendingReason(reason);
-            }
-        }
-        return placed;
     }
 
     private async Task Assign(InFlightPlacement inFlight)
@@ -267,93 +132,51 @@ public sealed class SchedulerGrain(
             logger.LogWarning(exception, "Group {Group}: assigning {Session} to {Agent} failed", Group, placement.SessionId, placement.AgentId);
             assigned = null;
         }
-        if (assigned == true || !S.InFlight.TryGetValue(placement.SessionId, out var current) || !ReferenceEquals(current, inFlight))
+        // The outcome's state change is stored by the planning pass it asks for.
+        var effects = _core.Assigned(inFlight, assigned);
+        Log(effects);
+        if (effects.PlanWanted)
+        {
+            RequestPlan();
+        }
+    }
+
+    private void SendPendingReasons(SchedulerEffects effects)
+    {
+        foreach (var pending in effects.PendingReasons)
+        {
+            _ = GrainFactory.Ref<ISessionGrain>(pending.SessionId).SetPendingReason(pending.Reason);
+        }
+    }
+
+    private void RequestPlan()
+    {
+        if (_planRequested)
         {
             return;
         }
-        RemoveInFlight(placement.SessionId);
-        _cluster.Release(placement.AgentId, placement.SessionId);
-        if (assigned is null)
-        {
-            // Unknown whether the session heard: queue it again; a second Assign returns false if it did.
-            Insert(new QueuedSession(inFlight.Session, 0, "assignment failed; retrying"));
-        }
-        _dirty = true;
-        RequestPlan();
+        _planRequested = true;
+        _planTimer!.Change(Options.CoalesceDelay, Timeout.InfiniteTimeSpan);
     }
 
-    private void ReapplyInFlight(AgentSnapshot snapshot)
+    private void Log(SchedulerEffects effects)
     {
-        var node = _cluster.Find(snapshot.AgentId)!;
-        var held = snapshot.Allocations.Select(a => a.SessionId).ToHashSet();
-        if (!_inFlightByAgent.TryGetValue(snapshot.AgentId, out var sessions))
+        foreach (var lost in effects.AgentsLost)
         {
-            return;
+            logger.LogWarning("Group {Group}: agent {Agent} sent nothing since {LastSeen}; it leaves the view", Group, lost.AgentId, lost.LastSeen);
         }
-        foreach (var inFlight in sessions.Select(id => S.InFlight[id]).ToArray())
+        foreach (var release in effects.Released.Where(r => r.Cause == ReleaseCause.InFlightTimeout))
         {
-            if (held.Contains(inFlight.Placement.SessionId))
-            {
-                RemoveInFlight(inFlight.Placement.SessionId);
-                _dirty = true;
-            }
-            // Straight onto the node: an in-flight session is never queued, so the cluster's session index
-            // (which keeps queued sessions from being placed twice) need not know it.
-            else if (!node.TryApply(inFlight.Placement, out var reason))
-            {
-                // The agent will refuse it (or has already); PlacementRefused will tidy up.
-                logger.LogInformation("Group {Group}: in-flight {Session} no longer fits {Agent}: {Reason}",
-                    Group, inFlight.Placement.SessionId, snapshot.AgentId, reason);
-            }
+            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
+                Group, release.Placement.AgentId, release.Placement.SessionId);
         }
-    }
-
-    private void Forget(string agentId)
-    {
-        _agents.Remove(agentId);
-        _cluster.RemoveAgent(agentId);
-    }
-
-    /// <summary>Keeps the queue oldest first; a new request usually goes last, so the search starts there.</summary>
-    private void Insert(QueuedSession queued)
-    {
-        var index = S.Queue.Count;
-        while (index > 0 && S.Queue[index - 1].Session.EnqueuedAt > queued.Session.EnqueuedAt)
+        foreach (var notice in effects.Notices)
         {
-            index--;
+            logger.LogInformation("Group {Group}: {Notice}", Group, notice);
         }
-        S.Queue.Insert(index, queued);
-        _queued.Add(queued.Session.SessionId);
-    }
-
-    private void IndexInFlight(InFlightPlacement inFlight)
-    {
-        var agentId = inFlight.Placement.AgentId;
-        if (!_inFlightByAgent.TryGetValue(agentId, out var sessions))
+        foreach (var anomaly in effects.Anomalies)
         {
-            _inFlightByAgent[agentId] = sessions = new HashSet<string>(StringComparer.Ordinal);
+            logger.LogError("Group {Group}: {Anomaly}", Group, anomaly);
         }
-        sessions.Add(inFlight.Placement.SessionId);
-    }
-
-    private InFlightPlacement? RemoveInFlight(string sessionId)
-    {
-        if (!S.InFlight.TryGetValue(sessionId, out var inFlight))
-        {
-            return null;
-        }
-        S.InFlight = S.InFlight.Remove(sessionId);
-        var agentId = inFlight.Placement.AgentId;
-        if (_inFlightByAgent.TryGetValue(agentId, out var sessions) && sessions.Remove(sessionId) && sessions.Count == 0)
-        {
-            _inFlightByAgent.Remove(agentId);
-        }
-        return inFlight;
-    }
-
-    private sealed class AgentView
-    {
-        public long Version { get; set; } = long.MinValue;
-        public DateTimeOffset LastSeen { get; set; }
     }
 }

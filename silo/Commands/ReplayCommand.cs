@@ -14,7 +14,10 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
+        "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
+        "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -24,6 +27,11 @@ public static class ReplayCommand
         ArgumentNullException.ThrowIfNull(args);
         string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null;
         var json = false;
+        var withBound = false;
+        var timed = false;
+        var compress = 1.0;
+        var queueOrder = "fifo";
+        var maxSkips = 16;
         var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
         for (var i = 0; i < rest.Length; i++)
         {
@@ -37,6 +45,17 @@ public static class ReplayCommand
                     case "--policy": policyArg = Value(); break;
                     case "--seeds": seedsArg = Value(); break;
                     case "--json": json = true; break;
+                    case "--bound": withBound = true; break;
+                    case "--time": timed = true; break;
+                    case "--compress":
+                        compress = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) && factor >= 1
+                            ? factor : throw new ArgumentException($"--compress: '{rest[i]}' is not a factor ≥ 1");
+                        break;
+                    case "--queue": queueOrder = Value().ToLowerInvariant(); QueueOrders.Resolve(queueOrder); break;
+                    case "--max-skips":
+                        maxSkips = int.TryParse(Value(), CultureInfo.InvariantCulture, out var skips) && skips >= 0
+                            ? skips : throw new ArgumentException($"--max-skips: '{rest[i]}' is not a count");
+                        break;
                     case "-h" or "--help": output.WriteLine(Usage + string.Join(", ", PlacementPolicy.Names)); return 0;
                     default: throw new ArgumentException($"unknown argument '{rest[i]}'");
                 }
@@ -73,23 +92,46 @@ public static class ReplayCommand
         }
         if (nodes.Sum(n => n.Gpus) == 0) return Fail(error, $"{nodesPath}: the nodes have no GPUs");
 
-        if (!json)
+        if (!json) output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
+        if (!json && !timed)
         {
-            output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
             output.WriteLine("unallocated GPU % (mean ± std) at arrived workload % of GPU capacity");
             output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-14}", "policy") +
                 string.Concat(ReplayMetrics.ArrivalPoints.Select(p => $"{p + "%",16}")) + $"{"pods/s",10}");
         }
+        if (timed)
+        {
+            if (!pods.Any(p => p.CreationTime is not null && p.DeletionTime is not null))
+                return Fail(error, $"{podsPath}: --time needs creation_time and deletion_time columns");
+            if (compress != 1) pods = TimedReplay.Compress(pods, compress);
+            if (!json) output.WriteLine(TimedReport.Header);
+            foreach (var policy in policies)
+            {
+                var runs = ReplayBenchmark.RunTimed(nodes, pods, policy, seeds, queueOrder, maxSkips);
+                output.WriteLine(json ? TimedReport.ToJson(policy, seeds, queueOrder, runs) : TimedReport.ToRow(policy, runs));
+                output.Flush();
+            }
+            return 0;
+        }
+
+        ReplaySummary? bound = null;
+        if (withBound)
+        {
+            bound = ReplayBenchmark.Bound(nodes, pods, seeds);
+            output.WriteLine(json ? ToJson(bound, null) : ToRow(bound));
+            output.Flush();
+        }
         foreach (var policy in policies)
         {
             var summary = ReplayBenchmark.Run(nodes, pods, policy, seeds);
-            output.WriteLine(json ? ToJson(summary) : ToRow(summary));
+            output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }
         return 0;
     }
 
-    public static string ToJson(ReplaySummary summary)
+    /// <summary>One summary as a JSON line; with a bound, its figures ride along as boundGpuPct.</summary>
+    public static string ToJson(ReplaySummary summary, ReplaySummary? bound = null)
     {
         var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -101,6 +143,7 @@ public static class ReplayCommand
             writer.WriteEndArray();
             WriteMap(writer, "unallocatedGpuPct", summary.Mean);
             WriteMap(writer, "stdGpuPct", summary.Std);
+            if (bound is not null) WriteMap(writer, "boundGpuPct", bound.Mean);
             writer.WriteNumber("podsPerSecond", Math.Round(summary.PodsPerSecond));
             writer.WriteEndObject();
         }

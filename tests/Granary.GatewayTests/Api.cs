@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Granary.Sessions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.GatewayTests;
 
@@ -23,6 +25,15 @@ public static class Api
         var json = await ReadJson(response);
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"create: {(int)response.StatusCode} {json}");
         return json;
+    }
+
+    /// <summary>A running session of an image serving jupyter, and the host port the simulated agent gave it.</summary>
+    public static async Task<(string Id, int Port)> RunningSessionWithJupyter(GatewayFactory factory, HttpClient client)
+    {
+        var id = (await CreateSession(client, SmallSession("proxy"))).GetProperty("id").GetString()!;
+        await WaitForStatus(client, id, "RUNNING");
+        var view = await factory.Services.GetRequiredService<IGrainFactory>().GetGrain<ISessionGrain>(id).Get();
+        return (id, view!.Apps.Single(a => a.Name == "jupyter").Port);
     }
 
     public static async Task<HttpResponseMessage> PostRaw(HttpClient client, string path, string body)

@@ -1,7 +1,4 @@
 using System.Net;
-using System.Text.Json;
-using Granary.Sessions;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.GatewayTests;
 
@@ -12,11 +9,11 @@ public sealed class AppProxyTests(GatewayFactory factory)
     public async Task Owner_reaches_the_sessions_http_app_without_leaking_the_api_key()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
-        var (id, port) = await RunningSessionWithJupyter(alice);
+        var (id, port) = await Api.RunningSessionWithJupyter(factory, alice);
         await using var app = await FakeApp.Start(port);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sessions/{id}/apps/jupyter/tree?x=1");
-        request.Headers.Add("Cookie", $"_xsrf=abc|123; granary_key={GatewayFactory.AliceKey}");
+        request.Headers.Add("Cookie", "_xsrf=abc|123; granary_ui=x; granary_app=y");
         using var response = await alice.SendAsync(request);
 
         var seen = await Api.ReadJson(response);
@@ -36,7 +33,7 @@ public sealed class AppProxyTests(GatewayFactory factory)
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
         using var bob = factory.ClientWithKey(GatewayFactory.BobKey);
         using var anonymous = factory.ClientWithKey(null);
-        var (id, port) = await RunningSessionWithJupyter(alice);
+        var (id, port) = await Api.RunningSessionWithJupyter(factory, alice);
         await using var app = await FakeApp.Start(port);
 
         await Api.AssertProblem(await bob.GetAsync($"/v1/sessions/{id}/apps/jupyter/"), HttpStatusCode.NotFound);
@@ -49,36 +46,10 @@ public sealed class AppProxyTests(GatewayFactory factory)
     }
 
     [Fact]
-    public async Task The_key_cookie_opens_apps_but_not_the_rest_api_nor_other_sites()
-    {
-        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
-        using var browser = factory.ClientWithKey(null);
-        var (id, port) = await RunningSessionWithJupyter(alice);
-        await using var app = await FakeApp.Start(port);
-
-        using var set = await alice.PostAsync("/v1/auth/cookie", null);
-        Assert.Equal(HttpStatusCode.NoContent, set.StatusCode);
-        var setCookie = Assert.Single(set.Headers.GetValues("Set-Cookie"));
-        Assert.StartsWith($"granary_key={GatewayFactory.AliceKey};", setCookie);
-        Assert.Contains("path=/v1/sessions/", setCookie);
-        Assert.Contains("samesite=strict", setCookie);
-        Assert.Contains("httponly", setCookie);
-
-        Assert.Equal(HttpStatusCode.OK, (await browser.SendAsync(WithCookie($"/v1/sessions/{id}/apps/jupyter/", origin: null))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await browser.SendAsync(WithCookie($"/v1/sessions/{id}/apps/jupyter/", "http://localhost"))).StatusCode);
-        await Api.AssertProblem(await browser.SendAsync(WithCookie($"/v1/sessions/{id}/apps/jupyter/", "http://evil.example")), HttpStatusCode.Forbidden);
-        await Api.AssertProblem(await browser.SendAsync(WithCookie($"/v1/sessions/{id}", origin: null)), HttpStatusCode.Unauthorized);
-
-        using var deleted = await browser.DeleteAsync("/v1/auth/cookie");
-        Assert.Contains("granary_key=;", Assert.Single(deleted.Headers.GetValues("Set-Cookie")));
-        await alice.DeleteAsync($"/v1/sessions/{id}");
-    }
-
-    [Fact]
     public async Task Terminal_app_is_the_gateways_terminal_page_with_xterm()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
-        var (id, _) = await RunningSessionWithJupyter(alice);
+        var (id, _) = await Api.RunningSessionWithJupyter(factory, alice);
 
         using var page = await alice.GetAsync($"/v1/sessions/{id}/apps/terminal/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -96,26 +67,5 @@ public sealed class AppProxyTests(GatewayFactory factory)
         }
 
         await alice.DeleteAsync($"/v1/sessions/{id}");
-    }
-
-    private static HttpRequestMessage WithCookie(string path, string? origin)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("Cookie", $"granary_key={GatewayFactory.AliceKey}");
-        if (origin is not null)
-        {
-            request.Headers.Add("Origin", origin);
-        }
-
-        return request;
-    }
-
-    /// <summary>A running session of an image serving jupyter, and the host port the simulated agent gave it.</summary>
-    private async Task<(string Id, int Port)> RunningSessionWithJupyter(HttpClient client)
-    {
-        var id = (await Api.CreateSession(client, Api.SmallSession("proxy"))).GetProperty("id").GetString()!;
-        await Api.WaitForStatus(client, id, "RUNNING");
-        var view = await factory.Services.GetRequiredService<IGrainFactory>().GetGrain<ISessionGrain>(id).Get();
-        return (id, view!.Apps.Single(a => a.Name == "jupyter").Port);
     }
 }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Granary.Sessions;
@@ -10,7 +12,7 @@ namespace Granary.GatewayTests;
 public sealed class AppProxyWebSocketTests
 {
     [Fact]
-    public async Task App_websocket_is_proxied_for_the_owner_by_key_or_same_origin_cookie()
+    public async Task App_websocket_is_proxied_for_the_owner_by_key_or_by_the_app_origins_cookie()
     {
         await using var factory = GatewayFactory.OnKestrel();
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
@@ -30,23 +32,45 @@ public sealed class AppProxyWebSocketTests
             await byKey.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", patience.Token);
         }
 
+        // A browser on the session's app origin, with that origin's cookie (reached through loopback like *.localhost).
+        using var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            ConnectCallback = async (_, token) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(IPAddress.Loopback, gateway.Port, token);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var loopback = new HttpMessageInvoker(handler, disposeHandler: false);
+        using var browser = new HttpClient(handler, disposeHandler: false) { BaseAddress = gateway };
+        var (origin, cookie) = await Browsers.OpenApp(alice, browser, id, "jupyter");
+        var appUrl = new Uri($"{origin.Replace("http://", "ws://")}/v1/sessions/{id}/apps/jupyter/api/kernels/k1/channels");
         using (var byCookie = new ClientWebSocket())
         {
-            byCookie.Options.SetRequestHeader("Cookie", $"granary_key={GatewayFactory.AliceKey}");
-            byCookie.Options.SetRequestHeader("Origin", $"http://{gateway.Authority}");
-            await byCookie.ConnectAsync(url, patience.Token);
+            byCookie.Options.SetRequestHeader("Cookie", cookie);
+            byCookie.Options.SetRequestHeader("Origin", origin);
+            await byCookie.ConnectAsync(appUrl, loopback, patience.Token);
             Assert.Equal("pong", await Echo(byCookie, "pong", patience.Token));
             await byCookie.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", patience.Token);
         }
 
-        foreach (var (header, value) in new[] { ("Authorization", $"Bearer {GatewayFactory.BobKey}"), ("Origin", "http://evil.example") })
+        // Another user's key, another site's page with the owner's app cookie, the cookie on the UI origin: refused.
+        foreach (var (target, header, value, status) in new[]
+                 {
+                     (url, "Authorization", $"Bearer {GatewayFactory.BobKey}", HttpStatusCode.NotFound),
+                     (appUrl, "Origin", "http://evil.example", HttpStatusCode.Forbidden),
+                     (url, "Origin", $"http://{gateway.Authority}", HttpStatusCode.Unauthorized),
+                 })
         {
             using var refused = new ClientWebSocket();
             refused.Options.CollectHttpResponseDetails = true;
-            refused.Options.SetRequestHeader("Cookie", $"granary_key={GatewayFactory.AliceKey}");
+            refused.Options.SetRequestHeader("Cookie", cookie);
             refused.Options.SetRequestHeader(header, value);
-            await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(url, patience.Token));
-            Assert.Equal(header == "Origin" ? System.Net.HttpStatusCode.Forbidden : System.Net.HttpStatusCode.NotFound, refused.HttpStatusCode);
+            await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(target, loopback, patience.Token));
+            Assert.Equal(status, refused.HttpStatusCode);
         }
 
         await alice.DeleteAsync($"/v1/sessions/{id}");

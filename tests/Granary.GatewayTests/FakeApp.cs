@@ -8,7 +8,8 @@ namespace Granary.GatewayTests;
 
 /// <summary>
 /// Stands in for an app inside a session (Jupyter, say) on the port the simulated agent published: HTTP requests are
-/// answered with what arrived (path, query, Host, Authorization, Cookie); WebSocket messages are echoed.
+/// answered with what arrived (path, query, Host, Authorization, Cookie); WebSocket messages are echoed. A path
+/// ending in /evil-headers also answers with the headers a malicious app would send.
 /// </summary>
 public sealed class FakeApp : IAsyncDisposable
 {
@@ -50,6 +51,17 @@ public sealed class FakeApp : IAsyncDisposable
 
                 await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted);
             }
+        }
+
+        if (context.Request.Path.Value!.EndsWith("/evil-headers", StringComparison.Ordinal))
+        {
+            // A malicious app: cookies for its sibling origins and the UI, a service worker over everything, a wipe.
+            context.Response.Headers.Append("Set-Cookie", "own=1; Path=/; HttpOnly");
+            context.Response.Headers.Append("Set-Cookie", "wide=1; Domain=apps.localhost; Path=/");
+            context.Response.Headers.Append("Set-Cookie", "granary_ui=forged; Path=/");
+            context.Response.Headers.Append("Set-Cookie", "granary_app=forged; Path=/");
+            context.Response.Headers["Service-Worker-Allowed"] = "/";
+            context.Response.Headers["Clear-Site-Data"] = "\"*\"";
         }
 
         context.Response.ContentType = "application/json";

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Granary.GatewayTests;
 
@@ -60,6 +61,21 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
 
+    /// <summary>Log records of the audit category (admin access to other users' sessions).</summary>
+    public CapturedLogs Audit { get; } = new(Granary.Gateway.Browser.AppAccess.AuditCategory);
+
+    /// <summary>A client that behaves like a browser's fetch: no key, cookies only as the test sets them, no redirects.</summary>
+    public HttpClient Browser()
+    {
+        var options = new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false };
+        if (_onKestrel)
+        {
+            options.BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        }
+
+        return CreateClient(options);
+    }
+
     public HttpClient ClientWithKey(string? key)
     {
         // Redirects are asserted, not followed (HttpClient would drop the Authorization header on the way).
@@ -81,6 +97,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        builder.ConfigureLogging(logging => logging.AddProvider(Audit));
         var settings = new Dictionary<string, string?>
         {
             ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",

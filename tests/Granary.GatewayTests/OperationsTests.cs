@@ -51,7 +51,8 @@ public sealed class OperationsTests(GatewayFactory factory)
 
     [Theory]
     [InlineData("/", "text/html", "<title>Granary</title>")]
-    [InlineData("/app.js", "text/javascript", "/v1/sessions")]
+    [InlineData("/js/api.js", "text/javascript", "/v1/sessions")]
+    [InlineData("/js/pages/sessions.js", "text/javascript", "/v1/sessions/watch")]
     [InlineData("/style.css", "text/css", "body")]
     public async Task Web_ui_is_served_without_a_key(string path, string mediaType, string content)
     {

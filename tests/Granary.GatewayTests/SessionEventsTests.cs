@@ -72,6 +72,56 @@ public sealed class SessionEventsTests(GatewayFactory factory)
         await alice.DeleteAsync($"/v1/sessions/{id}");
     }
 
+    [Fact]
+    public async Task Watch_streams_the_callers_sessions_as_they_change_and_nobody_elses()
+    {
+        using var bob = factory.ClientWithKey(GatewayFactory.BobKey);
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        await Api.AssertProblem(await bob.GetAsync("/v1/sessions/watch?all=true"), HttpStatusCode.Forbidden);
+        var alices = (await Api.CreateSession(alice, Api.SmallSession("not-bobs"))).GetProperty("id").GetString()!;
+
+        using var patience = new CancellationTokenSource(Api.Patience);
+        using var response = await bob.GetAsync("/v1/sessions/watch", HttpCompletionOption.ResponseHeadersRead, patience.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        string? id = null;
+        var seen = new List<string>();
+        var bodies = new List<string>();
+        await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync(patience.Token)).EnumerateAsync(patience.Token))
+        {
+            if (item.EventType == "synced")
+            {
+                id = (await Api.CreateSession(bob, Api.SmallSession("watched"))).GetProperty("id").GetString()!;
+                continue;
+            }
+
+            Assert.Equal("session", item.EventType);
+            var session = Data(item);
+            Assert.Equal("bob", session.GetProperty("owner").GetString());
+            Assert.NotEqual(alices, session.GetProperty("id").GetString());
+            if (session.GetProperty("id").GetString() != id)
+            {
+                continue;
+            }
+
+            seen.Add(Status(item));
+            bodies.Add(item.Data);
+            if (Status(item) == "RUNNING")
+            {
+                await bob.DeleteAsync($"/v1/sessions/{id}", patience.Token);
+            }
+
+            if (Status(item) == "TERMINATED")
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("TERMINATED", seen[^1]);
+        Assert.Contains("RUNNING", seen);
+        Assert.All(bodies.Zip(bodies.Skip(1)), pair => Assert.NotEqual(pair.First, pair.Second)); // only changes are sent
+        await alice.DeleteAsync($"/v1/sessions/{alices}");
+    }
+
     private static async Task<HttpResponseMessage> OpenStream(HttpClient client, string id, string? lastEventId, CancellationToken cancellationToken)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/sessions/{id}/events");

@@ -183,9 +183,9 @@ public sealed class SessionsApiTests(GatewayFactory factory)
         Assert.Equal(running.GetProperty("apps").ToString(), apps.ToString());
         var byName = apps.EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!);
         Assert.Equal(["jupyter", "ssh", "terminal"], byName.Keys.Order());
-        Assert.Equal($"http://localhost/v1/sessions/{id}/apps/terminal/", byName["terminal"].GetProperty("url").GetString());
+        Assert.Equal($"http://{id}.apps.localhost/v1/sessions/{id}/apps/terminal/", byName["terminal"].GetProperty("url").GetString());
         Assert.Equal("http", byName["jupyter"].GetProperty("protocol").GetString());
-        Assert.Equal($"http://localhost/v1/sessions/{id}/apps/jupyter/", byName["jupyter"].GetProperty("url").GetString());
+        Assert.Equal($"http://{id}.apps.localhost/v1/sessions/{id}/apps/jupyter/", byName["jupyter"].GetProperty("url").GetString());
         Assert.Equal("tcp", byName["ssh"].GetProperty("protocol").GetString());
         Assert.StartsWith("tcp://", byName["ssh"].GetProperty("url").GetString());
 

@@ -87,13 +87,14 @@ public class ReplayTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_shared_trace_replays_when_present()
     {
         var dir = Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/traces");
         var nodesPath = Path.Combine(dir, "openb_node_list_gpu_node.csv");
         var podsPath = Path.Combine(dir, "openb_pod_list_default.csv");
-        if (!File.Exists(nodesPath) || !File.Exists(podsPath)) return;   // the trace is not vendored; CI may lack it
+        // The trace is not vendored: without shared/ beside the clone the test reports itself skipped, not passed.
+        Skip.If(!File.Exists(nodesPath) || !File.Exists(podsPath), $"the shared trace is not at {Path.GetFullPath(dir)}");
 
         var nodes = TraceCsv.ReadNodes(nodesPath);
         var pods = TraceCsv.ReadPods(podsPath);

@@ -65,8 +65,13 @@ async function waitForStatus(id, wanted) {
     await page.click('#sign-in-form button');
     await page.waitForSelector('#sessions-body', { state: 'attached', timeout });
 
-    console.log('open Jupyter through the proxy');
-    const jupyter = `${base}/v1/sessions/${id}/apps/jupyter/`;
+    console.log('open Jupyter through the proxy, on the session\'s own origin');
+    const opened = await api('POST', `/v1/sessions/${id}/open/jupyter`, key);
+    if (opened.status !== 200) throw new Error(`open answered ${opened.status}: ${JSON.stringify(opened.body)}`);
+    const origin = new URL(opened.body.url).origin;
+    if (origin === new URL(base).origin) throw new Error(`the app opens on the UI's origin ${origin}`);
+    await page.goto(opened.body.url);
+    const jupyter = `${origin}/v1/sessions/${id}/apps/jupyter/`;
     const deadline = Date.now() + 120000;
     for (;;) { // the notebook server needs a few seconds after the container starts
       const response = await page.goto(jupyter + 'tree');
@@ -96,7 +101,9 @@ async function waitForStatus(id, wanted) {
     console.log('open the web terminal');
     const terminal = await context.newPage();
     terminal.on('pageerror', error => errors.push(error.message));
-    await terminal.goto(`${base}/v1/sessions/${id}/apps/terminal/`);
+    const terminalLink = await api('POST', `/v1/sessions/${id}/open/terminal`, key);
+    if (terminalLink.status !== 200) throw new Error(`open terminal answered ${terminalLink.status}`);
+    await terminal.goto(terminalLink.body.url);
     await terminal.waitForFunction(() => document.getElementById('state').textContent === 'connected', null, { timeout });
     await terminal.waitForSelector('.xterm-rows', { timeout });
     await terminal.waitForTimeout(1000);

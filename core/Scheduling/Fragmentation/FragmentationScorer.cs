@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Granary.Agents;
 using Granary.Devices;
@@ -56,16 +55,21 @@ public sealed class FragmentationScorer : INodeScorer
     public const double MaterialChange = 0.01;
 
     private FragmentationScorer? _round;
-    private long _roundMeasuredAt;
+    private DateTimeOffset _roundMeasuredAt;
 
+    /// <summary>A round without a time: the observed mix is measured afresh (a reused one would have no age).</summary>
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
     {
         if (_model is not null) return this;
-        if (WorkloadRefresh <= TimeSpan.Zero)
-            return new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution) { PreferUsedNodes = PreferUsedNodes };
-        if (_round is not null && Stopwatch.GetElapsedTime(_roundMeasuredAt) < WorkloadRefresh) return _round;
+        return new FragmentationScorer(TargetWorkload.Observed(queue, cluster), Resolution) { PreferUsedNodes = PreferUsedNodes };
+    }
+
+    public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster, DateTimeOffset now)
+    {
+        if (_model is not null || WorkloadRefresh <= TimeSpan.Zero) return ForRound(queue, cluster);
+        if (_round is not null && now - _roundMeasuredAt < WorkloadRefresh) return _round;
         var observed = TargetWorkload.Observed(queue, cluster);
-        _roundMeasuredAt = Stopwatch.GetTimestamp();
+        _roundMeasuredAt = now;
         if (_round?.Workload is { } current && current.SameMix(observed, MaterialChange)) return _round;
         return _round = new FragmentationScorer(observed, Resolution) { PreferUsedNodes = PreferUsedNodes };
     }

@@ -16,6 +16,10 @@ public interface INodeScorer
     /// round's context (e.g. the workload mix to measure fragmentation against) builds it here.</summary>
     INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster) => this;
 
+    /// <summary>As <see cref="ForRound(IReadOnlyList{QueuedRequest}, ClusterState)"/>, for a round planned at
+    /// <paramref name="now"/> (the caller's clock: a scorer that reuses a measurement for a while reads no clock).</summary>
+    INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster, DateTimeOffset now) => ForRound(queue, cluster);
+
     /// <summary>True when Score depends only on the node's state and the request (no cursor, no randomness, no
     /// reaction to Placed): a round may then keep a node's score until that node changes.</summary>
     bool ScoresDependOnNodeOnly => false;

@@ -122,8 +122,10 @@ public sealed class GranaryCluster : IAsyncDisposable
 
     private async Task WaitForNode()
     {
-        // Fails (not registered, no silo for the node yet) until the agent silo has registered the node.
-        await Eventually.True(async () => (await Agent.GetSnapshot()).AgentId == NodeId, $"node {NodeId} registers");
+        // The agent grain itself cannot be asked before the agent silo hosts it; the directory can.
+        await Eventually.True(async () => (await Client.GetGrain<IAgentDirectoryGrain>(IAgentDirectoryGrain.Key).List()).Contains(NodeId),
+            $"node {NodeId} registers");
+        Assert.Equal(NodeId, (await Agent.GetSnapshot()).AgentId);
         await Eventually.True(async () => (await Client.GetGrain<Scheduling.ISchedulerGrain>(Group).GetStatus()).Agents == 1,
             $"the scheduler of group {Group} sees node {NodeId}");
     }

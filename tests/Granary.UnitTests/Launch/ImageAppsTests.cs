@@ -1,7 +1,7 @@
 using Granary.Agents;
 using Granary.Agents.Launch;
 
-namespace Granary.IntegrationTests;
+namespace Granary.UnitTests.Launch;
 
 public sealed class ImageAppsTests
 {

@@ -2,7 +2,7 @@ using Granary.Agents;
 using Granary.Agents.Launch;
 using Granary.Resources;
 
-namespace Granary.IntegrationTests;
+namespace Granary.UnitTests.Launch;
 
 /// <summary>The pure mapping from GPU shares to a container's devices and limit environment (no Docker needed).</summary>
 public sealed class GpuEnforcementTests

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Granary.Agents.Launch;
 
-namespace Granary.IntegrationTests;
+namespace Granary.UnitTests.Launch;
 
 public sealed class SshKeyPairTests
 {
@@ -50,27 +50,6 @@ public sealed class SshKeyPairTests
         ReadString(blob, ref offset);
         Assert.Equal([0x01, 0x00, 0x01], ReadString(blob, ref offset));
         Assert.Equal([0x7f, 0xff], ReadString(blob, ref offset));
-    }
-
-    [Fact]
-    public async Task OpenSSH_reads_the_private_key_and_derives_the_same_public_key()
-    {
-        var pair = SshKeyPair.Generate();
-        var folder = Directory.CreateTempSubdirectory("granary-keytest-");
-        try
-        {
-            var keyFile = Path.Combine(folder.FullName, "id_container");
-            await File.WriteAllTextAsync(keyFile, pair.PrivateKey);
-            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-
-            var derived = Tool.Run("ssh-keygen", ["-y", "-f", keyFile]).EnsureSuccess().Output.Trim();
-
-            Assert.Equal(string.Join(' ', pair.PublicKey.Split(' ')[..2]), string.Join(' ', derived.Split(' ')[..2]));
-        }
-        finally
-        {
-            folder.Delete(recursive: true);
-        }
     }
 
     private static byte[] ReadString(byte[] blob, ref int offset)

@@ -1,9 +1,11 @@
-namespace Granary.ClusterTests;
+namespace Granary.TestHelpers;
 
-/// <summary>Polls a condition until it holds; the deadline is generous because it is not what is tested.</summary>
+/// <summary>Polls a condition until it holds. The deadline is generous (containers, services and silos start on a
+/// busy machine) because the time is not what is tested. A condition that throws fails at once: an exception is an
+/// answer, not a "not yet" (a condition that can legitimately fail before it holds must say so itself).</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
 
     public static async Task True(Func<Task<bool>> condition, string what)
     {

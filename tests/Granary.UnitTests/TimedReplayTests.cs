@@ -1,0 +1,80 @@
+using Granary.Scheduling;
+using Granary.Scheduling.Replay;
+
+namespace Granary.UnitTests;
+
+/// <summary>The time-based replay on traces small enough to work out by hand.</summary>
+public class TimedReplayTests
+{
+    private static TracePod Gpu(string name, long created, long deleted) => new(name, 1000, 1024, 1, 1000, null, created, deleted);
+
+    [Fact]
+    public void Pods_wait_for_room_run_until_deletion_and_leave_unrun_when_deleted_while_waiting()
+    {
+        // One GPU. a runs 0–100; b waits 10→100 and runs 100–300; c waits 20→50 and is deleted unrun;
+        // nothing runs 300–400; d runs 400–500 at once; e arrives at 500 and runs 500–900 (after the window: the
+        // allocation is averaged from the first to the last creation, 0–500).
+        TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
+        TracePod[] pods = [Gpu("a", 0, 100), Gpu("b", 10, 300), Gpu("c", 20, 50), Gpu("d", 400, 500), Gpu("e", 500, 900)];
+        var run = TimedReplay.Run(nodes, pods, PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false), FifoOrder.Instance, 16, 42);
+
+        Assert.Equal(5, run.Pods);
+        Assert.Equal(1, run.NeverRan);
+        Assert.Equal((0 + 90 + 0 + 0) / 4.0, run.MeanPendingSeconds, 9);
+        Assert.Equal(90, run.P99PendingSeconds);
+        Assert.Equal((90 + 30) / 3600.0, run.WaitingGpuHours, 9);          // b 90 s and c 30 s, one GPU each
+        // e arrives as d leaves (departures first): no wait.
+        Assert.Equal(400 * 100.0 / 500, run.AllocatedGpuPct, 9);            // busy 0–300 and 400–500 of 0–500
+        Assert.Equal(TimedReplay.Slices, run.AllocatedGpuPctOverTime.Count);
+        Assert.Equal(100, run.AllocatedGpuPctOverTime[0], 9);
+        Assert.Equal(0, run.AllocatedGpuPctOverTime[16], 9);               // slice 16 ≈ 333–354 s: idle
+        Assert.Equal(run.AllocatedGpuPct, run.AllocatedGpuPctOverTime.Average(), 1);
+    }
+
+    [Fact]
+    public void The_queue_order_decides_who_gets_the_freed_gpu()
+    {
+        // a holds the GPU until 100; b (created 10) and c (created 20) wait. FIFO gives it to b, LIFO to c.
+        TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
+        TracePod[] pods = [Gpu("a", 0, 100), Gpu("b", 10, 200), Gpu("c", 20, 200)];
+        var policy = PlacementPolicy.Create("bestfit", splitShares: false);
+        var fifo = TimedReplay.Run(nodes, pods, policy, FifoOrder.Instance, 16, 1);
+        var lifo = TimedReplay.Run(nodes, pods, policy, LifoOrder.Instance, 16, 1);
+        Assert.Equal(1, fifo.NeverRan);
+        Assert.Equal(1, lifo.NeverRan);
+        Assert.Equal((0 + 90) / 2.0, fifo.MeanPendingSeconds, 9);          // b waited 90
+        Assert.Equal((0 + 80) / 2.0, lifo.MeanPendingSeconds, 9);          // c waited 80
+        // b (or c) waits from creation until 200 unrun: the other's wait plus its own.
+        Assert.Equal((90 + 180) / 3600.0, fifo.WaitingGpuHours, 9);
+        Assert.Equal((80 + 190) / 3600.0, lifo.WaitingGpuHours, 9);
+    }
+
+    [Fact]
+    public void Pods_without_times_or_with_no_lifetime_are_left_out()
+    {
+        TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
+        TracePod[] pods = [new("untimed", 1000, 1024, 1, 1000, null), Gpu("instant", 5, 5), Gpu("a", 0, 10), Gpu("b", 10, 20)];
+        var run = TimedReplay.Run(nodes, pods, PlacementPolicy.Create("bestfit", splitShares: false), FifoOrder.Instance, 16, 1);
+        Assert.Equal(2, run.Pods);
+        Assert.Equal(100, run.AllocatedGpuPct, 9);
+    }
+
+    [Fact]
+    public void Times_are_read_from_the_trace_columns_when_present()
+    {
+        var pods = TraceCsv.ReadPods(new StringReader(
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time\np,1000,1024,1,500,,LS,Running,7,99\n"));
+        Assert.Equal(7, pods[0].CreationTime);
+        Assert.Equal(99, pods[0].DeletionTime);
+        Assert.Null(TraceCsv.ReadPods(new StringReader("name,cpu_milli,memory_mib,num_gpu,gpu_milli\np,1,1,0,0\n"))[0].CreationTime);
+    }
+
+    [Fact]
+    public void Compression_divides_creation_times_and_keeps_run_times()
+    {
+        TracePod[] pods = [Gpu("a", 1000, 1500), new("untimed", 1000, 1024, 1, 1000, null)];
+        var compressed = TimedReplay.Compress(pods, 10);
+        Assert.Equal((100L, 600L), (compressed[0].CreationTime!.Value, compressed[0].DeletionTime!.Value));
+        Assert.Null(compressed[1].CreationTime);
+    }
+}
