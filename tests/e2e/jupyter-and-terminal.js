@@ -61,7 +61,7 @@ async function waitForStatus(id, wanted) {
     const errors = [];
     page.on('pageerror', error => errors.push(error.message));
     await page.goto(base + '/');
-    await page.fill('input[name=key]', key);
+    await page.fill('input[name=key]', key, { timeout });
     await page.click('#sign-in-form button');
     await page.waitForSelector('#sessions-body', { state: 'attached', timeout });
 
