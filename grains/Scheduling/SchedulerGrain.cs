@@ -60,15 +60,16 @@ public sealed class SchedulerGrain(
 
     public Task ReportAgent(AgentSnapshot snapshot)
     {
+        var now = time.GetUtcNow();
         if (snapshot.ResourceGroup == Group)
         {
-            _gauges?.Seen(snapshot.AgentId, time.GetUtcNow());
+            _gauges?.Seen(snapshot.AgentId, now);
         }
         else
         {
             _gauges?.Forget(snapshot.AgentId);
         }
-        return Carry(_core.Snapshot(snapshot, time.GetUtcNow()));
+        return Carry(_core.Snapshot(snapshot, now));
     }
 
     public Task PlacementRefused(Placement placement, string reason)
