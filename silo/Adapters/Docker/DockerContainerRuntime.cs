@@ -255,6 +255,9 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         return containers;
     }
 
+    public Task<int> RemoveLeftovers(IReadOnlyDictionary<string, string> labelFilter, IReadOnlySet<string> keep, CancellationToken cancellationToken)
+        => Call("remove unused session networks", () => _networks.RemoveUnused(labelFilter, keep, cancellationToken));
+
     /// <summary>Closes the engine connection; takes the session firewall down when no session bridge is left.</summary>
     public void Dispose()
     {
