@@ -91,6 +91,9 @@ kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
 }
 $fast || end_to_end
 
+# The CLI as a .NET tool: packed, installed with --tool-path from the local package, `granary --help` lists the verbs.
+e2e "CLI installs as a .NET tool (dotnet pack, tool install --tool-path, granary --help)" bash tests/cli/tool-install.sh
+
 # The web UI: its JavaScript type-checked, and every page (simulated GPUs: an fGPU launch) with axe-core and
 # screenshots at 1280 and 390 px kept in .test-results/ui.
 web_typecheck() { (cd gateway && npm install --no-audit --no-fund --silent && npx tsc --noEmit -p tsconfig.json); }

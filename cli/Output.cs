@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -36,6 +37,12 @@ public static class Output
         }
         context.Console.Write(grid);
     }
+
+    /// <summary>A timestamp property as people read it in a table: UTC to the second ("2026-12-01 09:53:54Z").</summary>
+    public static string Time(this JsonElement element, string property) =>
+        DateTimeOffset.TryParse(element.Text(property), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+            : element.Text(property);
 
     public static string Text(this JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) ? value.ValueKind switch

@@ -40,7 +40,7 @@ public static class AdminCommands
             }
             Output.Table(context, agents, ("ID", a => a.Text("id")), ("GROUP", a => a.Text("resourceGroup")), ("RUNTIME", a => a.Text("runtime")),
                 ("REACHABLE", a => a.Text("reachable")), ("CPU", a => Usage(a, "cpu")), ("MEMORY", a => Usage(a, "memory")),
-                ("GPU", a => Usage(a, "gpu")), ("HEARTBEAT", a => a.Text("lastHeartbeat")));
+                ("GPU", a => Usage(a, "gpu")), ("HEARTBEAT", a => a.Time("lastHeartbeat")));
             return ExitCodes.Ok;
         }));
         return new Command("agent", "Agent nodes (admin)") { list };
@@ -85,7 +85,7 @@ public static class AdminCommands
             await context.Out.WriteLineAsync($"Deleted user {parsed.GetRequiredValue(deleteName)}");
             return ExitCodes.Ok;
         }));
-        return new Command("user", "Users and their API keys (admin)") { create, list, delete };
+        return new Command("user", "Users (admin); create prints their first API key") { create, list, delete };
     }
 
     public static Command Me(CliContext context)

@@ -134,5 +134,63 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
         (await _cli.Run("user", "delete", "cli-dave")).AssertExit(ExitCodes.NotFound);
     }
 
+    [Fact]
+    public async Task Key_verbs_for_self_and_as_admin_for_another_user_print_the_secret_once()
+    {
+        await _cli.Login(GatewayFactory.AdminKey);
+        var name = "cli-keys-" + Guid.NewGuid().ToString("N")[..8];
+        var userKey = (await _cli.Run("user", "create", name, "--json")).Json().GetProperty("key").GetString()!;
+        using var user = new Cli(factory);
+        await user.Login(userKey);
+
+        var created = (await user.Run("key", "create", "laptop", "--expires", "30d", "--json")).Json();
+        var (id, secret) = (created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!);
+        Assert.Equal("laptop", created.GetProperty("name").GetString());
+        var expiresAt = created.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.InRange(expiresAt, DateTimeOffset.UtcNow.AddDays(30).AddHours(-1), DateTimeOffset.UtcNow.AddDays(30).AddHours(1));
+        var table = (await user.Run("key", "create", "ci runner")).AssertExit(ExitCodes.Ok).Out;
+        Assert.Matches(@"key\s+gra_\S{20,}", table);
+        Assert.Contains("shown only this once", table);
+
+        var listed = (await user.Run("key", "list", "--json")).Json();
+        Assert.Equal(["ci runner", "default", "laptop"], listed.EnumerateArray().Select(k => k.GetProperty("name").GetString()).Order());
+        Assert.DoesNotContain(secret, listed.ToString());
+        var listTable = (await user.Run("key", "list")).AssertExit(ExitCodes.Ok).Out;
+        Assert.Matches($@"{id}\s+laptop\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ", listTable);
+        Assert.DoesNotContain("gra_", listTable);
+
+        // The new key signs in; deleted, it is refused with the next request.
+        using var withNewKey = new Cli(factory);
+        await withNewKey.Login(secret);
+        Assert.Equal(name, (await withNewKey.Run("me", "--json")).Json().GetProperty("name").GetString());
+
+        // From the attacker's side: another user can neither reach these keys through --user nor delete one by id.
+        using var bob = new Cli(factory);
+        await bob.Login(GatewayFactory.BobKey);
+        (await bob.Run("key", "list", "--user", name)).AssertExit(ExitCodes.Auth);
+        (await bob.Run("key", "delete", id, "--user", name)).AssertExit(ExitCodes.Auth);
+        (await bob.Run("key", "create", "stolen", "--user", name)).AssertExit(ExitCodes.Auth);
+        (await bob.Run("key", "delete", id)).AssertExit(ExitCodes.NotFound);
+        (await withNewKey.Run("me")).AssertExit(ExitCodes.Ok);
+
+        (await user.Run("key", "delete", id)).AssertExit(ExitCodes.Ok);
+        (await withNewKey.Run("me")).AssertExit(ExitCodes.Auth);
+        (await user.Run("key", "delete", id)).AssertExit(ExitCodes.NotFound);
+        (await user.Run("key", "create", "x", "--expires", "soon")).AssertExit(ExitCodes.Usage);
+        Assert.Contains("expiresAt", (await user.Run("key", "create", "x", "--expires", "2020-01-01")).AssertExit(ExitCodes.Usage).Error);
+
+        // The admin manages the user's keys with --user.
+        var byAdmin = (await _cli.Run("key", "create", "by admin", "--user", name, "--json")).Json();
+        var byAdminId = byAdmin.GetProperty("id").GetString()!;
+        Assert.Contains(byAdminId, (await user.Run("key", "list", "--json")).Json().EnumerateArray().Select(k => k.GetProperty("id").GetString()));
+        Assert.Contains("by admin", (await _cli.Run("key", "list", "--user", name)).AssertExit(ExitCodes.Ok).Out);
+        (await _cli.Run("key", "delete", byAdminId, "--user", name)).AssertExit(ExitCodes.Ok);
+        Assert.DoesNotContain(byAdminId, (await _cli.Run("key", "list", "--user", name, "--json")).Json().EnumerateArray().Select(k => k.GetProperty("id").GetString()));
+        (await _cli.Run("key", "delete", byAdminId, "--user", name)).AssertExit(ExitCodes.NotFound);
+        (await _cli.Run("key", "list", "--user", "cli-no-such-user")).AssertExit(ExitCodes.NotFound);
+
+        (await _cli.Run("user", "delete", name)).AssertExit(ExitCodes.Ok);
+    }
+
     public void Dispose() => _cli.Dispose();
 }
