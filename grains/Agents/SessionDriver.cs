@@ -82,6 +82,7 @@ internal sealed class SessionDriver(
             // The container id and RUNNING are not stored here: after a restart, reconciliation finds the container
             // by its labels and stores them then (and the next write of this node's state carries them anyway).
             host.EnterPhase(sessionId, ContainerPhase.Running, containerId);
+            logger.LogInformation("Agent {Agent}: {Session} runs in container {Container}", agentId, sessionId, containerId);
             endpoints = AppsOf(apps, info, options.Host);
             host.Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, endpoints));
         }
@@ -134,6 +135,7 @@ internal sealed class SessionDriver(
             return;
         }
 
+        logger.LogInformation("Agent {Agent}: the container of {Session} exited with {ExitCode}{Oom}", agentId, sessionId, exitCode, oomKilled ? " (out of memory)" : "");
         await host.Finish(sessionId, ExitReport.For(session.Spec.Type, containerId, exitCode, oomKilled));
     }
 
