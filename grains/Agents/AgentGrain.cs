@@ -247,24 +247,41 @@ public sealed class AgentGrain(
             return;
         }
 
+        var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
+        var endpoints = SessionDriver.AppsOf(image is null ? [] : ImageApps.Parse(image.Labels), container, Options.Host);
         if (session.Phase != ContainerPhase.Running)
         {
             EnterPhase(sessionId, ContainerPhase.Running, container.Id);
             await _writer.Write();
-            var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
-            var apps = image is null ? [] : ImageApps.Parse(image.Labels);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, SessionDriver.AppsOf(apps, container, Options.Host)));
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, endpoints));
         }
         var driver = Driver(sessionId, session);
-        _runs.Start(sessionId, session.Spec.Owner, stop => driver.Watch(container.Id, stop));
+        var asked = GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        // Watched from now on, whatever the session answers; its apps still starting are probed once it has.
+        _runs.Start(sessionId, session.Spec.Owner, stop => driver.Adopt(container.Id, StillStarting(endpoints, asked), stop));
 
-        var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        var view = await asked;
         if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)
         {
             logger.LogWarning("Agent {Agent}: session {Session} no longer wants its container here; stopping it", Id, sessionId);
             // A message to itself, handled as a turn like any other Stop.
             await this.AsReference<IAgentGrain>().Stop(sessionId, force: true);
         }
+    }
+
+    /// <summary>The apps to probe again after a restart: those the session still records as starting; all of them
+    /// while it has not heard RUNNING (the report is on its way). None when the session could not be asked:
+    /// Reconcile awaits the same answer and logs why.</summary>
+    private static async Task<IReadOnlyList<AppEndpoint>> StillStarting(AppEndpoint[] endpoints, Task<SessionView?> asked)
+    {
+        await ((Task)asked).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        if (!asked.IsCompletedSuccessfully || await asked is not { } view)
+        {
+            return [];
+        }
+        return view.Status != SessionStatus.Running
+            ? endpoints
+            : [.. endpoints.Where(e => view.Apps.Any(a => a.Name == e.Name && a.State == AppState.Starting))];
     }
 
     private SessionDriver Driver(string sessionId, AgentSession session) =>
