@@ -38,6 +38,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
                 {
                     _runs.Remove(sessionId);
                 }
+                run.Dispose();
             }
         }
     }
@@ -62,7 +63,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
         return Task.WhenAll(_runs.Values.Select(r => r.Task));
     }
 
-    private sealed class Run
+    private sealed class Run : IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
 
@@ -70,5 +71,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
         public Task Task { get; set; } = Task.CompletedTask;
 
         public void Cancel() => _stop.Cancel();
+
+        public void Dispose() => _stop.Dispose();
     }
 }
