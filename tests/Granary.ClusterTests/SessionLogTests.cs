@@ -97,8 +97,8 @@ public sealed class SessionLogTests : IAsyncLifetime
         public static LogLine Parse(string json)
         {
             var line = JsonDocument.Parse(json).RootElement.Clone();
-            var scopes = line.TryGetProperty("Scopes", out var s) ? s.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).ToArray() : [];
-            return new LogLine(json, line.GetProperty("Category").GetString()!, line.GetProperty("Message").GetString()!, scopes);
+            var scopes = line.TryGetProperty(nameof(Scopes), out var s) ? s.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).ToArray() : [];
+            return new LogLine(json, line.GetProperty(nameof(Category)).GetString()!, line.GetProperty(nameof(Message)).GetString()!, scopes);
         }
     }
 
