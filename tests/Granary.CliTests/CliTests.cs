@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Granary.Cli;
 using Granary.GatewayTests;
@@ -37,6 +40,27 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
         Assert.Contains("resources.memory", invalid.Error);
         (await _cli.Run("agent", "list")).AssertExit(ExitCodes.Auth); // admins only
         (await _cli.Run("user", "list")).AssertExit(ExitCodes.Auth);
+    }
+
+    [Fact]
+    public async Task A_server_error_or_an_unreachable_server_is_exit_code_5()
+    {
+        await _cli.Login(GatewayFactory.AliceKey);
+        using var failing = new FailingServer("""{"title":"An error occurred","status":500,"detail":"the cluster did not answer"}""");
+        var failed = (await _cli.RunWith(failing, "session", "list")).AssertExit(ExitCodes.Server);
+        Assert.Contains("500", failed.Error);
+        Assert.Contains("the cluster did not answer", failed.Error);
+
+        // A port nothing listens on (handed out by the OS, then closed), over the real network.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var elsewhere = new Cli(factory);
+        var unreachable = (await elsewhere.RunWith(null, "login", "--url", $"http://127.0.0.1:{port}", "--key", GatewayFactory.AliceKey))
+            .AssertExit(ExitCodes.Server);
+        Assert.Contains("Cannot reach", unreachable.Error);
+        Assert.False(File.Exists(elsewhere.ConfigPath), "login stored a key it could not check");
     }
 
     [Fact]
@@ -193,4 +217,14 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
     }
 
     public void Dispose() => _cli.Dispose();
+
+    /// <summary>A gateway whose every answer is a 500 problem.</summary>
+    private sealed class FailingServer(string problem) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError)
+            {
+                Content = new StringContent(problem, Encoding.UTF8, "application/problem+json"),
+            });
+    }
 }
