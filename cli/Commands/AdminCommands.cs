@@ -114,6 +114,6 @@ public static class AdminCommands
     private static string Usage(JsonElement agent, string resource) =>
         agent.TryGetProperty("allocated", out var allocated) && allocated.ValueKind == JsonValueKind.Object
         && agent.TryGetProperty("capacity", out var capacity) && capacity.ValueKind == JsonValueKind.Object
-            ? $"{allocated.Text(resource)}/{capacity.Text(resource)}"
+            ? resource == "memory" ? $"{allocated.Bytes(resource)}/{capacity.Bytes(resource)}" : $"{allocated.Text(resource)}/{capacity.Text(resource)}"
             : "";
 }

@@ -303,7 +303,7 @@ public static class SessionCommands
         Output.Fields(context,
             ("id", session.Text("id")), ("name", session.Text("name")), ("owner", session.Text("owner")), ("image", session.Text("image")),
             ("status", session.Text("status") + (session.Text("statusReason") is { Length: > 0 } r ? $" ({r})" : "")),
-            ("resources", $"cpu {resources.Text("cpu")}, memory {resources.Text("memory")}, gpu {resources.Text("gpu")}, fgpu {resources.Text("fgpu")}"),
+            ("resources", $"cpu {resources.Text("cpu")}, memory {resources.Bytes("memory")}, gpu {resources.Text("gpu")}, fgpu {resources.Text("fgpu")}"),
             ("agent", session.Text("agent")), ("created", session.Time("createdAt")), ("started", session.Time("startedAt")));
         if (session.GetProperty("apps").GetArrayLength() > 0)
         {

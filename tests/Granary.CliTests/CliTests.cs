@@ -72,6 +72,7 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
             .AssertExit(ExitCodes.Ok);
         Assert.Contains("PENDING", table.Out);
         Assert.Contains("RUNNING", table.Out);
+        Assert.Contains("memory 1 GiB", table.Out);
         // The apps table at the end: each app with its state.
         Assert.Matches(@"jupyter\s+ready\s+http://", table.Out);
         Assert.Matches(@"ssh\s+ready\s+tcp://", table.Out);
@@ -146,7 +147,7 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
         await _cli.Login(GatewayFactory.AdminKey);
         var agents = (await _cli.Run("agent", "list", "--json")).Json();
         Assert.Contains(TestCluster.NodeId, agents.EnumerateArray().Select(a => a.GetProperty("id").GetString()));
-        Assert.Contains(TestCluster.NodeId, (await _cli.Run("agent", "list")).AssertExit(ExitCodes.Ok).Out);
+        Assert.Matches($@"{TestCluster.NodeId}\s.*\s\d+ [KMGT]?i?B/32 GiB\s", (await _cli.Run("agent", "list")).AssertExit(ExitCodes.Ok).Out);
 
         var user = (await _cli.Run("user", "create", "cli-dave", "--json")).Json();
         Assert.Equal("cli-dave", user.GetProperty("name").GetString());
