@@ -86,7 +86,8 @@ const rowOf = (page, name) => page.locator(`#sessions-body tr[data-name="${name}
     const big = `big-${stamp}`;
     await launchSession(page, { name: big, fgpu: '40' });
     await rowOf(page, big).locator('.status-pending').waitFor({ timeout });
-    await rowOf(page, big).locator('.reason').waitFor({ timeout });
+    // The scheduler's own reason, arrived live (before its pass the row says it waits for the scheduler).
+    await rowOf(page, big).locator('.reason', { hasText: 'no agent has room' }).waitFor({ timeout });
     cleanup.push(await rowOf(page, big).getAttribute('data-session'));
     console.log(`  reason: ${await rowOf(page, big).locator('.reason').textContent()}`);
     await capture(page, 'sessions-running', shots);
