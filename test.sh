@@ -86,7 +86,7 @@ no_leaked_containers() {
 }
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
-  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
+  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash, axe" env SCREENSHOTS="$RESULTS/ui-workflow" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
   e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
   sleep 5
   e2e "no container leaked" no_leaked_containers

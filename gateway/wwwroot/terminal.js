@@ -13,7 +13,8 @@ document.getElementById('title').textContent = sessionId ? `session ${sessionId.
 if (typeof Terminal === 'undefined') {
   state.textContent = 'xterm.js is not installed on the gateway (npm install in gateway/)';
 } else if (sessionId) {
-  const terminal = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14 });
+  // Colours the session picks (a tmux status bar, ls) are lightened or darkened to a 4.5:1 contrast (WCAG AA).
+  const terminal = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 14, minimumContrastRatio: 4.5 });
   const fit = new FitAddon.FitAddon();
   terminal.loadAddon(fit);
   terminal.open(document.getElementById('terminal'));
