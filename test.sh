@@ -86,6 +86,7 @@ no_leaked_containers() {
 }
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
+  e2e "CLI session ssh: the real ssh with the session's key, exit code passed through" bash tests/cli/session-ssh.sh "$e2e_base" "$e2e_key"
   e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash, axe" env SCREENSHOTS="$RESULTS/ui-workflow" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
   e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
   sleep 5
