@@ -39,7 +39,7 @@ app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
 app.MapGranaryMetrics();
-app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Roles.AdminPolicy).ExcludeFromDescription();
+app.MapOrleansDashboard(routePrefix: OriginSeparation.DashboardPath).RequireAuthorization(Roles.AdminPolicy).ExcludeFromDescription();
 app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();

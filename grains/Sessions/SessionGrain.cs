@@ -26,11 +26,13 @@ public sealed partial class SessionGrain(
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
     private IGrainTimer? _startTimer;
+    private ILogger? _log;
 
     private string Id => this.GetPrimaryKeyString();
     private SessionState S => state.State;
     private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(S.Spec!.ResourceGroup);
     private IAgentGrain Agent(string agentId) => GrainFactory.Ref<IAgentGrain>(agentId);
+    private ILogger Log => _log ??= new SessionLogger(logger, () => new SessionLogFields(Id, S.Placement?.AgentId, S.Spec?.Owner));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -104,8 +106,8 @@ public sealed partial class SessionGrain(
         {
             return false;
         }
-        MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         S.Placement = placement;
+        MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         await state.WriteStateAsync();
         await StartOnAgent();
         return true;
@@ -149,7 +151,7 @@ public sealed partial class SessionGrain(
     {
         if (S.Spec is null)
         {
-            logger.LogWarning("Session {Session} does not exist; ignoring a {Status} report from {Agent}", Id, report.Status, report.AgentId);
+            Log.LogWarning("Session {Session} does not exist; ignoring a {Status} report from {Agent}", Id, report.Status, report.AgentId);
             return false;
         }
         var fromAnotherAgent = report.AgentId is not null && report.AgentId != S.Placement?.AgentId;
@@ -161,7 +163,7 @@ public sealed partial class SessionGrain(
         {
             // That agent runs something this session no longer wants: the session was placed elsewhere after a
             // start that timed out, or ended while the agent was unreachable. Stop it there.
-            logger.LogWarning("Session {Session} ({Status}) got a {Reported} report from {Agent}; stopping it there",
+            Log.LogWarning("Session {Session} ({Status}) got a {Reported} report from {Agent}; stopping it there",
                 Id, S.Status, report.Status, report.AgentId);
             if (report.AgentId is not null && IsAlive(report.Status))
             {
@@ -176,7 +178,7 @@ public sealed partial class SessionGrain(
         if (!SessionTransitions.IsAllowed(S.Status, report.Status))
         {
             // A late report (the session moved on meanwhile): the state machine refuses it, nothing changes.
-            logger.LogInformation("Session {Session} is {Status}; refusing the agent's {Reported} report", Id, S.Status, report.Status);
+            Log.LogInformation("Session {Session} is {Status}; refusing the agent's {Reported} report", Id, S.Status, report.Status);
             return false;
         }
 
@@ -209,6 +211,7 @@ public sealed partial class SessionGrain(
         apps[index] = apps[index] with { State = app.State };
         S.Apps = apps;
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, app.Reason, time.GetUtcNow(), app));
+        Log.LogInformation("Session {Session}: app {App} is {State}: {Reason}", Id, app.Name, app.State, app.Reason);
         return true;
     }
 
@@ -251,7 +254,7 @@ public sealed partial class SessionGrain(
             }
             catch (Exception exception) when (force)
             {
-                logger.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
+                Log.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
                 reason = $"forced: agent {placement.AgentId} did not confirm the stop (see the manager's log)";
             }
         }
@@ -313,7 +316,7 @@ public sealed partial class SessionGrain(
         }
         catch (Exception exception)
         {
-            logger.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
+            Log.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
             decision = new StartDecision(false, "agent unreachable (see the manager's log)");
         }
         if (decision.Accepted)
@@ -355,6 +358,7 @@ public sealed partial class SessionGrain(
     private void Append(DateTimeOffset at)
     {
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
+        Log.LogInformation("Session {Session} is {Status}: {Reason}", Id, S.Status, S.StatusReason);
         GranaryMetrics.SessionTransitions.Add(1, new KeyValuePair<string, object?>("status", S.Status.ToString().ToUpperInvariant()));
     }
 

@@ -12,6 +12,7 @@ public static class GranaryClientExtensions
     public static IHostApplicationBuilder AddGranaryClient(this IHostApplicationBuilder builder)
     {
         var options = GranarySiloExtensions.ReadOptions(builder.Configuration);
+        builder.Logging.AddGranaryConsole(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
             client.AddDashboard();

@@ -27,6 +27,7 @@ public static class GranarySiloExtensions
     public static IHostApplicationBuilder AddGranarySilo(this IHostApplicationBuilder builder)
     {
         var options = ReadOptions(builder.Configuration);
+        builder.Logging.AddGranaryConsole(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             silo.UseGranaryClustering(options);
