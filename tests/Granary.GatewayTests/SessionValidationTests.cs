@@ -35,6 +35,11 @@ public sealed class SessionValidationTests(GatewayFactory factory)
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": -2}}", "resources.gpu")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"fgpu\": -0.5}}", "resources.fgpu")]
     [InlineData("{\"image\": \"python:3.11\"}", "resources")]
+    // a MIG profile: a name as NVIDIA writes them, instead of gpu/fgpu
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": \"1g.10\"}}", "resources.mig")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": \"half\"}}", "resources.mig")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": \"1g.10gb\", \"fgpu\": 0.5}}", "resources.mig")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": 7}}", "resources.mig")]
     // other fields
     [InlineData("{\"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
     [InlineData("{\"image\": \"Not An Image!\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
