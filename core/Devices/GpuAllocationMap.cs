@@ -47,7 +47,7 @@ public sealed class GpuAllocationMap
         for (var i = 0; i < _devices.Length; i++)
         {
             _isSlot[i] = _devices[i].IsMigInstance;
-            _capacity[i] = _isSlot[i] ? Math.Max(1, MigSlots.CoverMilli(_devices[i])) : DeviceMilli;
+            _capacity[i] = MigSlots.SlotMilli(_devices[i]);
             _totalMilli += _capacity[i];
         }
         HasMigSlots = _isSlot.Contains(true);

@@ -32,6 +32,11 @@ public static partial class MigSlots
     /// <summary>The milli-GPU of a fraction request that names the profile: slices / 7, rounded up.</summary>
     public static long FgpuMilliOf(string profile) => (Slices(profile) * 1000L + 6) / 7;
 
+    /// <summary>What the device holds in the allocation map: 1000 milli-GPU for a whole device, what it covers for a
+    /// MIG slot (at least 1, so a slot of unknown size is still held and freed like the others).</summary>
+    public static int SlotMilli(GpuDeviceInfo device) =>
+        device.IsMigInstance ? Math.Max(1, CoverMilli(device)) : GpuAllocationMap.DeviceMilli;
+
     /// <summary>
     /// How much of its GPU a MIG instance covers, in milli-GPU: 1000 × min(memory / GPU memory, SMs / GPU SMs),
     /// rounded down (an H100 80GB's 1g.10gb with 16 of 132 SMs covers 121). The SM term is left out when either SM

@@ -19,7 +19,7 @@ public sealed class NvmlAgentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var build = Tool.Run("bash", [Path.Combine(RepositoryRoot(), "tests", "native", "build-fake-nvml.sh"), _library]).EnsureSuccess();
+        var build = Tool.Run("bash", [Path.Combine(RepositoryRoot.Path, "tests", "native", "build-fake-nvml.sh"), _library]).EnsureSuccess();
         var libraryPath = build.Output.Trim();
         await File.WriteAllLinesAsync(Path.Combine(_library, "fake_nvml.conf"),
         [
@@ -77,13 +77,4 @@ public sealed class NvmlAgentTests : IAsyncLifetime
         Assert.Equal(SessionStatus.Terminated, (await Session.Delete(session)).Status);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException($"Cluster.sln not found above {AppContext.BaseDirectory}.");
-    }
 }
