@@ -84,13 +84,7 @@ public sealed class LaunchSpecTests
     [InlineData("/home/work")]
     public void A_mount_outside_the_home_or_over_ssh_is_refused_where_the_launch_spec_is_built(string path)
     {
-        var input = Input() with
-        {
-            Spec = Input().Spec with { Mounts = [new MountSpec("data", path, false)] },
-            Mounts = [new BindMount("/srv/folders/alice/data", path, false)],
-        };
-
-        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(input));
+        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(MountingDataAt(path)));
 
         Assert.Contains(path, refused.Message);
     }
@@ -110,17 +104,17 @@ public sealed class LaunchSpecTests
         Assert.Equal(
             $"{reserved} is where the agent mounts GPU enforcement (the MPS pipe directory, ld.so.preload, the HAMi-core library): folders cannot be mounted at, over or below it.",
             SessionLaunchRules.WhyMountPathRefused(path));
-        var input = Input() with
-        {
-            Spec = Input().Spec with { Mounts = [new MountSpec("data", path, false)] },
-            Mounts = [new BindMount("/srv/folders/alice/data", path, false)],
-        };
-
-        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(input));
+        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(MountingDataAt(path)));
 
         Assert.Contains($"{reserved} is where the agent mounts GPU enforcement", refused.Message);
         Assert.Null(SessionLaunchRules.WhyMountPathRefused("/home/work/tmp/nvidia-mps"));
     }
+
+    private static LaunchInput MountingDataAt(string path) => Input() with
+    {
+        Spec = Input().Spec with { Mounts = [new MountSpec("data", path, false)] },
+        Mounts = [new BindMount("/srv/folders/alice/data", path, false)],
+    };
 
     [Fact]
     public void A_session_without_gpus_sees_the_void_device_list_and_no_cuda_env()
