@@ -62,7 +62,7 @@ public sealed partial class MetricsTests
         await using var factory = GatewayFactory.WithSettings(new Dictionary<string, string?>
         {
             ["Granary:Agent:Gpus:Discovery"] = "mock",
-            ["Granary:Agent:Gpus:MockFile"] = Path.Combine(RepositoryRoot.Path, "deploy", "gpus", "mock-h100.json"),
+            ["Granary:Agent:Gpus:MockFile"] = Path.Combine(Repository.Root, "deploy", "gpus", "mock-h100.json"),
             ["Granary:Agent:Nodes:0:EnforcementMode"] = "mig",
         });
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);

@@ -19,7 +19,7 @@ public sealed class NvmlAgentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var build = Tool.Run("bash", [Path.Combine(RepositoryRoot.Path, "tests", "native", "build-fake-nvml.sh"), _library]).EnsureSuccess();
+        var build = Tool.Run("bash", [Path.Combine(Repository.Root, "tests", "native", "build-fake-nvml.sh"), _library]).EnsureSuccess();
         var libraryPath = build.Output.Trim();
         await File.WriteAllLinesAsync(Path.Combine(_library, "fake_nvml.conf"),
         [
@@ -76,5 +76,4 @@ public sealed class NvmlAgentTests : IAsyncLifetime
         Assert.Equal(1000, shares[running.Id]);
         Assert.Equal(SessionStatus.Terminated, (await Session.Delete(session)).Status);
     }
-
 }

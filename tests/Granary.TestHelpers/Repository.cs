@@ -1,15 +1,15 @@
 namespace Granary.TestHelpers;
 
-/// <summary>The repository checkout the tests run from (the directory holding Cluster.sln).</summary>
-public static class RepositoryRoot
+/// <summary>The repository checkout the tests run from.</summary>
+public static class Repository
 {
-    public static string Path { get; } = Find();
+    public static string Root { get; } = FindRoot();
 
-    private static string Find()
+    private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Cluster.sln")))
+            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
             {
                 return dir.FullName;
             }
