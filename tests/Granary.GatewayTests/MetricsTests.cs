@@ -59,12 +59,7 @@ public sealed partial class MetricsTests
     [Fact]
     public async Task Gpu_series_show_the_mock_gpus_samples_and_a_mig_slot_held_whole()
     {
-        await using var factory = GatewayFactory.WithSettings(new Dictionary<string, string?>
-        {
-            ["Granary:Agent:Gpus:Discovery"] = "mock",
-            ["Granary:Agent:Gpus:MockFile"] = Path.Combine(Repository.Root, "deploy", "gpus", "mock-h100.json"),
-            ["Granary:Agent:Nodes:0:EnforcementMode"] = "mig",
-        });
+        await using var factory = GatewayFactory.WithMockMigGpus();
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
         using var scraper = factory.ClientWithKey(null);
         using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
