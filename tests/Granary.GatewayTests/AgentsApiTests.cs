@@ -87,7 +87,7 @@ public sealed class AgentsApiTests(GatewayFactory factory)
     [Fact]
     public async Task A_mock_mig_node_lists_its_instances_and_a_profile_request_holds_one_whole()
     {
-        await using var mig = GatewayFactory.WithMockMigGpus();
+        await using var mig = MockMigGateway.Start();
         using var alice = mig.ClientWithKey(GatewayFactory.AliceKey);
         using var admin = mig.ClientWithKey(GatewayFactory.AdminKey);
         await Api.WaitForAgents(admin, 1);

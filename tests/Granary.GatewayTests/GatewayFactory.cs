@@ -71,15 +71,6 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public static GatewayFactory WithSettings(IReadOnlyDictionary<string, string?> extra)
         => new(withAdminKey: true, dataDirectory: null, TestCluster.Settings().Concat(extra).ToDictionary());
 
-    /// <summary>An all-in-one whose node's GPUs are deploy/gpus/mock-h100.json (two whole H100s and one in MIG mode:
-    /// 3g.40gb, 2g.20gb and two 1g.10gb instances), enforcement mode mig.</summary>
-    public static GatewayFactory WithMockMigGpus() => WithSettings(new Dictionary<string, string?>
-    {
-        ["Granary:Agent:Gpus:Discovery"] = "mock",
-        ["Granary:Agent:Gpus:MockFile"] = Path.Combine(Repository.Root, "deploy", "gpus", "mock-h100.json"),
-        ["Granary:Agent:Nodes:0:EnforcementMode"] = "mig",
-    });
-
     public string DataDirectory { get; }
 
     /// <summary>Log records of the audit category (admin access to other users' sessions).</summary>

@@ -59,7 +59,7 @@ public sealed partial class MetricsTests
     [Fact]
     public async Task Gpu_series_show_the_mock_gpus_samples_and_a_mig_slot_held_whole()
     {
-        await using var factory = GatewayFactory.WithMockMigGpus();
+        await using var factory = MockMigGateway.Start();
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
         using var scraper = factory.ClientWithKey(null);
         using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
