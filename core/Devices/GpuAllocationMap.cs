@@ -7,6 +7,10 @@ namespace Granary.Devices;
 /// The fractional allocation map of one node's GPUs: per device, which session holds how many milli-GPU
 /// (1000 = the whole device). It chooses shares (whole devices, best fit onto one device, or an even split
 /// across the fewest devices) and records them; no device ever holds more than 1000.
+/// A MIG instance is a slot: held whole by one session, its size the milli-GPU of its GPU it covers
+/// (<see cref="MigSlots.CoverMilli"/>). A fraction goes to the smallest free device or slot that holds it (a slot
+/// holds it when it covers it, and is then taken whole); a request may name a slot's profile instead. Slots are
+/// never split across. On a node whose fractions only MIG enforces, fractions go to slots only.
 /// </summary>
 public sealed class GpuAllocationMap
 {
@@ -17,9 +21,14 @@ public sealed class GpuAllocationMap
     private readonly int[] _used;                         // milli used per position
     private readonly Dictionary<string, int>[] _shares;   // per position: session → milli
     private readonly Dictionary<string, GpuShare[]> _bySession;
+    private readonly int[] _capacity;                     // milli per position: 1000, or a MIG slot's cover (at least 1)
+    private readonly bool[] _isSlot;                      // per position: a MIG instance
+    private readonly int _totalMilli;
     private int _usedTotal;
 
-    public GpuAllocationMap(IEnumerable<GpuDeviceInfo> devices)
+    /// <param name="fractionsOnMigSlotsOnly">True on a node whose fractions only MIG enforces (mode <c>mig</c>):
+    /// a device that is not a MIG instance is then given whole only.</param>
+    public GpuAllocationMap(IEnumerable<GpuDeviceInfo> devices, bool fractionsOnMigSlotsOnly = false)
     {
         ArgumentNullException.ThrowIfNull(devices);
         _devices = devices.OrderBy(d => d.Index).ThenBy(d => d.Uuid, StringComparer.Ordinal).ToArray();
@@ -33,6 +42,16 @@ public sealed class GpuAllocationMap
         _shares = new Dictionary<string, int>[_devices.Length];
         for (var i = 0; i < _shares.Length; i++) _shares[i] = new Dictionary<string, int>(StringComparer.Ordinal);
         _bySession = new Dictionary<string, GpuShare[]>(StringComparer.Ordinal);
+        _capacity = new int[_devices.Length];
+        _isSlot = new bool[_devices.Length];
+        for (var i = 0; i < _devices.Length; i++)
+        {
+            _isSlot[i] = _devices[i].IsMigInstance;
+            _capacity[i] = MigSlots.SlotMilli(_devices[i]);
+            _totalMilli += _capacity[i];
+        }
+        HasMigSlots = _isSlot.Contains(true);
+        FractionsOnMigSlotsOnly = fractionsOnMigSlotsOnly;
     }
 
     private GpuAllocationMap(GpuAllocationMap other)
@@ -44,25 +63,39 @@ public sealed class GpuAllocationMap
         for (var i = 0; i < _shares.Length; i++) _shares[i] = new Dictionary<string, int>(other._shares[i], StringComparer.Ordinal);
         _bySession = new Dictionary<string, GpuShare[]>(other._bySession, StringComparer.Ordinal);
         _usedTotal = other._usedTotal;
+        _capacity = other._capacity;
+        _isSlot = other._isSlot;
+        _totalMilli = other._totalMilli;
+        HasMigSlots = other.HasMigSlots;
+        FractionsOnMigSlotsOnly = other.FractionsOnMigSlotsOnly;
     }
 
     /// <summary>An independent copy (devices are shared, they never change).</summary>
     public GpuAllocationMap Clone() => new(this);
 
     public IReadOnlyList<GpuDeviceInfo> Devices => _devices;
-    public int TotalMilli => _devices.Length * DeviceMilli;
+    public int TotalMilli => _totalMilli;
     public int UsedMilli => _usedTotal;
     public int FreeMilli => TotalMilli - _usedTotal;
     public bool IsEmpty => _usedTotal == 0;
 
     public int DeviceCount => _devices.Length;
 
+    /// <summary>Whether any device is a MIG instance (a slot held whole).</summary>
+    public bool HasMigSlots { get; }
+
+    /// <summary>Whether fractions go to MIG slots only (a <c>mig</c> node).</summary>
+    public bool FractionsOnMigSlotsOnly { get; }
+
     /// <summary>Free milli-GPU of the device at this position (devices ordered by index): a fast path for scorers.</summary>
-    public int FreeMilliAt(int position) => DeviceMilli - _used[position];
+    public int FreeMilliAt(int position) => _capacity[position] - _used[position];
 
     public bool Contains(string uuid) => _position.ContainsKey(uuid);
     public int UsedMilliOf(string uuid) => _used[PositionOf(uuid)];
-    public int FreeMilliOf(string uuid) => DeviceMilli - _used[PositionOf(uuid)];
+    public int FreeMilliOf(string uuid) => FreeMilliAt(PositionOf(uuid));
+
+    /// <summary>The milli-GPU the device holds: 1000, or for a MIG slot what it covers of its GPU.</summary>
+    public int CapacityMilliOf(string uuid) => _capacity[PositionOf(uuid)];
 
     /// <summary>session → milli-GPU held on this device.</summary>
     public IReadOnlyDictionary<string, int> SharesOn(string uuid) => _shares[PositionOf(uuid)];
@@ -92,7 +125,7 @@ public sealed class GpuAllocationMap
     {
         var count = 0;
         for (var i = 0; i < _devices.Length; i++)
-            if (_used[i] == 0 && ModelMatches(_devices[i], models)) count++;
+            if (_used[i] == 0 && _capacity[i] == DeviceMilli && ModelMatches(_devices[i], models)) count++;
         return count;
     }
 
@@ -102,7 +135,7 @@ public sealed class GpuAllocationMap
         if (models is null || models.Length == 0) return FreeMilli;
         var free = 0;
         for (var i = 0; i < _devices.Length; i++)
-            if (ModelMatches(_devices[i], models)) free += DeviceMilli - _used[i];
+            if (ModelMatches(_devices[i], models)) free += _capacity[i] - _used[i];
         return free;
     }
 
@@ -116,25 +149,72 @@ public sealed class GpuAllocationMap
         var shares = new GpuShare[count];
         var n = 0;
         for (var i = 0; i < _devices.Length && n < count; i++)
-            if (_used[i] == 0 && ModelMatches(_devices[i], models)) shares[n++] = new GpuShare(_devices[i].Uuid, DeviceMilli);
+            if (_used[i] == 0 && _capacity[i] == DeviceMilli && ModelMatches(_devices[i], models)) shares[n++] = new GpuShare(_devices[i].Uuid, DeviceMilli);
         return shares;
     }
 
-    /// <summary>The most milli-GPU free on any one device of the models (0 when none).</summary>
+    /// <summary>The most milli-GPU of a fraction that any one device of the models could take (0 when none).</summary>
     public int LargestFreeShare(string[]? models = null)
     {
         var largest = 0;
         for (var i = 0; i < _devices.Length; i++)
-            if (ModelMatches(_devices[i], models)) largest = Math.Max(largest, DeviceMilli - _used[i]);
+            if (TakesFractions(i) && ModelMatches(_devices[i], models)) largest = Math.Max(largest, _capacity[i] - _used[i]);
         return largest;
     }
 
     /// <summary>Whether one device of the models has <paramref name="milli"/> free (no split across devices).</summary>
     public bool CanFitOnOneDevice(int milli, string[]? models = null)
     {
+        if (HasMigSlots || FractionsOnMigSlotsOnly)
+            return SelectOne(milli, models) >= 0;
         for (var i = 0; i < _devices.Length; i++)
             if (DeviceMilli - _used[i] >= milli && ModelMatches(_devices[i], models)) return true;
         return false;
+    }
+
+    /// <summary>The largest free MIG slot of the models (null when every slot is held or there is none).</summary>
+    public GpuDeviceInfo? LargestFreeSlot(string[]? models = null)
+    {
+        var best = -1;
+        for (var i = 0; i < _devices.Length; i++)
+            if (_isSlot[i] && _used[i] == 0 && ModelMatches(_devices[i], models) && (best < 0 || _capacity[i] > _capacity[best]))
+                best = i;
+        return best < 0 ? null : _devices[best];
+    }
+
+    /// <summary>Whether any MIG slot of the models has this profile, held or not.</summary>
+    public bool HasProfile(string profile, string[]? models = null)
+    {
+        for (var i = 0; i < _devices.Length; i++)
+            if (_isSlot[i] && _devices[i].MigProfile == profile && ModelMatches(_devices[i], models)) return true;
+        return false;
+    }
+
+    /// <summary>The free MIG slot of this profile (and the models) with the lowest index: the whole slot; null when none is free.</summary>
+    public GpuShare[]? FindProfile(string profile, string[]? models = null)
+    {
+        for (var i = 0; i < _devices.Length; i++)
+            if (_isSlot[i] && _used[i] == 0 && _devices[i].MigProfile == profile && ModelMatches(_devices[i], models))
+                return [new GpuShare(_devices[i].Uuid, _capacity[i])];
+        return null;
+    }
+
+    // Whether the position may take a fraction: a MIG slot always (whole), a device unless fractions go to slots only.
+    private bool TakesFractions(int position) => _isSlot[position] || !FractionsOnMigSlotsOnly;
+
+    // The position that best fits milli on its own: among slots that cover it and (unless slots only) devices with
+    // room, the one with the least free; the lowest position on ties. -1 when none.
+    private int SelectOne(int milli, string[]? models)
+    {
+        var best = -1;
+        var bestFree = int.MaxValue;
+        for (var i = 0; i < _devices.Length; i++)
+        {
+            if (!TakesFractions(i) || (_isSlot[i] && _used[i] > 0)) continue;
+            var free = _capacity[i] - _used[i];
+            if (free >= milli && free < bestFree && ModelMatches(_devices[i], models)) { best = i; bestFree = free; }
+        }
+        return best;
     }
 
     public bool CanFitFraction(int milli, string[]? models = null)
@@ -166,7 +246,18 @@ public sealed class GpuAllocationMap
 
     private int SelectFraction(int milli, string[]? models, Span<int> positions, Span<int> amounts)
     {
-        if (milli <= DeviceMilli)
+        if (HasMigSlots || FractionsOnMigSlotsOnly)
+        {
+            var one = milli <= DeviceMilli ? SelectOne(milli, models) : -1;
+            if (one >= 0)
+            {
+                positions[0] = one;
+                amounts[0] = _isSlot[one] ? _capacity[one] : milli;   // a slot is taken whole
+                return 1;
+            }
+            if (FractionsOnMigSlotsOnly) return 0;                    // slots are never split across
+        }
+        else if (milli <= DeviceMilli)
         {
             var best = -1;
             for (var i = 0; i < _devices.Length; i++)
@@ -189,7 +280,7 @@ public sealed class GpuAllocationMap
         for (var i = 0; i < _devices.Length; i++)
         {
             var free = DeviceMilli - _used[i];
-            if (free > 0 && ModelMatches(_devices[i], models)) sorted[n++] = ((long)free << 32) | (uint)i;
+            if (free > 0 && !_isSlot[i] && ModelMatches(_devices[i], models)) sorted[n++] = ((long)free << 32) | (uint)i;
         }
         sorted = sorted[..n];
         sorted.Sort();
@@ -244,9 +335,21 @@ public sealed class GpuAllocationMap
             if (share.Milli is <= 0 or > DeviceMilli) { reason = $"GPU share {share.Milli} on {share.Uuid} is not between 1 and {DeviceMilli} milli-GPU"; return false; }
             for (var j = 0; j < i; j++)
                 if (shares[j].Uuid == share.Uuid) { reason = $"GPU {share.Uuid} is named twice"; return false; }
-            if (share.Milli > DeviceMilli - _used[pos])
+            if (_isSlot[pos] && (_used[pos] > 0 || share.Milli != _capacity[pos]))
             {
-                reason = $"GPU {share.Uuid} has {DeviceMilli - _used[pos]} milli-GPU free, {share.Milli} needed";
+                reason = _used[pos] > 0
+                    ? $"MIG instance {share.Uuid} is held by another session"
+                    : $"MIG instance {share.Uuid} is held whole ({_capacity[pos]} milli-GPU) or not at all, not {share.Milli} milli-GPU of it";
+                return false;
+            }
+            if (!_isSlot[pos] && FractionsOnMigSlotsOnly && share.Milli != DeviceMilli)
+            {
+                reason = $"GPU {share.Uuid} is not a MIG instance: this node gives it whole, not {share.Milli} milli-GPU of it";
+                return false;
+            }
+            if (share.Milli > _capacity[pos] - _used[pos])
+            {
+                reason = $"GPU {share.Uuid} has {_capacity[pos] - _used[pos]} milli-GPU free, {share.Milli} needed";
                 return false;
             }
         }

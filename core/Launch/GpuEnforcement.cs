@@ -29,7 +29,8 @@ public sealed record GpuLaunch(
 /// /etc/ld.so.preload, CUDA_DEVICE_MEMORY_LIMIT_&lt;i&gt;="3276m" and CUDA_DEVICE_SM_LIMIT_&lt;i&gt; per device, and
 /// CUDA_DEVICE_SM_LIMIT (the smallest) for HAMi-core versions that read only the one value.</item>
 /// <item><c>mig</c>: fractions are MIG instances, isolated by the hardware: the container gets the MIG device UUIDs
-/// and no limits. Every share is a whole device or a whole MIG instance; a part of either cannot be enforced and is
+/// and no limits. A share of a MIG instance is the whole instance (the allocation map gives slots whole, recorded
+/// at what they cover of their GPU); a part of a device that is not a MIG instance cannot be enforced and is
 /// refused.</item>
 /// <item><c>none</c>: accounting only: the devices, no limits.</item>
 /// </list>
@@ -73,6 +74,9 @@ public static class GpuEnforcement
             if (milli is <= 0 or > 1000)
                 throw new ArgumentException($"GPU {device.Uuid}: a share must be 1..1000 milli-GPU, not {milli}.", nameof(shares));
         }
+        // A MIG instance is held whole (the allocation map records it at what it covers of its GPU, which is all of
+        // the instance): no limits inside it, whatever the mode.
+        assigned = assigned.Select(a => a.Device.IsMigInstance ? (a.Device, 1000) : a).ToList();
 
         var uuids = assigned.Select(a => a.Device.Uuid).ToList();
         var env = new Dictionary<string, string>
@@ -113,9 +117,8 @@ public static class GpuEnforcement
 
             case "mig" when fractional:
                 var part = assigned.First(a => a.Milli < 1000);
-                throw new ArgumentException(part.Device.IsMigInstance
-                    ? $"MIG instance {part.Device.Uuid} is held whole or not at all, not {part.Milli} milli-GPU of it."
-                    : $"GPU {part.Device.Uuid} is not a MIG instance: a mig node cannot enforce {part.Milli} milli-GPU of it.", nameof(shares));
+                throw new ArgumentException(
+                    $"GPU {part.Device.Uuid} is not a MIG instance: a mig node cannot enforce {part.Milli} milli-GPU of it.", nameof(shares));
 
             default:
                 return new GpuLaunch(uuids, env, [], null);

@@ -6,7 +6,8 @@ namespace Granary.Agents.Launch;
 /// What a session may ask of its container without gaining root in it: the environment names that change how
 /// programs load or run (the dynamic loader's, glibc's, the shell's, OpenSSL's, the GPU runtime's and Granary's
 /// own) are reserved, because the image's start script runs as root before it drops to the session user; and
-/// folders mount only below the session user's home, never over its .ssh. The gateway checks these at create
+/// folders mount only below the session user's home, never over its .ssh, and never at, over or below the paths
+/// where the agent mounts GPU enforcement (<see cref="ReservedMountTargets"/>). The gateway checks these at create
 /// (400 naming the field) and the agent again where it builds the container's launch spec.
 /// </summary>
 public static partial class SessionLaunchRules
@@ -33,6 +34,17 @@ public static partial class SessionLaunchRules
     /// <summary>Folders never mount here or below (the session's SSH keys).</summary>
     public static readonly IReadOnlyList<string> ProtectedHomePaths = [$"{Home}/.ssh"];
 
+    /// <summary>Where the agent mounts GPU enforcement: the MPS pipe directory, the preload file naming HAMi-core, and
+    /// the directory of the HAMi-core library. A folder at, over or below one of these would replace it, or put the
+    /// agent's file into the user's folder; refused whatever else the mount rules allow, so that loosening them
+    /// later cannot open these.</summary>
+    public static readonly IReadOnlyList<string> ReservedMountTargets =
+    [
+        GpuEnforcement.MpsPipeInContainer,
+        GpuEnforcement.PreloadInContainer,
+        GpuEnforcement.HamiLibraryInContainer[..GpuEnforcement.HamiLibraryInContainer.LastIndexOf('/')],
+    ];
+
     /// <summary>Why a session may not set this environment name, or null when it may.</summary>
     public static string? WhyReserved(string name)
     {
@@ -47,6 +59,9 @@ public static partial class SessionLaunchRules
     /// over .ssh. A trailing '/' is allowed.</summary>
     public static string? WhyMountPathRefused(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
+        if (ReservedTargetUnder(path) is { } reserved)
+            return $"{reserved} is where the agent mounts GPU enforcement (the MPS pipe directory, ld.so.preload, the HAMi-core library): folders cannot be mounted at, over or below it.";
         var trimmed = path.Length > 1 ? path.TrimEnd('/') : path;
         if (trimmed.Length > 255 || !MountPathRegex().IsMatch(trimmed))
             return $"Must be a path below {Home} made of letters, digits, '.', '_' and '-', such as {Home}/data.";
@@ -55,6 +70,15 @@ public static partial class SessionLaunchRules
         if (ProtectedHomePaths.Any(p => trimmed == p || trimmed.StartsWith(p + "/", StringComparison.Ordinal)))
             return $"Folders cannot be mounted over {string.Join(", ", ProtectedHomePaths)}.";
         return null;
+    }
+
+    // The reserved target the path is, contains or lies below, compared by plain segments ("//" and "/./" ignored).
+    private static string? ReservedTargetUnder(string path)
+    {
+        var plain = "/" + string.Join('/', path.Split('/').Where(s => s is not ("" or ".")));
+        return ReservedMountTargets.FirstOrDefault(target =>
+            plain == target || plain == "/" || target.StartsWith(plain + "/", StringComparison.Ordinal)
+            || plain.StartsWith(target + "/", StringComparison.Ordinal));
     }
 
     /// <summary>The path as mounted: without a trailing '/'.</summary>

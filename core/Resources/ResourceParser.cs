@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Granary.Devices;
 
 namespace Granary.Resources;
 
-/// <summary>Turns client input into a ResourceRequest, or field-named errors ("cpu", "memory", "gpu", "fgpu", "gpuModels").</summary>
+/// <summary>Turns client input into a ResourceRequest, or field-named errors ("cpu", "memory", "gpu", "fgpu", "gpuModels", "mig").</summary>
 public static partial class ResourceParser
 {
     public const decimal MaxCpuCores = 4096m;
@@ -98,20 +99,30 @@ public static partial class ResourceParser
 
         if (gpus > 0 && fgpu > 0) Error("fgpu", "set gpu or fgpu, not both.");
 
+        string? mig = null;
+        if (input.Mig is { } profile)
+        {
+            if (!MigSlots.IsProfileName(profile)) Error("mig", "mig must be a MIG profile name such as 1g.10gb or 3g.40gb.");
+            else if (gpus > 0 || fgpu > 0) Error("mig", "set mig or gpu/fgpu, not both: mig asks for one whole MIG instance.");
+            else mig = profile;
+        }
+
         string[]? models = null;
         if (input.GpuModels is { Length: > 0 } given)
         {
             if (given.Length > MaxGpuModels) Error("gpuModels", $"gpuModels allows at most {MaxGpuModels} entries.");
             else if (given.Any(m => string.IsNullOrWhiteSpace(m) || m.Trim().Length > MaxGpuModelLength))
                 Error("gpuModels", $"gpuModels entries must be non-empty names of at most {MaxGpuModelLength} characters.");
-            else if (gpus <= 0 && fgpu <= 0) Error("gpuModels", "gpuModels applies only when gpu or fgpu is requested.");
+            else if (gpus <= 0 && fgpu <= 0 && input.Mig is null) Error("gpuModels", "gpuModels applies only when gpu, fgpu or mig is requested.");
             else models = given.Select(m => m.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         }
 
         if (errors.Count > 0)
             return new ValidationResult<ResourceRequest>(null, errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
         return new ValidationResult<ResourceRequest>(
-            new ResourceRequest(cpuMilli, memoryBytes, gpus, fgpuMilli, models),
+            mig is null
+                ? new ResourceRequest(cpuMilli, memoryBytes, gpus, fgpuMilli, models)
+                : new ResourceRequest(cpuMilli, memoryBytes, 0, MigSlots.FgpuMilliOf(mig), models, mig),
             new Dictionary<string, string[]>());
     }
 

@@ -20,7 +20,7 @@ public sealed class NodeState
         ArgumentNullException.ThrowIfNull(allocations);
         AgentId = agentId;
         Capacity = capacity;
-        Gpus = new GpuAllocationMap(capacity.Gpus ?? []);
+        Gpus = new GpuAllocationMap(capacity.Gpus ?? [], fractionsOnMigSlotsOnly: capacity.EnforcementMode == "mig");
         _allocations = new Dictionary<string, Allocation>(StringComparer.Ordinal);
         foreach (var allocation in allocations)
         {
@@ -81,6 +81,7 @@ public sealed class NodeState
     /// <summary>Whether the request's GPU part fits this node's devices now (true when it asks for no GPU).</summary>
     public bool CanFitGpu(ResourceRequest request)
     {
+        if (request.MigProfile is { } profile) return Gpus.FindProfile(profile, request.GpuModels) is not null;
         if (request.Gpus > 0) return Gpus.CanFitWhole(request.Gpus, request.GpuModels);
         if (request.FgpuMilli > 0) return Gpus.CanFitFraction(GpuMilliFor(request), request.GpuModels);
         return true;
@@ -93,6 +94,7 @@ public sealed class NodeState
     /// <summary>The GPU shares this node would give the request (empty when it asks for no GPU); null when they do not fit.</summary>
     public GpuShare[]? FindGpuShares(ResourceRequest request)
     {
+        if (request.MigProfile is { } profile) return Gpus.FindProfile(profile, request.GpuModels);
         if (request.Gpus > 0) return Gpus.FindWhole(request.Gpus, request.GpuModels);
         if (request.FgpuMilli > 0) return Gpus.FindFraction(GpuMilliFor(request), request.GpuModels);
         return [];

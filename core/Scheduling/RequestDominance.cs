@@ -13,6 +13,8 @@ public static class RequestDominance
     public static bool NeedsAtLeast(ResourceRequest bigger, ResourceRequest smaller)
     {
         if (bigger.CpuMilli < smaller.CpuMilli || bigger.MemoryBytes < smaller.MemoryBytes) return false;
+        // A MIG profile is a slot kind, not an amount: only the same profile compares.
+        if (bigger.MigProfile != smaller.MigProfile) return false;
         if (!ModelsWithin(bigger.GpuModels, smaller.GpuModels)) return false;
         if (smaller.Gpus > 0) return bigger.Gpus >= smaller.Gpus;
         if (smaller.FgpuMilli > 0) return bigger.Gpus == 0 && bigger.FgpuMilli >= smaller.FgpuMilli;
@@ -21,6 +23,7 @@ public static class RequestDominance
 
     public static bool SameNeeds(ResourceRequest a, ResourceRequest b) =>
         a.CpuMilli == b.CpuMilli && a.MemoryBytes == b.MemoryBytes && a.Gpus == b.Gpus && a.FgpuMilli == b.FgpuMilli &&
+        a.MigProfile == b.MigProfile &&
         ModelsWithin(a.GpuModels, b.GpuModels) && ModelsWithin(b.GpuModels, a.GpuModels);
 
     // Every model allowed by `inner` is allowed by `outer` (no models = any model).

@@ -109,7 +109,7 @@ public static class Scheduler
         private const int MaxShapes = 64;
         private Dictionary<string, NodeState>? _touched;
         private List<NodeState>? _explainA, _explainB;
-        private readonly Dictionary<(long Cpu, long Memory, int Gpus, long Fgpu, string Models), ShapeScores>? _shapes =
+        private readonly Dictionary<(long Cpu, long Memory, int Gpus, long Fgpu, string Models, string? Mig), ShapeScores>? _shapes =
             scorer.ScoresDependOnNodeOnly ? new() : null;
         private readonly List<int> _changed = [];   // node positions placed on this round, in order
 
@@ -164,8 +164,8 @@ public static class Scheduler
             return best;
         }
 
-        private static (long, long, int, long, string) Key(ResourceRequest request) =>
-            (request.CpuMilli, request.MemoryBytes, request.Gpus, request.FgpuMilli, TargetWorkload.ModelKey(request.GpuModels));
+        private static (long, long, int, long, string, string?) Key(ResourceRequest request) =>
+            (request.CpuMilli, request.MemoryBytes, request.Gpus, request.FgpuMilli, TargetWorkload.ModelKey(request.GpuModels), request.MigProfile);
 
         public Placement? TryPlace(PendingSession session)
         {

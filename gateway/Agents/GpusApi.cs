@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Devices;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -48,7 +49,8 @@ public static class GpusApi
 
 /// <summary>
 /// One GPU or MIG instance (parent and migProfile set). sms and computeCapability are null when unknown; shares and
-/// allocated are fractions of the device; utilizationPercent, memoryUsed and processes are null when the source has
+/// allocated are fractions of the device (a MIG instance is held whole: 1; what that is of its GPU is the session's
+/// gpus[].share); utilizationPercent, memoryUsed and processes are null when the source has
 /// no live metrics (configured GPUs); a process's session is null when it runs outside this node's sessions.
 /// source: "nvml", "mock" (made up, mock: true) or "configured"; enforced: false when the node's enforcementMode is
 /// "none" (fractions are accounted, not enforced).
@@ -77,10 +79,11 @@ public sealed record GpuResponse(
     public static GpuResponse From(GpuDeviceView view)
     {
         var device = view.Device;
+        var holds = (decimal)MigSlots.SlotMilli(device);
         return new GpuResponse(
             device.Uuid, device.Model, device.MemoryBytes, device.Index, device.Sms > 0 ? device.Sms : null, device.ComputeCapability,
             device.Parent, device.MigProfile, view.AgentId, view.Source, view.Source == "mock", view.EnforcementMode, view.Enforced,
-            view.Shares.Values.Sum() / 1000m, view.Shares.ToDictionary(s => s.Key, s => s.Value / 1000m),
+            view.Shares.Values.Sum() / holds, view.Shares.ToDictionary(s => s.Key, s => s.Value / holds),
             view.UtilizationPercent, view.MemoryUsedBytes,
             view.Processes?.Select(p => new GpuProcessResponse(p.Pid, p.UsedMemoryBytes, p.SessionId)).ToArray(),
             view.SampledAt);

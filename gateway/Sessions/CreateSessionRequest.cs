@@ -15,13 +15,15 @@ public sealed record CreateSessionRequest(
     string? ResourceGroup,
     int? Priority);
 
-/// <summary>cpu in cores (0.5), memory as bytes or "4g"/"512m", whole gpus or fractional fgpu, allowed GPU models.</summary>
+/// <summary>cpu in cores (0.5), memory as bytes or "4g"/"512m", whole gpus or fractional fgpu, allowed GPU models,
+/// or mig: one whole MIG instance of a profile ("1g.10gb") instead of gpu/fgpu.</summary>
 public sealed record ResourcesRequest(
     decimal? Cpu,
     JsonElement? Memory,
     int? Gpu,
     decimal? Fgpu,
-    string[]? GpuModels);
+    string[]? GpuModels,
+    string? Mig = null);
 
 /// <summary>A storage folder to mount; path defaults to /home/work/{folder}.</summary>
 public sealed record MountRequest(string? Folder, string? Path, bool? ReadOnly);

@@ -118,7 +118,7 @@ public static partial class CreateSessionValidator
                 return null;
         }
 
-        var result = ResourceParser.Parse(new ResourceInput(request.Cpu, memory, request.Gpu, request.Fgpu, request.GpuModels));
+        var result = ResourceParser.Parse(new ResourceInput(request.Cpu, memory, request.Gpu, request.Fgpu, request.GpuModels, request.Mig));
         if (!result.IsValid)
         {
             errors.AddAll("resources.", result.Errors);

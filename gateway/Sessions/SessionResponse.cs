@@ -53,10 +53,11 @@ public sealed record SessionResponse(
     public static string StatusName(SessionStatus status) => status.ToString().ToUpperInvariant();
 }
 
-public sealed record ResourcesResponse(decimal Cpu, long Memory, int Gpu, decimal Fgpu, string[]? GpuModels)
+/// <summary>Mig: the MIG profile asked for (fgpu is then what it is charged as: its compute slices over 7).</summary>
+public sealed record ResourcesResponse(decimal Cpu, long Memory, int Gpu, decimal Fgpu, string[]? GpuModels, string? Mig = null)
 {
     public static ResourcesResponse From(ResourceRequest r)
-        => new(r.CpuMilli / 1000m, r.MemoryBytes, r.Gpus, r.FgpuMilli / 1000m, r.GpuModels is { Length: > 0 } ? r.GpuModels : null);
+        => new(r.CpuMilli / 1000m, r.MemoryBytes, r.Gpus, r.FgpuMilli / 1000m, r.GpuModels is { Length: > 0 } ? r.GpuModels : null, r.MigProfile);
 }
 
 /// <summary>A share of one GPU: share as a fraction of the device (0.2), milli as milli-GPU (200).</summary>

@@ -6,6 +6,8 @@ namespace Granary.Resources;
 /// fgpuPerGpu is F, one fGPU is 1/F of a device, so FgpuMilli converts to milli-GPU as
 /// FgpuMilli / F (rounded up). A request carries Gpus or FgpuMilli, never both.
 /// GpuModels, when non-empty, restricts the devices to those models (e.g. "V100M16", "V100M32").
+/// MigProfile, when set, asks for one whole MIG instance of that profile (e.g. "1g.10gb"); FgpuMilli then holds
+/// what it is charged as against quotas (its compute slices over 7) and does not choose the instance.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ResourceRequest(
@@ -13,7 +15,8 @@ public sealed record ResourceRequest(
     [property: Id(1)] long MemoryBytes,
     [property: Id(2)] int Gpus = 0,
     [property: Id(3)] long FgpuMilli = 0,
-    [property: Id(4)] string[]? GpuModels = null)
+    [property: Id(4)] string[]? GpuModels = null,
+    [property: Id(5)] string? MigProfile = null)
 {
-    public bool WantsGpu => Gpus > 0 || FgpuMilli > 0;
+    public bool WantsGpu => Gpus > 0 || FgpuMilli > 0 || MigProfile is not null;
 }

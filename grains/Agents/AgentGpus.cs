@@ -20,10 +20,14 @@ internal sealed class AgentGpus(
     IGpuDiscovery? discovery,
     TimeProvider time)
 {
-    private readonly Dictionary<string, GpuMetrics> _metrics = new(StringComparer.Ordinal);
+    private ImmutableDictionary<string, GpuMetrics> _metrics = ImmutableDictionary.Create<string, GpuMetrics>(StringComparer.Ordinal);
     private DateTimeOffset? _sampledAt;
 
     public bool HasLiveMetrics => discovery is not null;
+
+    /// <summary>The last sample of each device, by uuid: replaced whole by each sample, so the metrics scrape may read
+    /// it off the grain's thread.</summary>
+    public ImmutableDictionary<string, GpuMetrics> Samples => Volatile.Read(ref _metrics);
 
     public void Sample()
     {
@@ -31,13 +35,15 @@ internal sealed class AgentGpus(
         {
             return;
         }
+        var samples = _metrics.ToBuilder();
         foreach (var device in registered.Capacity.Gpus)
         {
             if (discovery.ReadMetrics(device.Uuid) is { } metrics)
             {
-                _metrics[device.Uuid] = metrics;
+                samples[device.Uuid] = metrics;
             }
         }
+        Volatile.Write(ref _metrics, samples.ToImmutable());
         _sampledAt = time.GetUtcNow();
     }
 

@@ -63,7 +63,8 @@ public sealed class AgentGrain(
         _outbox.Start();
         // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
         var node = S;
-        _gauges = NodeGauges.Track(Id, () => node.Registration is { } r ? new NodeReading(Id, r, node.Sessions) : null);
+        var gpus = _gpus;
+        _gauges = NodeGauges.Track(Id, () => node.Registration is { } r ? new NodeReading(Id, r, node.Sessions, gpus.Samples) : null);
         if (S.Registration is { } registration)
         {
             _node = new NodeState(Id, registration.Capacity, S.Sessions.Values.Select(s => s.Placement.ToAllocation()));

@@ -49,9 +49,17 @@ public static class GranaryMetrics
         Meter.CreateObservableGauge("granary_node_memory_allocated_bytes", () => NodeGauges.Read(n => n.MemoryAllocatedBytes),
             null, "Memory allocated to sessions on a node");
         Meter.CreateObservableGauge("granary_node_gpu_capacity", NodeGauges.GpuCapacity,
-            null, "GPUs of a node, by model");
+            null, "GPUs of a node, by model (a MIG instance counts as the part of its GPU it covers)");
         Meter.CreateObservableGauge("granary_node_gpu_allocated", NodeGauges.GpuAllocated,
             null, "GPU devices' worth allocated to sessions on a node (fractions included), by model");
+        Meter.CreateObservableGauge("granary_gpu_utilization_percent", () => GpuGauges.Sampled(m => m.UtilizationPercent),
+            null, "Share of the last sample period in which a kernel ran on the GPU, as NVML (or the mock source) reports it");
+        Meter.CreateObservableGauge("granary_gpu_memory_used_bytes", () => GpuGauges.Sampled(m => m.MemoryUsedBytes),
+            null, "GPU memory in use at the last sample");
+        Meter.CreateObservableGauge("granary_gpu_memory_total_bytes", () => GpuGauges.Devices(d => d.MemoryBytes),
+            null, "GPU memory of the device (of the MIG instance for one)");
+        Meter.CreateObservableGauge("granary_gpu_allocated_share", GpuGauges.AllocatedShare,
+            null, "Share of the GPU (of the MIG instance for one) allocated to sessions, 0 to 1");
     }
 
     /// <summary>Creates the observable gauges once (the static constructor); call before exporting.</summary>

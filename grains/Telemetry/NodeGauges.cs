@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using Granary.Agents;
+using Granary.Agents.Gpu;
+using Granary.Devices;
 using Granary.Sessions;
 
 namespace Granary.Telemetry;
@@ -48,7 +50,7 @@ public static class NodeGauges
     public static IEnumerable<Measurement<double>> GpuCapacity() =>
         Readings().SelectMany(n => n.Registration.Capacity.Gpus
             .GroupBy(g => g.Model)
-            .Select(g => GpuMeasurement(n, g.Key, g.Count())));
+            .Select(g => GpuMeasurement(n, g.Key, g.Sum(MigSlots.SlotMilli) / 1000.0)));
 
     public static IEnumerable<Measurement<double>> GpuAllocated() =>
         Readings().SelectMany(n =>
@@ -76,7 +78,7 @@ public static class NodeGauges
         _ => SessionStatus.Preparing,
     };
 
-    private static IEnumerable<NodeReading> Readings() =>
+    internal static IEnumerable<NodeReading> Readings() =>
         Nodes.Values.Select(n => n.Read()).OfType<NodeReading>();
 
     internal static KeyValuePair<string, object?> Tag(string name, object? value) => new(name, value);
@@ -90,8 +92,13 @@ public static class NodeGauges
     }
 }
 
-/// <summary>A node as the gauges see it at one scrape.</summary>
-public sealed record NodeReading(string NodeId, AgentRegistration Registration, ImmutableDictionary<string, AgentSession> Sessions)
+/// <summary>A node as the gauges see it at one scrape; GpuSamples: the last live sample of each device (empty for
+/// configured GPUs).</summary>
+public sealed record NodeReading(
+    string NodeId,
+    AgentRegistration Registration,
+    ImmutableDictionary<string, AgentSession> Sessions,
+    ImmutableDictionary<string, GpuMetrics>? GpuSamples = null)
 {
     public string ResourceGroup => Registration.ResourceGroup;
     public double CpuCapacityCores => Registration.Capacity.CpuMilli / 1000.0;

@@ -84,6 +84,59 @@ public sealed class AgentsApiTests(GatewayFactory factory)
         await Api.WaitForStatus(alice, id, "TERMINATED");
     }
 
+    [Fact]
+    public async Task A_mock_mig_node_lists_its_instances_and_a_profile_request_holds_one_whole()
+    {
+        await using var mig = MockMigGateway.Start();
+        using var alice = mig.ClientWithKey(GatewayFactory.AliceKey);
+        using var admin = mig.ClientWithKey(GatewayFactory.AdminKey);
+        await Api.WaitForAgents(admin, 1);
+        const string Slot1g = "MIG-mock0000-0000-4000-8000-000000000023", Other1g = "MIG-mock0000-0000-4000-8000-000000000024";
+
+        var gpus = (await Api.GetJson(admin, "/v1/gpus")).EnumerateArray().ToArray();
+
+        Assert.Equal(6, gpus.Length); // two whole H100s and the third's four MIG instances
+        Assert.All(gpus, g => Assert.Equal(("mock", true, "mig", true),
+            (g.GetProperty("source").GetString(), g.GetProperty("mock").GetBoolean(), g.GetProperty("enforcementMode").GetString(), g.GetProperty("enforced").GetBoolean())));
+        var slot = gpus.Single(g => g.GetProperty("uuid").GetString() == Slot1g);
+        Assert.Equal(("GPU-mock0000-0000-4000-8000-000000000002", "1g.10gb", 16, 10L << 30),
+            (slot.GetProperty("parent").GetString(), slot.GetProperty("migProfile").GetString(), slot.GetProperty("sms").GetInt32(), slot.GetProperty("memory").GetInt64()));
+        Assert.Equal(42, gpus.Single(g => g.GetProperty("index").GetInt32() == 0).GetProperty("utilizationPercent").GetInt32());
+        var info = await Api.GetJson(alice, "/v1/info");
+        Assert.True(info.GetProperty("mockGpus").GetBoolean());
+
+        string[] ids = [.. await Task.WhenAll(Enumerable.Range(0, 3).Select(async i => (await Api.CreateSession(alice,
+            Api.SmallSession($"mig-{i}", new { cpu = 1, memory = "1g", mig = "1g.10gb" }))).GetProperty("id").GetString()!))];
+        var held = new List<string>();
+        foreach (var id in ids)
+        {
+            var session = await Eventually.Value(() => Api.GetJson(alice, $"/v1/sessions/{id}"),
+                s => s.GetProperty("status").GetString() == "RUNNING"
+                    || s.GetProperty("statusReason").GetString()?.Contains("MIG", StringComparison.Ordinal) == true,
+                $"session {id} runs or says why not");
+            if (session.GetProperty("status").GetString() == "RUNNING")
+            {
+                var share = Assert.Single(session.GetProperty("gpus").EnumerateArray());
+                Assert.Equal(0.121m, share.GetProperty("share").GetDecimal()); // charged as what the instance covers of its GPU
+                held.Add(share.GetProperty("uuid").GetString()!);
+            }
+            else
+            {
+                Assert.Equal("every MIG instance of profile 1g.10gb is held (on " + TestCluster.NodeId + ")", session.GetProperty("statusReason").GetString());
+            }
+        }
+
+        Assert.Equal([Slot1g, Other1g], held.Order());
+        var heldSlot = (await Api.GetJson(admin, $"/v1/agents/{TestCluster.NodeId}/gpus")).EnumerateArray().Single(g => g.GetProperty("uuid").GetString() == Slot1g);
+        Assert.Equal(1m, heldSlot.GetProperty("allocated").GetDecimal()); // the instance is held whole
+        Assert.Equal(1m, Assert.Single(heldSlot.GetProperty("shares").EnumerateObject()).Value.GetDecimal());
+        foreach (var id in ids)
+        {
+            using var deleted = await alice.DeleteAsync($"/v1/sessions/{id}");
+            Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        }
+    }
+
     [Theory]
     [InlineData("/v1/gpus")]
     [InlineData("/v1/agents/" + TestCluster.NodeId + "/gpus")]

@@ -77,6 +77,43 @@ public sealed partial class MetricsTests
     }
 
     [Fact]
+    public async Task Gpu_series_show_the_mock_gpus_samples_and_a_mig_slot_held_whole()
+    {
+        await using var factory = MockMigGateway.Start();
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var scraper = factory.ClientWithKey(null);
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        await Api.WaitForAgents(admin, 1);
+        const string Gpu0 = "gpu=\"GPU-mock0000-0000-4000-8000-000000000000\"";
+        const string Slot1g = "gpu=\"MIG-mock0000-0000-4000-8000-000000000023\"";
+        var before = await Scrape(scraper);
+
+        Assert.Equal(42, Value(before, "granary_gpu_utilization_percent", Node, Gpu0, "gpu_index=\"0\"", "model=\"NVIDIA H100 80GB HBM3\"", "mock=\"true\""));
+        Assert.Equal(20L << 30, Value(before, "granary_gpu_memory_used_bytes", Node, Gpu0));
+        Assert.Equal(80L << 30, Value(before, "granary_gpu_memory_total_bytes", Node, Gpu0));
+        Assert.Equal(10L << 30, Value(before, "granary_gpu_memory_total_bytes", Node, Slot1g, "gpu_index=\"2\""));
+        Assert.Equal(0, Value(before, "granary_gpu_allocated_share", Node, Slot1g));
+        Assert.Equal(6, Count(before, "granary_gpu_allocated_share", Node, "mock=\"true\""));   // 2 GPUs and 4 MIG instances
+        // A mig node's capacity: two whole H100s and the parts of the third its instances cover (0.454+0.242+2×0.121).
+        Assert.Equal(2.938, Value(before, "granary_node_gpu_capacity", Node), 3);
+
+        // fgpu 0.5 on this node (5 fGPU per GPU) is 100 milli-GPU: the smallest covering instance, a 1g.10gb, whole.
+        var id = (await Api.CreateSession(alice, Api.SmallSession("mig-metrics", new { cpu = 1, memory = "1g", fgpu = 0.5 }))).GetProperty("id").GetString()!;
+        await Api.WaitForStatus(alice, id, "RUNNING");
+        var running = await Scrape(scraper);
+
+        Assert.Equal(1, Value(running, "granary_gpu_allocated_share", Node, Slot1g));
+        Assert.Equal(0, Value(running, "granary_gpu_allocated_share", Node, Gpu0));
+
+        using (var deleted = await alice.DeleteAsync($"/v1/sessions/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        }
+        await Api.WaitForStatus(alice, id, "TERMINATED");
+        Assert.Equal(0, Value(await Scrape(scraper), "granary_gpu_allocated_share", Node, Slot1g));
+    }
+
+    [Fact]
     public async Task Every_granary_series_name_starts_with_granary()
     {
         await using var factory = GatewayFactory.WithSettings(new Dictionary<string, string?>());
@@ -119,6 +156,10 @@ public sealed partial class MetricsTests
         SeriesLine().Matches(text)
             .Where(m => m.Groups["name"].Value == name && labels.All(l => m.Groups["labels"].Value.Contains(l, StringComparison.Ordinal)))
             .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+
+    private static int Count(string text, string name, params string[] labels) =>
+        SeriesLine().Matches(text)
+            .Count(m => m.Groups["name"].Value == name && labels.All(l => m.Groups["labels"].Value.Contains(l, StringComparison.Ordinal)));
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>(?:[^""}]|""[^""]*"")*)\})? (?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex SeriesLine();

@@ -35,6 +35,11 @@ public sealed class SessionValidationTests(GatewayFactory factory)
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"gpu\": -2}}", "resources.gpu")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"fgpu\": -0.5}}", "resources.fgpu")]
     [InlineData("{\"image\": \"python:3.11\"}", "resources")]
+    // a MIG profile: a name as NVIDIA writes them, instead of gpu/fgpu
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": \"1g.10\"}}", "resources.mig")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": \"half\"}}", "resources.mig")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": \"1g.10gb\", \"fgpu\": 0.5}}", "resources.mig")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\", \"mig\": 7}}", "resources.mig")]
     // other fields
     [InlineData("{\"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
     [InlineData("{\"image\": \"Not An Image!\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}}", "image")]
@@ -75,6 +80,11 @@ public sealed class SessionValidationTests(GatewayFactory factory)
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/home/work/./.ssh\"}]}", "mounts[0].path")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/home/work//.ssh\"}]}", "mounts[0].path")]
     [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/home/workx\"}]}", "mounts[0].path")]
+    // never where the agent mounts GPU enforcement
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/tmp/nvidia-mps\"}]}", "mounts[0].path")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/etc/ld.so.preload\"}]}", "mounts[0].path")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\", \"path\": \"/usr/local/vgpu\"}]}", "mounts[0].path")]
+    [InlineData("{\"image\": \"python:3.11\", \"resources\": {\"cpu\": 1, \"memory\": \"1g\"}, \"mounts\": [{\"folder\": \"data\"}, {\"folder\": \"x\", \"path\": \"/usr/local/vgpu/libvgpu.so\"}]}", "mounts[1].path")]
     public async Task Bad_body_is_400_naming_the_field_and_creates_nothing(string body, string field)
     {
         using var carol = factory.ClientWithKey(GatewayFactory.CarolKey);
@@ -85,6 +95,22 @@ public sealed class SessionValidationTests(GatewayFactory factory)
         await Api.AssertValidationProblem(response, field);
         Assert.Equal(before, await Api.ListIds(carol));
         Assert.Empty(before);
+    }
+
+    [Theory]
+    [InlineData("/tmp/nvidia-mps")]
+    [InlineData("/etc/ld.so.preload")]
+    [InlineData("/usr/local/vgpu/libvgpu.so")]
+    public async Task A_gpu_enforcement_path_as_mount_target_is_400_saying_it_is_the_agents(string path)
+    {
+        using var carol = factory.ClientWithKey(GatewayFactory.CarolKey);
+
+        using var response = await Api.PostRaw(carol, "/v1/sessions",
+            $$"""{"image": "python:3.11", "resources": {"cpu": 1, "memory": "1g"}, "mounts": [{"folder": "data", "path": "{{path}}"}]}""");
+
+        var problem = await Api.AssertValidationProblem(response, "mounts[0].path");
+        Assert.Contains("where the agent mounts GPU enforcement", problem.GetProperty("errors").GetProperty("mounts[0].path")[0].GetString());
+        Assert.Empty(await Api.ListIds(carol));
     }
 
     [Fact]

@@ -219,6 +219,25 @@ public sealed class SessionsApiTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task A_mig_profile_on_a_cluster_without_mig_stays_pending_saying_why()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        var session = await Api.CreateSession(alice, Api.SmallSession("mig", new { cpu = 1, memory = "1g", mig = "1g.10gb" }));
+        var id = session.GetProperty("id").GetString()!;
+        Assert.Equal("1g.10gb", session.GetProperty("resources").GetProperty("mig").GetString());
+
+        var pending = await Eventually.Value(
+            () => Api.GetJson(alice, $"/v1/sessions/{id}"),
+            s => s.GetProperty("statusReason").GetString()?.Contains("MIG", StringComparison.Ordinal) == true,
+            "the session's pending reason names MIG");
+
+        Assert.Equal("PENDING", pending.GetProperty("status").GetString());
+        Assert.Equal("no agent has MIG instances of profile 1g.10gb", pending.GetProperty("statusReason").GetString());
+        using var deleted = await alice.DeleteAsync($"/v1/sessions/{id}");
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+    }
+
+    [Fact]
     public async Task Deleting_a_pending_session_that_cannot_fit_cancels_it()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);

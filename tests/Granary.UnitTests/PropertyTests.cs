@@ -73,6 +73,60 @@ public class PropertyTests
     }
 
     [Fact]
+    public void Mig_slots_are_never_over_allocated_and_free_returns_them()
+    {
+        for (var seed = 1; seed <= Seeds; seed++)
+        {
+            var random = new Random(seed);
+            var slotsOnly = random.Next(2) == 0;
+            GpuDeviceInfo[] devices = [.. Gpus(random.Next(0, 3)), .. MigSlotTests.MigH100("a"), .. MigSlotTests.MigH100("b")];
+            var map = new GpuAllocationMap(devices, slotsOnly);
+            var held = new Dictionary<string, int>();
+            for (var step = 0; step < 200; step++)
+            {
+                var where = $"seed {seed} step {step}";
+                if (held.Count > 0 && random.Next(3) == 0)
+                {
+                    var victim = held.Keys.ElementAt(random.Next(held.Count));
+                    Assert.True(map.Free(victim), $"{where}: free {victim}");
+                    held.Remove(victim);
+                }
+                else
+                {
+                    var id = $"s{step}";
+                    var freeSlots = devices.Where(d => d.IsMigInstance && map.UsedMilliOf(d.Uuid) == 0).ToList();
+                    GpuShare[]? shares = random.Next(4) switch
+                    {
+                        0 => map.AllocateWhole(id, 1),
+                        1 => map.FindProfile(random.Next(2) == 0 ? "1g.10gb" : "3g.40gb") is { } p && map.TryAllocate(id, p, out _) ? p : null,
+                        _ => map.AllocateFraction(id, random.Next(1, 600)),
+                    };
+                    if (shares is null) continue;
+                    foreach (var share in shares.Where(s => devices.Single(d => d.Uuid == s.Uuid).IsMigInstance))
+                    {
+                        Assert.True(freeSlots.Any(d => d.Uuid == share.Uuid), $"{where}: slot {share.Uuid} was not free");
+                        Assert.True(share.Milli == map.CapacityMilliOf(share.Uuid), $"{where}: slot {share.Uuid} held in part");
+                    }
+                    Assert.True(!slotsOnly || shares.All(s => s.Milli == 1000 || devices.Single(d => d.Uuid == s.Uuid).IsMigInstance),
+                        $"{where}: a fraction of a whole device on a mig node");
+                    held[id] = shares.Sum(s => s.Milli);
+                }
+                foreach (var slot in devices.Where(d => d.IsMigInstance))
+                {
+                    var holders = map.SharesOn(slot.Uuid);
+                    Assert.True(holders.Count <= 1, $"{where}: {slot.Uuid} held by {holders.Count} sessions");
+                    Assert.True(map.UsedMilliOf(slot.Uuid) is var used && (used == 0 || used == map.CapacityMilliOf(slot.Uuid)),
+                        $"{where}: {slot.Uuid} holds {map.UsedMilliOf(slot.Uuid)}");
+                }
+                Assert.True(map.UsedMilli == held.Values.Sum(), $"{where}: used {map.UsedMilli}, held {held.Values.Sum()}");
+                Assert.True(map.UsedMilli <= map.TotalMilli, $"{where}: over the total");
+            }
+            foreach (var id in held.Keys) Assert.True(map.Free(id), $"seed {seed}: final free {id}");
+            Assert.True(map.IsEmpty, $"seed {seed}: not empty after freeing everything");
+        }
+    }
+
+    [Fact]
     public void Node_never_exceeds_cpu_memory_or_gpu_and_release_returns_to_empty()
     {
         for (var seed = 1; seed <= Seeds; seed++)

@@ -107,6 +107,12 @@ public class ResourceParserTests
         { new ResourceInput(1m, "4g", 1, null, [new string('x', 65)]), "gpuModels" },
         { new ResourceInput(1m, "4g", 1, null, Enumerable.Repeat("A", 17).ToArray()), "gpuModels" },
         { new ResourceInput(1m, "4g", null, null, ["V100M16"]), "gpuModels" },
+        { new ResourceInput(1m, "4g", null, null, null, "1g.10"), "mig" },
+        { new ResourceInput(1m, "4g", null, null, null, "5g.50gb"), "mig" },
+        { new ResourceInput(1m, "4g", null, null, null, ""), "mig" },
+        { new ResourceInput(1m, "4g", null, null, null, "1G.10GB"), "mig" },
+        { new ResourceInput(1m, "4g", 1, null, null, "1g.10gb"), "mig" },
+        { new ResourceInput(1m, "4g", null, 0.5m, null, "1g.10gb"), "mig" },
     };
 
     [Theory]
@@ -119,6 +125,22 @@ public class ResourceParserTests
         Assert.Null(result.Value);
         Assert.Equal([field], result.Errors.Keys.ToArray());
         Assert.All(result.Errors[field], message => Assert.False(string.IsNullOrWhiteSpace(message)));
+    }
+
+    [Theory]
+    [InlineData("1g.10gb", 143)]
+    [InlineData("3g.40gb", 429)]
+    [InlineData("7g.80gb", 1000)]
+    [InlineData("1g.10gb+me", 143)]
+    public void A_mig_profile_asks_for_that_instance_and_is_charged_its_slices_over_seven(string profile, long fgpuMilli)
+    {
+        var result = ResourceParser.Parse(new ResourceInput(1m, "4g", null, null, ["H100"], profile));
+
+        Assert.True(result.IsValid);
+        Assert.Equal(profile, result.Value!.MigProfile);
+        Assert.Equal(fgpuMilli, result.Value.FgpuMilli);
+        Assert.Equal(0, result.Value.Gpus);
+        Assert.Equal(["H100"], result.Value.GpuModels!);
     }
 
     [Fact]

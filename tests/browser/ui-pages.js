@@ -2,8 +2,8 @@
 // Every page of the web UI against an all-in-one with simulated GPUs (GRANARY_AGENT_DRIVER=simulated): sign in,
 // folders (a field error, create), the keyboard (START, Escape, tabs by arrows), START → launch dialog (a field error next to RAM, then a folder read-only and an
 // fGPU share) → the session appears at once and follows live to RUNNING; one too big stays PENDING with its reason
-// (also in the admin queue); the GPUs page shows the share; the Orleans dashboard renders under the gateway's CSP
-// without a violation; the trash icon ends it and Finished lists it. axe-core
+// (also in the admin queue); the GPUs page shows the share and "not enforced"; the Orleans dashboard renders under
+// the gateway's CSP without a violation; the trash icon ends it and Finished lists it. axe-core
 // on every page and screenshots at 1280 px and 390 px (in SCREENSHOTS, default .test-results/ui).
 // Usage: node tests/browser/ui-pages.js BASE_URL ADMIN_KEY
 'use strict';
@@ -104,9 +104,13 @@ const rowOf = (page, name) => page.locator(`#sessions-body tr[data-name="${name}
     await capture(page, 'queue', shots);
     await page.goto(base + '/#/gpus');
     await page.locator('#gpus-body', { hasText: id.slice(0, 8) }).waitFor({ timeout });
+    // The all-in-one's node has no enforcement mode set (none): its fractions are accounted, and the page says so.
+    const enforcement = await page.textContent('#gpus-body tr td.enforcement');
+    if (!/^none not enforced$/.test(enforcement || '')) throw new Error(`the GPUs page does not say "not enforced" for mode none: ${enforcement}`);
     await capture(page, 'gpus', shots);
     await page.goto(base + '/#/agents');
     await page.waitForSelector('article.agent', { timeout });
+    if (!/GPU not enforced/.test(await page.textContent('article.agent h2') || '')) throw new Error('the agents page does not say the GPUs are not enforced');
     await capture(page, 'agents', shots);
 
     console.log('the Orleans dashboard renders for the admin: no Content-Security-Policy violation, no console error');

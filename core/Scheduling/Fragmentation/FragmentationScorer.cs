@@ -87,7 +87,9 @@ public sealed class FragmentationScorer : INodeScorer
     public GpuShare[]? Shares(NodeState node, ResourceRequest request)
     {
         var milli = node.GpuMilliFor(request);
-        if (request.Gpus > 0 || milli <= 0 || milli > GpuAllocationMap.DeviceMilli || _model is null)
+        // MIG slots are taken whole by the allocation map's own rule (smallest covering slot, or the profile).
+        if (request.Gpus > 0 || milli <= 0 || milli > GpuAllocationMap.DeviceMilli || _model is null
+            || request.MigProfile is not null || node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly)
             return node.FindGpuShares(request);
         var info = Info(node);
         var gpus = node.Gpus;

@@ -14,8 +14,7 @@ public sealed class GpuPackingScorer : INodeScorer
         var gpus = node.Gpus;
         var devices = gpus.DeviceCount;
         if (!request.WantsGpu) return 0;
-        var fullyFree = gpus.CountFullyFree();
-        if (fullyFree == devices) return 33 - devices;                     // idle node
+        if (gpus.IsEmpty) return 33 - devices;                             // idle node
         if (request.Gpus > 0) return 50 - request.Gpus;                    // whole devices on a used node
         var milli = node.GpuMilliFor(request);
         if (milli > GpuAllocationMap.DeviceMilli) return 50 - (milli + 999) / 1000;

@@ -20,7 +20,7 @@
  * @typedef {{ version: string, image: string, apps: string[], agents?: string[] }} ImageVersion
  * @typedef {{ environment: string, versions: ImageVersion[] }} Environment
  * @typedef {{ mode: string, agents: number, runtimes: string[], simulated: boolean, fgpuPerGpu?: number[] }} Info
- * @typedef {{ cpu: number, memory: number, gpu: number, fgpuPerGpu: number, enforcementMode: string }} Capacity
+ * @typedef {{ cpu: number, memory: number, gpu: number, fgpuPerGpu: number, enforcementMode: string, gpuEnforced: boolean, gpuSource: string }} Capacity
  * @typedef {{ cpu: number, memory: number, gpu: number }} Usage
  * @typedef {{ uuid: string, model: string, memory: number, index: number, allocated: number, shares: Record<string, number> }} AgentGpu
  * @typedef {{ sessionId: string, cpu: number, memory: number, gpus: GpuShare[] }} Allocation
@@ -32,8 +32,10 @@
  * @typedef {{
  *   uuid: string, node: string, model: string, memory: number, index?: number, smCount?: number | null,
  *   enforcementMode?: string, enforced?: boolean, mock?: boolean, utilization?: number | null,
- *   memoryUsed?: number | null, shares: { sessionId: string, milli: number }[], migInstances?: unknown[]
+ *   memoryUsed?: number | null, shares: { sessionId: string, milli: number }[], migInstances?: unknown[],
+ *   processes?: GpuProcess[] | null
  * }} Gpu
+ * @typedef {{ pid: number, memory: number, session: string | null }} GpuProcess
  * @typedef {{ sessionId: string, name: string | null, owner: string | null, reason: string | null, skips: number, createdAt: string | null }} Pending
  * @typedef {{ resourceGroup: string, policy: string, agents: number, pending: Pending[] }} Queue
  * @typedef {{ url: string, expiresAt: string }} AppLink

@@ -51,7 +51,8 @@ public sealed class MockGpuDiscovery : IGpuDiscovery
                     if (string.IsNullOrWhiteSpace(mig.Uuid) || string.IsNullOrWhiteSpace(mig.Profile) || string.IsNullOrWhiteSpace(mig.Memory))
                         throw new InvalidOperationException($"{where}.mig needs uuid, profile and memory in every instance.");
                     var migMemory = ResourceParser.ParseMemory(mig.Memory);
-                    devices.Add(new GpuDeviceInfo(mig.Uuid, gpu.Model, migMemory, index, mig.Sms, gpu.ComputeCapability, gpu.Uuid, mig.Profile));
+                    devices.Add(new GpuDeviceInfo(
+                        mig.Uuid, gpu.Model, migMemory, index, mig.Sms, gpu.ComputeCapability, gpu.Uuid, mig.Profile, memory, gpu.Sms));
                     _metrics[mig.Uuid] = new GpuMetrics(mig.Uuid, null, 0, migMemory, []);
                 }
             }

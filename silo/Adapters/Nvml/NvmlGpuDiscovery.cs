@@ -33,7 +33,8 @@ public sealed class NvmlGpuDiscovery : IGpuDiscovery, IDisposable
         Probe().Devices
             .SelectMany(d => d.MigEnabled == true
                 ? (d.MigInstances ?? []).Select(m => new GpuDeviceInfo(
-                    m.Uuid, d.Name, (long)m.MemoryTotalBytes, d.Index, m.Sms ?? 0, d.ComputeCapability, d.Uuid, m.Profile))
+                    m.Uuid, d.Name, (long)m.MemoryTotalBytes, d.Index, m.Sms ?? 0, d.ComputeCapability, d.Uuid, m.Profile,
+                    (long)d.MemoryTotalBytes, d.Sms ?? 0))
                 : [new GpuDeviceInfo(d.Uuid, d.Name, (long)d.MemoryTotalBytes, d.Index, d.Sms ?? 0, d.ComputeCapability)])
             .ToList();
 

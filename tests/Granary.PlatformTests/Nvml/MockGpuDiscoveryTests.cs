@@ -25,6 +25,8 @@ public sealed class MockGpuDiscoveryTests
         Assert.Equal(new GpuDeviceInfo("GPU-mock0000-0000-4000-8000-000000000000", "NVIDIA H100 80GB HBM3", 80L << 30, 0, 132, "9.0"), devices[0]);
         Assert.Equal(["3g.40gb", "2g.20gb", "1g.10gb", "1g.10gb"], devices.Where(d => d.IsMigInstance).Select(d => d.MigProfile));
         Assert.All(devices.Where(d => d.IsMigInstance), d => Assert.Equal("GPU-mock0000-0000-4000-8000-000000000002", d.Parent));
+        // Each instance carries its GPU's memory and SMs, so the scheduler sizes it as a slot of that GPU.
+        Assert.Equal([454, 242, 121, 121], devices.Where(d => d.IsMigInstance).Select(Granary.Devices.MigSlots.CoverMilli));
         var metrics = discovery.ReadMetrics(devices[0].Uuid)!;
         Assert.Equal((42, 20L << 30, 80L << 30), (metrics.UtilizationPercent, metrics.MemoryUsedBytes, metrics.MemoryTotalBytes));
         Assert.Empty(metrics.Processes!);

@@ -195,8 +195,8 @@ public sealed class NvmlDevicesAndProcessesTests(FakeNvmlFixture nvml) : IDispos
 
         Assert.Equal(
             [
-                new GpuDeviceInfo(Mig1g, "NVIDIA H100 80GB HBM3", 10200547328, 0, 16, "9.0", H100, "1g.10gb"),
-                new GpuDeviceInfo(Mig3g, "NVIDIA H100 80GB HBM3", 42949672960, 0, 60, "9.0", H100, "3g.40gb"),
+                new GpuDeviceInfo(Mig1g, "NVIDIA H100 80GB HBM3", 10200547328, 0, 16, "9.0", H100, "1g.10gb", 85899345920, 132),
+                new GpuDeviceInfo(Mig3g, "NVIDIA H100 80GB HBM3", 42949672960, 0, 60, "9.0", H100, "3g.40gb", 85899345920, 132),
                 new GpuDeviceInfo("GPU-a100a100-0000-4000-8000-000000000002", "NVIDIA A100-SXM4-80GB", 85899345920, 1, 108, "8.0"),
             ],
             devices);

@@ -146,6 +146,22 @@ public sealed class GpuEnforcementTests
         Assert.Empty(launch.Mounts);
     }
 
+    [Theory]
+    [InlineData("mig")]
+    [InlineData("mps")]
+    [InlineData("hami")]
+    public void A_mig_slot_recorded_at_what_it_covers_is_the_whole_instance_without_limits(string mode)
+    {
+        // The allocation map records a 1g.10gb slot at the 121 milli-GPU of its H100 it covers; the session holds all of it.
+        var launch = For(mode, new GpuShare(Mig1g.Uuid, 121));
+
+        Assert.Equal(["MIG-1111"], launch.DeviceUuids);
+        Assert.Equal("MIG-1111", launch.Env["NVIDIA_VISIBLE_DEVICES"]);
+        Assert.DoesNotContain(launch.Env.Keys, k => k.StartsWith("CUDA_MPS_ACTIVE", StringComparison.Ordinal)
+            || k.StartsWith("CUDA_MPS_PINNED", StringComparison.Ordinal) || k.StartsWith("CUDA_DEVICE_MEMORY", StringComparison.Ordinal)
+            || k.StartsWith("CUDA_DEVICE_SM", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Mode_none_passes_a_fraction_as_the_device_only_and_says_it_is_not_enforced()
     {
@@ -188,7 +204,6 @@ public sealed class GpuEnforcementTests
     [InlineData("hami", "GPU-aaaa", 0, "a share must be 1..1000 milli-GPU, not 0")]
     [InlineData("hami", "GPU-aaaa", 1200, "a share must be 1..1000 milli-GPU, not 1200")]
     [InlineData("mig", "GPU-aaaa", 500, "GPU GPU-aaaa is not a MIG instance: a mig node cannot enforce 500 milli-GPU of it")]
-    [InlineData("mig", "MIG-1111", 500, "MIG instance MIG-1111 is held whole or not at all")]
     public void Bad_input_is_refused_with_the_reason(string mode, string uuid, int milli, string why)
     {
         var failure = Assert.Throws<ArgumentException>(() => For(mode, new GpuShare(uuid, milli)));

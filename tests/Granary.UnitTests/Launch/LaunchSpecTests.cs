@@ -84,16 +84,37 @@ public sealed class LaunchSpecTests
     [InlineData("/home/work")]
     public void A_mount_outside_the_home_or_over_ssh_is_refused_where_the_launch_spec_is_built(string path)
     {
-        var input = Input() with
-        {
-            Spec = Input().Spec with { Mounts = [new MountSpec("data", path, false)] },
-            Mounts = [new BindMount("/srv/folders/alice/data", path, false)],
-        };
-
-        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(input));
+        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(MountingDataAt(path)));
 
         Assert.Contains(path, refused.Message);
     }
+
+    [Theory]
+    [InlineData("/tmp/nvidia-mps", "/tmp/nvidia-mps")]
+    [InlineData("/tmp/nvidia-mps/", "/tmp/nvidia-mps")]
+    [InlineData("/tmp//nvidia-mps/x", "/tmp/nvidia-mps")]
+    [InlineData("/tmp", "/tmp/nvidia-mps")]
+    [InlineData("/etc/ld.so.preload", "/etc/ld.so.preload")]
+    [InlineData("/etc/./ld.so.preload", "/etc/ld.so.preload")]
+    [InlineData("/usr/local/vgpu/libvgpu.so", "/usr/local/vgpu")]
+    [InlineData("/usr/local/vgpu", "/usr/local/vgpu")]
+    [InlineData("/usr/local", "/usr/local/vgpu")]
+    public void A_mount_at_over_or_below_a_gpu_enforcement_path_is_refused_naming_it(string path, string reserved)
+    {
+        Assert.Equal(
+            $"{reserved} is where the agent mounts GPU enforcement (the MPS pipe directory, ld.so.preload, the HAMi-core library): folders cannot be mounted at, over or below it.",
+            SessionLaunchRules.WhyMountPathRefused(path));
+        var refused = Assert.Throws<ArgumentException>(() => LaunchSpec.Build(MountingDataAt(path)));
+
+        Assert.Contains($"{reserved} is where the agent mounts GPU enforcement", refused.Message);
+        Assert.Null(SessionLaunchRules.WhyMountPathRefused("/home/work/tmp/nvidia-mps"));
+    }
+
+    private static LaunchInput MountingDataAt(string path) => Input() with
+    {
+        Spec = Input().Spec with { Mounts = [new MountSpec("data", path, false)] },
+        Mounts = [new BindMount("/srv/folders/alice/data", path, false)],
+    };
 
     [Fact]
     public void A_session_without_gpus_sees_the_void_device_list_and_no_cuda_env()

@@ -1,5 +1,7 @@
-// Admin: every GPU with model, memory, live utilisation and its share map (which sessions hold what). From
-// GET /v1/gpus when the gateway has it; otherwise from the agents' view (no live utilisation there).
+// Admin: every GPU with model, memory, live utilisation, its share map (which sessions hold what) and the processes
+// on it with their sessions. From GET /v1/gpus when the gateway has it; otherwise from the agents' view (no live
+// utilisation there). A node whose fractions are accounted but not enforced (mode none) says "not enforced", and
+// made-up GPUs (a mock GPU file) say "mock".
 import { api, ApiError } from '../api.js';
 import { el, every, meter } from '../dom.js';
 import { bytes } from '../format.js';
@@ -12,7 +14,7 @@ export function renderGpus(main) {
   const source = el('p', { class: 'hint' });
   main.replaceChildren(el('section', { class: 'page' }, el('h1', {}, 'GPUs'), source,
     el('table', { class: 'list' },
-      el('thead', {}, el('tr', {}, ['GPU', 'Node', 'Model', 'Memory', 'Enforcement', 'Utilisation', 'Allocated', 'Share map'].map(h => el('th', { scope: 'col' }, h)))),
+      el('thead', {}, el('tr', {}, ['GPU', 'Node', 'Model', 'Memory', 'Enforcement', 'Utilisation', 'Allocated', 'Share map', 'Processes'].map(h => el('th', { scope: 'col' }, h)))),
       body), empty, error));
   return every(3000, async () => {
     try {
@@ -47,7 +49,8 @@ async function load() {
     live: false,
     list: agents.flatMap(a => a.gpus.map(g => ({
       uuid: g.uuid, node: a.id, model: g.model, memory: g.memory, index: g.index,
-      enforcementMode: a.capacity ? a.capacity.enforcementMode : undefined, mock: a.simulated,
+      enforcementMode: a.capacity ? a.capacity.enforcementMode : undefined,
+      enforced: a.capacity ? a.capacity.gpuEnforced : undefined, mock: a.capacity ? a.capacity.gpuSource === 'mock' : undefined,
       shares: Object.entries(g.shares).map(([sessionId, share]) => ({ sessionId, milli: Math.round(share * 1000) })),
     }))),
   };
@@ -57,14 +60,25 @@ async function load() {
 function row(g) {
   const allocated = g.shares.reduce((sum, s) => sum + s.milli, 0);
   return el('tr', { 'data-gpu': g.uuid },
-    el('td', { 'data-label': 'GPU', class: 'mono' }, g.index !== undefined ? `#${g.index} ` : '', g.uuid.slice(0, 16), g.mock ? el('span', { class: 'badge warn' }, 'simulated') : null),
+    el('td', { 'data-label': 'GPU', class: 'mono' }, g.index !== undefined ? `#${g.index} ` : '', g.uuid.slice(0, 16), g.mock ? [' ', el('span', { class: 'badge warn', title: 'made up by a mock GPU file' }, 'mock')] : null),
     el('td', { 'data-label': 'Node' }, g.node),
     el('td', { 'data-label': 'Model' }, g.model),
     el('td', { 'data-label': 'Memory' }, g.memoryUsed != null ? `${bytes(g.memoryUsed)} / ${bytes(g.memory)}` : bytes(g.memory)),
-    el('td', { 'data-label': 'Enforcement' }, g.enforcementMode || '—', g.enforced === false ? ' (accounting only)' : ''),
+    el('td', { 'data-label': 'Enforcement', class: 'enforcement' }, g.enforcementMode || '—',
+      g.enforced === false ? [' ', el('span', { class: 'badge warn', title: 'fractions are accounted, not enforced' }, 'not enforced')] : null),
     el('td', { 'data-label': 'Utilisation' }, g.utilization != null ? meter(g.utilization, 100, `${g.utilization} %`) : '—'),
     el('td', { 'data-label': 'Allocated' }, meter(allocated, 1000, `${allocated / 10} %`)),
     el('td', { 'data-label': 'Share map' }, g.shares.length
       ? el('ul', { class: 'shares' }, g.shares.map(s => el('li', {}, el('span', { class: 'mono' }, s.sessionId.slice(0, 8)), ` ${s.milli / 1000} GPU`)))
-      : 'free'));
+      : 'free'),
+    el('td', { 'data-label': 'Processes' }, processes(g.processes)));
+}
+
+/** @param {import('../api.js').GpuProcess[] | null | undefined} list */
+function processes(list) {
+  if (!list) return '—';
+  if (!list.length) return 'none';
+  return el('ul', { class: 'shares' }, list.map(p => el('li', {},
+    `pid ${p.pid} `, p.session ? el('span', { class: 'mono' }, p.session.slice(0, 8)) : el('span', { class: 'muted' }, 'no session'),
+    ` ${bytes(p.memory)}`)));
 }
