@@ -282,6 +282,9 @@ public sealed class SchedulerCore
         }
     }
 
+    /// <summary>The agent is lost (no liveness heartbeats): it leaves the view until its next snapshot.</summary>
+    public void ForgetAgent(string agentId) => Forget(agentId);
+
     private void Forget(string agentId)
     {
         _agents.Remove(agentId);

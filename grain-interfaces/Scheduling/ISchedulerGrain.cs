@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Granary.Agents;
 
 namespace Granary.Scheduling;
@@ -20,6 +21,11 @@ public interface ISchedulerGrain : IGrainWithStringKey
 
     /// <summary>The agent refused a placement the scheduler made: forget it and queue the session again.</summary>
     Task PlacementRefused(Placement placement, string reason);
+
+    /// <summary>The agent is lost (no heartbeats): it leaves the view, so nothing new is placed on it, until a
+    /// snapshot of it comes again. One-way: the liveness grain does not wait for the scheduler.</summary>
+    [OneWay]
+    Task ForgetAgent(string agentId);
 
     Task<SchedulerStatus> GetStatus();
 }

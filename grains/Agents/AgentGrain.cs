@@ -26,7 +26,7 @@ namespace Granary.Agents;
 /// reads a session (Get) from a background task, not a turn, so it cannot deadlock with that session's Stop.
 /// </summary>
 [Immovable, AgentNodePlacement]
-public sealed class AgentGrain(
+public sealed partial class AgentGrain(
     [PersistentState("agent", GranaryStorage.Name)] IPersistentState<AgentState> state,
     IContainerRuntime runtime,
     IAppProbe appProbe,
@@ -198,10 +198,12 @@ public sealed class AgentGrain(
     /// <summary>
     /// Makes this activation's truth match the runtime's after a restart, in the background: containers of
     /// sessions this node holds and still wants are adopted (watched again), other labelled containers are
-    /// removed, and sessions whose container vanished (or exited meanwhile) end.
+    /// removed, and sessions whose container vanished (or exited meanwhile) end. Only the sessions held at
+    /// activation are reconciled: one admitted meanwhile (a Start that activated this grain) is this activation's own.
     /// </summary>
     private async Task Reconcile()
     {
+        var heldAtActivation = S.Sessions.Keys.ToHashSet();
         await Task.Yield();
         RequestContext.Clear();
         try
@@ -213,7 +215,7 @@ public sealed class AgentGrain(
                     Id, container.Id, container.Labels.GetValueOrDefault(ContainerLabels.Session));
                 await runtime.Remove(container.Id, CancellationToken.None);
             }
-            foreach (var (sessionId, session) in S.Sessions.ToArray())
+            foreach (var (sessionId, session) in S.Sessions.Where(s => heldAtActivation.Contains(s.Key)).ToArray())
             {
                 if (_runs.IsRunning(sessionId))
                 {
@@ -352,5 +354,6 @@ public sealed class AgentGrain(
             _gpuSampler ??= this.RegisterGrainTimer(() => { _gpus.Sample(); return Task.CompletedTask; },
                 new GrainTimerCreationOptions(Options.GpuSampleInterval, Options.GpuSampleInterval));
         }
+        StartLivenessTimer();
     }
 }

@@ -78,6 +78,13 @@ public sealed class SchedulerGrain(
         return Carry(_core.Refused(placement, reason));
     }
 
+    public Task ForgetAgent(string agentId)
+    {
+        logger.LogWarning("Group {Group}: agent {Agent} is lost; it leaves the view", Group, agentId);
+        _core.ForgetAgent(agentId);
+        return Task.CompletedTask;
+    }
+
     public Task<SchedulerStatus> GetStatus() => Task.FromResult(_core.Status());
 
     private Task Tick(CancellationToken cancellationToken)

@@ -18,7 +18,7 @@ namespace Granary.Sessions;
 /// UserQuotaGrain (admission and release), which only ever answers a session one-way.
 /// </summary>
 [ManagerPlacement]
-public sealed class SessionGrain(
+public sealed partial class SessionGrain(
     [PersistentState("session", GranaryStorage.Name)] IPersistentState<SessionState> state,
     ImageCatalogCache images,
     TimeProvider time,
@@ -323,7 +323,12 @@ public sealed class SessionGrain(
         }
 
         var reason = IsPlainRequest(requested) ? "terminated" : $"terminated: {requested}";
-        if (S.Placement is { } placement)
+        if (S.NodeUnreachableSince is not null && S.Placement is { } lost)
+        {
+            // Its node is lost: waiting for it would hang. The node removes the container when it returns.
+            reason = $"terminated while node {lost.AgentId} was unreachable; the node removes the container when it returns";
+        }
+        else if (S.Placement is { } placement)
         {
             try
             {
@@ -474,5 +479,5 @@ public sealed class SessionGrain(
 
     private SessionView View() => new(
         Id, S.Spec!, S.Status, S.StatusReason, S.Placement?.AgentId, S.Placement?.Gpus ?? [],
-        S.CreatedAt, S.StartedAt, S.TerminatedAt, S.ExitCode, S.Apps, S.ContainerId);
+        S.CreatedAt, S.StartedAt, S.TerminatedAt, S.ExitCode, S.Apps, S.ContainerId, S.NodeUnreachableSince);
 }

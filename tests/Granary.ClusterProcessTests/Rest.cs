@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Granary.ClusterProcessTests;
+
+/// <summary>The REST calls the process tests make.</summary>
+public static class Rest
+{
+    public static object Session(int gpu = 0, decimal fgpu = 0, decimal cpu = 1) => fgpu > 0
+        ? new { image = "python:3.11", resources = new { cpu, memory = "1g", fgpu } }
+        : new { image = "python:3.11", resources = new { cpu, memory = "1g", gpu } };
+
+    public static async Task<JsonElement> Create(HttpClient client, object body)
+    {
+        using var response = await client.PostAsJsonAsync("/v1/sessions", body);
+        var json = await Json(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"create: {(int)response.StatusCode} {json}");
+        return json;
+    }
+
+    /// <summary>GET, retrying a 503 (a part of the cluster briefly away) as a client would, for up to a minute.</summary>
+    public static async Task<JsonElement> Get(HttpClient client, string path)
+    {
+        var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            using var response = await client.GetAsync(path);
+            var json = await Json(response);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until)
+            {
+                Assert.NotNull(response.Headers.RetryAfter);
+                await Task.Delay(response.Headers.RetryAfter.Delta ?? TimeSpan.FromSeconds(1));
+                continue;
+            }
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {json}");
+            return json;
+        }
+    }
+
+    public static async Task Delete(HttpClient client, string id)
+    {
+        using var response = await client.DeleteAsync($"/v1/sessions/{id}");
+        Assert.True(response.IsSuccessStatusCode, $"DELETE {id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public static async Task<JsonElement> WaitFor(HttpClient client, string id, Func<JsonElement, bool> accept, string what) =>
+        await Eventually.Value(() => Get(client, $"/v1/sessions/{id}"), accept, $"session {id} {what}");
+
+    public static async Task<JsonElement> WaitForStatus(HttpClient client, string id, string status) =>
+        await WaitFor(client, id, s => Status(s) == status, "is " + status);
+
+    public static string Status(JsonElement session) => session.GetProperty("status").GetString()!;
+
+    public static string? Agent(JsonElement session) =>
+        session.GetProperty("agent").ValueKind == JsonValueKind.Null ? null : session.GetProperty("agent").GetString();
+
+    public static async Task<Dictionary<string, JsonElement>> Agents(HttpClient client) =>
+        (await Get(client, "/v1/agents")).EnumerateArray().ToDictionary(a => a.GetProperty("id").GetString()!);
+
+    /// <summary>Every allocation the agents report (their truth): no session twice, no device or node over its capacity.</summary>
+    public static async Task<HashSet<string>> AssertNoOverAllocation(HttpClient client)
+    {
+        var held = new HashSet<string>();
+        foreach (var agent in (await Agents(client)).Values.Where(a => a.GetProperty("reachable").GetBoolean()))
+        {
+            var id = agent.GetProperty("id").GetString();
+            foreach (var allocation in agent.GetProperty("allocations").EnumerateArray())
+            {
+                var session = allocation.GetProperty("sessionId").GetString()!;
+                Assert.True(held.Add(session), $"session {session} is allocated on two agents");
+            }
+            Assert.True(agent.GetProperty("free").GetProperty("cpu").GetDecimal() >= 0, $"{id} over-allocated cpu: {agent}");
+            foreach (var gpu in agent.GetProperty("gpus").EnumerateArray())
+            {
+                Assert.True(gpu.GetProperty("allocated").GetDecimal() <= 1m, $"{id} GPU over-allocated: {gpu}");
+            }
+        }
+        return held;
+    }
+
+    public static async Task<JsonElement> Json(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        try
+        {
+            return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return JsonDocument.Parse(JsonSerializer.Serialize(text)).RootElement.Clone();
+        }
+    }
+}
