@@ -13,7 +13,7 @@ public static class GatewayServiceExtensions
     public static IHostApplicationBuilder AddGranaryCluster(this IHostApplicationBuilder builder)
         => GatewayOptions.ModeFrom(builder.Configuration) == GatewayOptions.AllInOne
             ? builder.AddGranarySilo()
-            : builder.AddGranaryClient();
+            : builder.AddGranaryClient(builder.Configuration.GetValue($"{GatewayOptions.Section}:{nameof(GatewayOptions.ResponseTimeout)}", GatewayOptions.DefaultResponseTimeout));
 
     /// <summary>Gateway options, JSON, problem details, the startup banner.</summary>
     public static IHostApplicationBuilder AddGranaryGateway(this IHostApplicationBuilder builder)
