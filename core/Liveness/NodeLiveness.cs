@@ -59,6 +59,19 @@ public sealed class NodeLiveness(TimeSpan lostAfter, TimeSpan lostGrace)
         return changes;
     }
 
+    /// <summary>Sessions known to be on a lost node from elsewhere (the scheduler's placements since its last
+    /// heartbeat): they end with the node's grace too. Returns every session of the node.</summary>
+    public string[] AddSessions(string nodeId, IEnumerable<string> sessions)
+    {
+        if (_nodes.GetValueOrDefault(nodeId) is not { } node)
+        {
+            return [];
+        }
+        var all = node.Sessions.Union(sessions, StringComparer.Ordinal).ToArray();
+        _nodes[nodeId] = node with { Sessions = all };
+        return all;
+    }
+
     /// <summary>A node taken out of the cluster by an operator: forgotten, so it is never reported lost.</summary>
     public bool Remove(string nodeId) => _nodes.Remove(nodeId);
 

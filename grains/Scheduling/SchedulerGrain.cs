@@ -78,11 +78,10 @@ public sealed class SchedulerGrain(
         return Carry(_core.Refused(placement, reason));
     }
 
-    public Task ForgetAgent(string agentId)
+    public Task<string[]> ForgetAgent(string agentId)
     {
         logger.LogWarning("Group {Group}: agent {Agent} is lost; it leaves the view", Group, agentId);
-        _core.ForgetAgent(agentId);
-        return Task.CompletedTask;
+        return Task.FromResult(_core.ForgetAgent(agentId));
     }
 
     public Task<SchedulerStatus> GetStatus() => Task.FromResult(_core.Status());

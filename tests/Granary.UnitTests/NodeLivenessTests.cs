@@ -33,6 +33,21 @@ public sealed class NodeLivenessTests
     }
 
     [Fact]
+    public void Sessions_placed_after_the_last_heartbeat_expire_with_the_node()
+    {
+        var liveness = new NodeLiveness(LostAfter, Grace);
+        liveness.Heartbeat("a", "g", ["s1"], T0);
+        Assert.Single(liveness.Tick(T0 + LostAfter));
+
+        // The scheduler placed s2 there after the node's last heartbeat.
+        Assert.Equal(["s1", "s2"], liveness.AddSessions("a", ["s2", "s1"]));
+        Assert.Empty(liveness.AddSessions("unknown", ["s3"]));
+
+        var expired = Assert.Single(liveness.Tick(T0 + LostAfter + Grace));
+        Assert.Equal(["s1", "s2"], expired.Sessions);
+    }
+
+    [Fact]
     public void Node_back_within_its_grace_returns_and_after_it_returns_late()
     {
         var liveness = new NodeLiveness(LostAfter, Grace);

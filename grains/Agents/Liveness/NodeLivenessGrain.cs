@@ -114,8 +114,10 @@ public sealed class NodeLivenessGrain(
                 logger.LogWarning("Node {Node} marked lost: no heartbeat since {LastHeartbeat:O} (LostAfter {LostAfter}); nothing new " +
                     "is placed on it and its {Count} session(s) are unreachable until it returns (LostGrace {LostGrace})",
                     change.NodeId, change.LastHeartbeat, _liveness.LostAfter, change.Sessions.Length, _liveness.LostGrace);
-                await GrainFactory.Ref<ISchedulerGrain>(change.ResourceGroup).ForgetAgent(change.NodeId);
-                await Notify(change.Sessions, session => session.NodeUnreachable(change.NodeId, change.LastHeartbeat), change.NodeId);
+                // The scheduler may have placed sessions there since the node's last heartbeat: they are its too.
+                var placed = await GrainFactory.Ref<ISchedulerGrain>(change.ResourceGroup).ForgetAgent(change.NodeId);
+                var sessions = _liveness.AddSessions(change.NodeId, placed);
+                await Notify(sessions, session => session.NodeUnreachable(change.NodeId, change.LastHeartbeat), change.NodeId);
             }
             else if (change.Change == NodeChange.Expired)
             {
