@@ -35,6 +35,12 @@ public sealed class AgentSnapshots(IGrainFactory grains, ILogger<AgentSnapshots>
             logger.LogWarning("Node liveness did not answer within {Patience}; listing agents without it.", Patience);
             return [];
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A manager that just died, or an error that cannot even cross to this process (no codec for it).
+            logger.LogWarning(e, "Node liveness failed; listing agents without it.");
+            return [];
+        }
     }
 
     private async Task<AgentAnswer> Fetch(string id, AgentLiveness? liveness)
@@ -56,6 +62,13 @@ public sealed class AgentSnapshots(IGrainFactory grains, ILogger<AgentSnapshots>
         {
             logger.LogWarning("Agent {AgentId} is unreachable: {Error}", id, e.Message);
             return new AgentAnswer(id, null, "unreachable: no silo hosts this node", liveness);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // E.g. a failure inside the silo whose exception has no codec (Polly's timeout in the ADO.NET providers):
+            // the listing says the node did not answer; the exception goes to the log only.
+            logger.LogWarning(e, "Agent {AgentId} failed to answer", id);
+            return new AgentAnswer(id, null, "unreachable: the node failed to answer (see the gateway's log)", liveness);
         }
     }
 }
