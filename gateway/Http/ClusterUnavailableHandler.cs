@@ -11,19 +11,19 @@ public sealed class ClusterUnavailableHandler(ILogger<ClusterUnavailableHandler>
 {
     public const int RetryAfterSeconds = 2;
 
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (Reason(exception) is not { } reason)
         {
             return false;
         }
-        logger.LogWarning("{Method} {Path}: 503, {Reason} ({Error})", context.Request.Method, context.Request.Path, reason, exception.Message);
-        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        logger.LogWarning("{Method} {Path}: 503, {Reason} ({Error})", httpContext.Request.Method, httpContext.Request.Path, reason, exception.Message);
+        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await TypedResults.Problem(
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "Service unavailable",
-            detail: $"{reason}; retry in {RetryAfterSeconds} s").ExecuteAsync(context);
+            detail: $"{reason}; retry in {RetryAfterSeconds} s").ExecuteAsync(httpContext);
         return true;
     }
 

@@ -1,4 +1,3 @@
-using Orleans.Concurrency;
 using Granary.Agents;
 
 namespace Granary.Scheduling;

@@ -150,7 +150,7 @@ public sealed class NodeLivenessGrain(
             S.Nodes = [.. _liveness.Nodes];
             _dirty = false;
             _checkpointed = now;
-            await state.WriteStateAsync();
+            await state.WriteStateAsync(cancellationToken);
         }
     }
 

@@ -10,22 +10,22 @@ public sealed class ClusterMarkedFolderStorage(IFolderStorage inner, string root
 {
     public const string MarkerName = ".granary-cluster";
 
-    public string Ensure(string owner, string name)
+    public string Ensure(string ownerId, string name)
     {
         EnsureMarked();
-        return inner.Ensure(owner, name);
+        return inner.Ensure(ownerId, name);
     }
 
-    public void Delete(string owner, string name)
+    public void Delete(string ownerId, string name)
     {
         EnsureMarked();
-        inner.Delete(owner, name);
+        inner.Delete(ownerId, name);
     }
 
-    public void Move(string owner, string name, string toOwner, string toName)
+    public void Move(string ownerId, string name, string toOwnerId, string toName)
     {
         EnsureMarked();
-        inner.Move(owner, name, toOwner, toName);
+        inner.Move(ownerId, name, toOwnerId, toName);
     }
 
     private void EnsureMarked()
