@@ -2,24 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Granary.ClusterProcessTests;
 
-public sealed class FailoverFixture : IAsyncLifetime
-{
-    public ProcessCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await ProcessCluster.Start("failover");
-
-    public async Task DisposeAsync()
-    {
-        if (Cluster is not null)
-        {
-            await Cluster.DisposeAsync();
-        }
-    }
-}
+public sealed class FailoverFixture() : ProcessClusterFixture("failover");
 
 /// <summary>Managers and gateways die under load; nothing acknowledged is lost and nothing is allocated twice.</summary>
 public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<FailoverFixture>
@@ -81,7 +67,8 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         var lastFailure = failures.Length == 0 ? killedAt.Value : failures.Max(f => f.At);
         Console.WriteLine($"manager SIGKILL: {failures.Length} answers were 503 (Retry-After), takeover (kill → last 503) " +
             $"{(lastFailure - killedAt.Value).TotalSeconds:0.0} s, slowest answer {slowest.TotalSeconds:0.0} s");
-        Assert.True(slowest < TimeSpan.FromSeconds(35), $"an answer took {slowest}");
+        // A call to the dead silo ends at the gateway's response timeout; the rest is this loaded machine's slack.
+        Assert.True(slowest < ProcessCluster.ResponseTimeout + TimeSpan.FromSeconds(7), $"an answer took {slowest}");
 
         // Every acknowledged session runs, once, and the agents' allocations say exactly that.
         using var client = Cluster.Gateway(1);
@@ -92,7 +79,7 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         var held = await Rest.AssertNoOverAllocation(client);
         Assert.Subset(held, acknowledged.ToHashSet());
 
-        await DeleteEverything(client);
+        await Rest.DeleteEverything(client);
         Cluster.Managers[0].Start();
     }
 
@@ -137,7 +124,7 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         }
         finally
         {
-            await DeleteEverything(gateways[1]);
+            await Rest.DeleteEverything(gateways[1]);
         }
     }
 
@@ -178,6 +165,7 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         finally
         {
             Cluster.Gateways[0].Process.Start();
+            await Cluster.GatewayReady(0);
         }
     }
 
@@ -213,23 +201,5 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
             }
         }
         throw new EndOfStreamException("the event stream ended");
-    }
-
-    /// <summary>Deletes every session in the cluster (including any a 503 answer may have hidden), then checks that
-    /// every agent is entirely free and nothing waits in the scheduler.</summary>
-    private static async Task DeleteEverything(HttpClient client)
-    {
-        var all = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray()
-            .Select(s => s.GetProperty("id").GetString()!).ToArray();
-        await Parallel.ForEachAsync(all, new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (id, _) => await Rest.Delete(client, id));
-        await Eventually.True(async () => (await Rest.AssertNoOverAllocation(client)).Count == 0, "every allocation freed");
-        foreach (var agent in (await Rest.Agents(client)).Values)
-        {
-            var free = agent.GetProperty("free");
-            Assert.Equal(ProcessCluster.CpuCores, free.GetProperty("cpu").GetDecimal());
-            Assert.Equal(ProcessCluster.GpusPerNode, free.GetProperty("gpu").GetDecimal());
-        }
-        var statuses = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray().Select(Rest.Status).ToArray();
-        Assert.All(statuses, s => Assert.Contains(s, new[] { "TERMINATED", "CANCELLED", "ERROR" }));
     }
 }

@@ -3,45 +3,21 @@ using System.Text.Json;
 
 namespace Granary.ClusterProcessTests;
 
+public sealed class NodeLossFixture() : ProcessClusterFixture("loss");
+
 /// <summary>Two managers, two agents, two gateways as processes; each test leaves the cluster as it found it.</summary>
-public sealed class NodeLossFixture : IAsyncLifetime
-{
-    public ProcessCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await ProcessCluster.Start("loss");
-
-    public async Task DisposeAsync()
-    {
-        if (Cluster is not null)
-        {
-            await Cluster.DisposeAsync();
-        }
-    }
-}
-
 public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeLossFixture>, IAsyncLifetime
 {
     private ProcessCluster Cluster => fixture.Cluster;
-    private readonly List<string> _sessions = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>Every session the test made is deleted and every agent is free again.</summary>
+    /// <summary>Every session in the cluster is deleted (also one whose create answered 503 but happened) and every
+    /// agent is free again.</summary>
     public async Task DisposeAsync()
     {
         using var client = Cluster.Gateway();
-        foreach (var id in _sessions)
-        {
-            await Rest.Delete(client, id);
-        }
-        await Eventually.True(async () => (await Rest.AssertNoOverAllocation(client)).Count == 0, "every allocation freed");
-    }
-
-    private async Task<JsonElement> Create(HttpClient client, object body)
-    {
-        var session = await Rest.Create(client, body);
-        _sessions.Add(session.GetProperty("id").GetString()!);
-        return session;
+        await Rest.DeleteEverything(client);
     }
 
     [Fact]
@@ -52,7 +28,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         var created = new List<string>();
         for (var i = 0; i < 4; i++)
         {
-            created.Add((await Create(i % 2 == 0 ? first : second, Rest.Session(gpu: 1))).GetProperty("id").GetString()!);
+            created.Add((await Rest.Create(i % 2 == 0 ? first : second, Rest.Session(gpu: 1))).GetProperty("id").GetString()!);
         }
         var agents = new HashSet<string>();
         foreach (var id in created)
@@ -71,7 +47,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         var sessions = new List<JsonElement>();
         for (var i = 0; i < 4; i++)
         {
-            sessions.Add(await Create(client, Rest.Session(gpu: 1)));
+            sessions.Add(await Rest.Create(client, Rest.Session(gpu: 1)));
         }
         var running = new List<JsonElement>();
         foreach (var s in sessions)
@@ -104,7 +80,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         }
 
         // Nothing new goes to the lost node: node-a is full, so a new session waits.
-        var waiting = (await Create(client, Rest.Session(gpu: 1))).GetProperty("id").GetString()!;
+        var waiting = (await Rest.Create(client, Rest.Session(gpu: 1))).GetProperty("id").GetString()!;
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal("PENDING", Rest.Status(await Rest.Get(client, $"/v1/sessions/{waiting}")));
 
@@ -119,12 +95,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
 
         // Back after its grace: it drops what ended, then takes the waiting session; no session is held twice.
         Cluster.Agents["node-b"].Start();
-        var placed = await Rest.WaitForStatus(client, waiting, "RUNNING");
-        Assert.Equal("node-b", Rest.Agent(placed));
-        var held = await Rest.AssertNoOverAllocation(client);
-        Assert.DoesNotContain(onB[0], held);
-        Assert.DoesNotContain(onB[1], held);
-        Assert.Contains(waiting, held);
+        await Rest.AssertReturnedNodeRunsNothingTwice(client, "node-b", waiting, onB);
         Console.WriteLine($"node-b marked lost {markedLostAfter.TotalSeconds:0.0} s after SIGKILL (LostAfter {ProcessCluster.LostAfter}); " +
             $"its sessions ended agent-lost after {endedAfter.TotalSeconds:0.0} s (LostGrace {ProcessCluster.LostGrace})");
     }
@@ -133,7 +104,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
     public async Task Agent_silent_for_less_than_its_grace_comes_back_and_its_session_continues()
     {
         using var client = Cluster.Gateway(1);
-        var id = (await Create(client, Rest.Session(fgpu: 0.4m))).GetProperty("id").GetString()!;
+        var id = (await Rest.Create(client, Rest.Session(fgpu: 0.4m))).GetProperty("id").GetString()!;
         var node = Rest.Agent(await Rest.WaitForStatus(client, id, "RUNNING"))!;
 
         Cluster.Agents[node].Pause();
@@ -169,6 +140,6 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         Assert.Contains("GPU GPU-node-b-0 is already reported by the live node 'node-b'", duplicateGpus.Log());
 
         using var client = Cluster.Gateway();
-        Assert.Equal(["node-a", "node-b"], (await Cluster.AliveAgents(client)).Order());
+        Assert.Equal(["node-a", "node-b"], (await ProcessCluster.AliveAgents(client)).Order());
     }
 }

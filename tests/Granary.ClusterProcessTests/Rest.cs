@@ -11,21 +11,23 @@ public static class Rest
         ? new { image = "python:3.11", resources = new { cpu, memory = "1g", fgpu } }
         : new { image = "python:3.11", resources = new { cpu, memory = "1g", gpu } };
 
-    public static async Task<JsonElement> Create(HttpClient client, object body)
-    {
-        using var response = await client.PostAsJsonAsync("/v1/sessions", body);
-        var json = await Json(response);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"create: {(int)response.StatusCode} {json}");
-        return json;
-    }
+    /// <summary>POST /v1/sessions, retrying a 503 as a client would (a silo that just left the cluster); a create
+    /// that answered 503 but happened is removed by the tests' DeleteEverything.</summary>
+    public static async Task<JsonElement> Create(HttpClient client, object body) =>
+        await Retrying503(() => client.PostAsJsonAsync("/v1/sessions", body), HttpStatusCode.Created, "create");
 
-    /// <summary>GET, retrying a 503 (a part of the cluster briefly away) as a client would, for up to a minute.</summary>
-    public static async Task<JsonElement> Get(HttpClient client, string path)
+    /// <summary>GET, retrying a 503 (a part of the cluster briefly away) as a client would.</summary>
+    public static async Task<JsonElement> Get(HttpClient client, string path) =>
+        await Retrying503(() => client.GetAsync(path), HttpStatusCode.OK, "GET " + path);
+
+    /// <summary>Sends until the answer is not a 503 (with Retry-After, honoured) or a minute has passed, and
+    /// asserts the expected status.</summary>
+    private static async Task<JsonElement> Retrying503(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected, string what)
     {
         var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         while (true)
         {
-            using var response = await client.GetAsync(path);
+            using var response = await send();
             var json = await Json(response);
             if (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow < until)
             {
@@ -33,7 +35,7 @@ public static class Rest
                 await Task.Delay(response.Headers.RetryAfter.Delta ?? TimeSpan.FromSeconds(1));
                 continue;
             }
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {json}");
+            Assert.True(response.StatusCode == expected, $"{what}: {(int)response.StatusCode} {json}");
             return json;
         }
     }
@@ -42,6 +44,39 @@ public static class Rest
     {
         using var response = await client.DeleteAsync($"/v1/sessions/{id}");
         Assert.True(response.IsSuccessStatusCode, $"DELETE {id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>Deletes every session in the cluster (including any a 503 answer may have hidden), then checks that
+    /// every agent is entirely free and nothing waits in the scheduler.</summary>
+    public static async Task DeleteEverything(HttpClient client)
+    {
+        var all = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray()
+            .Select(s => s.GetProperty("id").GetString()!).ToArray();
+        await Parallel.ForEachAsync(all, new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (id, _) => await Rest.Delete(client, id));
+        await Eventually.True(async () => (await Rest.AssertNoOverAllocation(client)).Count == 0, "every allocation freed");
+        foreach (var agent in (await Rest.Agents(client)).Values)
+        {
+            var free = agent.GetProperty("free");
+            Assert.Equal(ProcessCluster.CpuCores, free.GetProperty("cpu").GetDecimal());
+            Assert.Equal(ProcessCluster.GpusPerNode, free.GetProperty("gpu").GetDecimal());
+        }
+        var statuses = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray().Select(Rest.Status).ToArray();
+        Assert.All(statuses, s => Assert.Contains(s, new[] { "TERMINATED", "CANCELLED", "ERROR" }));
+    }
+
+    /// <summary>A node back after its grace: the session that waited runs on it, and the sessions that ended
+    /// agent-lost are held by no agent and stay ended (nothing runs twice, nothing is allocated twice).</summary>
+    public static async Task AssertReturnedNodeRunsNothingTwice(HttpClient client, string node, string waiting, IEnumerable<string> ended)
+    {
+        var placed = await WaitForStatus(client, waiting, "RUNNING");
+        Assert.Equal(node, Agent(placed));
+        var held = await AssertNoOverAllocation(client);
+        Assert.Contains(waiting, held);
+        foreach (var id in ended)
+        {
+            Assert.DoesNotContain(id, held);
+            Assert.Equal("ERROR", Status(await Get(client, $"/v1/sessions/{id}")));
+        }
     }
 
     public static async Task<JsonElement> WaitFor(HttpClient client, string id, Func<JsonElement, bool> accept, string what) =>
