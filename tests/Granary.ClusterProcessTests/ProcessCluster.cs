@@ -220,9 +220,9 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private static string NextHost() => $"127.0.0.{Interlocked.Increment(ref _nextHost) % 250 + 2}";
 
-    private static int FreePort()
+    internal static int FreePort()
     {
-        // The silos listen on every address, so ports must differ across the whole machine, not only per address.
+        // Free on every address, so the port is free on the process's own 127.0.0.x too.
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Any, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
