@@ -30,19 +30,33 @@ public sealed partial class GranaryProcess(string name, string dll, IReadOnlyLis
         };
     }
 
+    /// <summary>The loopback address the process serves on (a silo's AdvertisedIp, a gateway's host).</summary>
+    public string? Address { get; init; }
+
+    /// <summary>A cgroup (v2, relative to its root) the process runs in from its first instruction, so every socket
+    /// it opens belongs to it (what <see cref="NetworkPartition"/> matches on).</summary>
+    public string? Cgroup { get; init; }
+
     public string Name => name;
     public string LogFile => logFile;
     public bool Running => _process is { HasExited: false };
 
     public void Start()
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(Cgroup is null ? "dotnet" : "bash")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        if (Cgroup is not null)
+        {
+            // The shell joins the cgroup, then becomes dotnet (same pid): no socket is opened outside it.
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("echo $$ > \"$0\" && exec dotnet \"$@\"");
+            start.ArgumentList.Add(Path.Combine(NetworkPartition.CgroupRoot, Cgroup, "cgroup.procs"));
+        }
         start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {

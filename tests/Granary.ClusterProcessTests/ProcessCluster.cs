@@ -81,7 +81,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
         for (var i = 0; i < managers; i++)
         {
-            cluster.Managers.Add(cluster.Silo($"manager-{i + 1}", "manager", [.. extra ?? []]));
+            cluster.Managers.Add(cluster.Silo($"manager-{i + 1}", "manager", null, [.. extra ?? []]));
         }
         foreach (var manager in cluster.Managers)
         {
@@ -172,8 +172,8 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>An agent silo for one node; its GPUs are GPU-{gpusOf}-0 and -1 (gpusOf defaults to the node id).</summary>
-    public GranaryProcess Agent(string node, string? gpusOf = null, string? name = null) =>
-        Silo(name ?? node, "agent",
+    public GranaryProcess Agent(string node, string? gpusOf = null, string? name = null, string? cgroup = null) =>
+        Silo(name ?? node, "agent", cgroup,
         [
             "--Granary:Agent:Nodes:0:Id=" + node,
             "--Granary:Agent:Nodes:0:CpuCores=" + CpuCores,
@@ -189,7 +189,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             "--Granary:Agent:ClaimPatience=00:00:05",
         ]);
 
-    private GranaryProcess Silo(string name, string roles, string[] more)
+    private GranaryProcess Silo(string name, string roles, string? cgroup, string[] more)
     {
         var host = NextHost();
         return new GranaryProcess(name, Repository.SiloDll,
@@ -201,7 +201,8 @@ public sealed class ProcessCluster : IAsyncDisposable
             "--Granary:GatewayPort=" + FreePort(),
             .. Common(),
             .. more,
-        ], Path.Combine(_logDirectory, name + ".log"));
+        ], Path.Combine(_logDirectory, name + ".log"))
+        { Address = host, Cgroup = cgroup };
     }
 
     private string[] Common() =>
