@@ -46,7 +46,7 @@ if ! dotnet build Cluster.sln -c Release -nologo -v q; then
   exit 1
 fi
 
-projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
+projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests tests/Granary.PlatformTests tests/Granary.IntegrationTests tests/Granary.ClusterProcessTests)
 # The fast lane: the projects that need no service (a test project added above that needs none goes here too).
 $fast && projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests)
 crashed=0
