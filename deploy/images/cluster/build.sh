@@ -89,8 +89,8 @@ postgres_image() {
   import "$ref" "$key" "$root" "LABEL granary.image=$ref" "ENTRYPOINT [\"/usr/local/bin/postgres-entrypoint.sh\"]" "CMD []"
 }
 
-# What .NET needs on Debian (globalization, TLS, time zones, certificates).
-dotnet_packages=ca-certificates,libicu72,libssl3,tzdata
+# What .NET needs on Debian (globalization, TLS, Kerberos for Npgsql, time zones, certificates).
+dotnet_packages=ca-certificates,libicu72,libssl3,libgssapi-krb5-2,tzdata
 dotnet_image granary/silo:dev silo granary-silo.dll
 dotnet_image granary/gateway:dev gateway granary-gateway.dll
 postgres_image
