@@ -38,6 +38,7 @@ if ! $fast; then
   setup docker start_docker
   setup images bash deploy/images/build.sh
   setup browser bash deploy/scripts/browser-up.sh
+  setup docker-compose bash -c 'command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose'
 fi
 
 log "build"
@@ -94,6 +95,14 @@ fi
 kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
 }
 $fast || end_to_end
+
+compose_deployment() { # the full lane only: docker-compose.yml for real (images from this build, the Docker driver)
+if e2e "compose: silo, gateway and PostgreSQL images (deploy/images/cluster/build.sh)" bash deploy/images/cluster/build.sh; then
+  e2e "compose: docker-compose up, a session through gateway 1, seen through gateway 2, down" \
+    env GRANARY_COMPOSE_LOGS="$RESULTS/compose.log" bash tests/compose/compose-session.sh
+fi
+}
+$fast || compose_deployment
 
 # The web UI: its JavaScript type-checked, and every page (simulated GPUs: an fGPU launch) with axe-core and
 # screenshots at 1280 and 390 px kept in .test-results/ui.
