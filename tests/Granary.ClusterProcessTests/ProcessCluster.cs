@@ -177,7 +177,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         [
             "--Granary:Agent:Nodes:0:Id=" + node,
             "--Granary:Agent:Nodes:0:CpuCores=" + CpuCores,
-            "--Granary:Agent:Nodes:0:Memory=32g",
+            "--Granary:Agent:Nodes:0:Memory=64g",
             "--Granary:Agent:Nodes:0:FgpuPerGpu=" + FgpuPerGpu,
             .. Enumerable.Range(0, GpusPerNode).SelectMany(g => new[]
             {

@@ -12,19 +12,20 @@ public static class Rest
         : new { image = "python:3.11", resources = new { cpu, memory = "1g", gpu } };
 
     /// <summary>POST /v1/sessions, retrying a 503 as a client would (a silo that just left the cluster); a create
-    /// that answered 503 but happened is removed by the tests' DeleteEverything.</summary>
-    public static async Task<JsonElement> Create(HttpClient client, object body) =>
-        await Retrying503(() => client.PostAsJsonAsync("/v1/sessions", body), HttpStatusCode.Created, "create");
+    /// that answered 503 but happened is removed by the tests' DeleteEverything. Patience: a minute unless given.</summary>
+    public static async Task<JsonElement> Create(HttpClient client, object body, TimeSpan? patience = null) =>
+        await Retrying503(() => client.PostAsJsonAsync("/v1/sessions", body), HttpStatusCode.Created, "create", patience);
 
     /// <summary>GET, retrying a 503 (a part of the cluster briefly away) as a client would.</summary>
     public static async Task<JsonElement> Get(HttpClient client, string path) =>
         await Retrying503(() => client.GetAsync(path), HttpStatusCode.OK, "GET " + path);
 
-    /// <summary>Sends until the answer is not a 503 (with Retry-After, honoured) or a minute has passed, and
-    /// asserts the expected status.</summary>
-    private static async Task<JsonElement> Retrying503(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected, string what)
+    /// <summary>Sends until the answer is not a 503 (with Retry-After, honoured) or the patience (default a minute)
+    /// has passed, and asserts the expected status.</summary>
+    private static async Task<JsonElement> Retrying503(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected, string what,
+        TimeSpan? patience = null)
     {
-        var until = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        var until = DateTime.UtcNow + (patience ?? TimeSpan.FromMinutes(1));
         while (true)
         {
             using var response = await send();
