@@ -87,7 +87,8 @@ no_leaked_containers() {
 }
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
-  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
+  e2e "CLI session ssh: the real ssh with the session's key, exit code passed through" bash tests/cli/session-ssh.sh "$e2e_base" "$e2e_key"
+  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash, axe" env SCREENSHOTS="$RESULTS/ui-workflow" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
   e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
   sleep 5
   e2e "no container leaked" no_leaked_containers
@@ -104,6 +105,10 @@ fi
 }
 $fast || compose_deployment
 
+# The CLI as a .NET tool: packed, installed with --tool-path from the local package, `granary --help` lists the verbs
+# (the full lane does this in web_pages, where the installed granary also runs every verb against an all-in-one).
+$fast && e2e "CLI installs as a .NET tool (dotnet pack, tool install --tool-path, granary --help)" bash tests/cli/tool-install.sh
+
 # The web UI: its JavaScript type-checked, and every page (simulated GPUs: an fGPU launch) with axe-core and
 # screenshots at 1280 and 390 px kept in .test-results/ui.
 web_typecheck() { (cd gateway && npm install --no-audit --no-fund --silent && npx tsc --noEmit -p tsconfig.json); }
@@ -117,6 +122,7 @@ ui_pid=$!
 ui_up() { for _ in $(seq 1 300); do curl -sf "$ui_base/healthz" >/dev/null 2>&1 && return 0; kill -0 "$ui_pid" 2>/dev/null || break; sleep 1; done; tail -n 30 "$RESULTS/run-ui.log"; return 1; }
 if e2e "all-in-one with simulated GPUs starts" ui_up; then
   e2e "web UI pages: fGPU launch, pending reason, admin pages, axe, screenshots" env SCREENSHOTS="$RESULTS/ui" node tests/browser/ui-pages.js "$ui_base" "$e2e_key"
+  e2e "CLI installed as a .NET tool: every verb against the all-in-one, --json parsed, exit codes" bash tests/cli/tool-install.sh "$ui_base" "$e2e_key"
 fi
 kill "$ui_pid" 2>/dev/null; wait "$ui_pid" 2>/dev/null
 }

@@ -19,6 +19,7 @@ public static class CliApp
             AdminCommands.Images(context),
             AdminCommands.Agents(context),
             AdminCommands.Users(context),
+            KeyCommands.Create(context),
             AdminCommands.Me(context),
         };
         var parsed = root.Parse(args);

@@ -11,12 +11,24 @@ public sealed class CliContext(TextWriter output, TextWriter error, Func<string,
     public Func<string, string?> Environment { get; } = environment;
     public HttpMessageHandler? Handler { get; } = handler;
 
-    /// <summary>Tables and progress, without colour or cursor moves when the output is not a terminal.</summary>
-    public IAnsiConsole Console { get; } = AnsiConsole.Create(new AnsiConsoleSettings
+    /// <summary>Tables and progress, without colour or cursor moves when the output is not a terminal, and then
+    /// without wrapping either: one table row is one line for grep and awk.</summary>
+    public IAnsiConsole Console { get; } = CreateConsole(output);
+
+    private static IAnsiConsole CreateConsole(TextWriter output)
     {
-        Out = new AnsiConsoleOutput(output),
-        Ansi = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = InteractionSupport.No,
-    });
+        var terminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = 4096;
+        }
+        return console;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -7,6 +8,7 @@ namespace Granary.Cli;
 public static class Output
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly (string Unit, long Size)[] ByteUnits = [("TiB", 1L << 40), ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10)];
 
     public static void Json(CliContext context, JsonElement value) =>
         context.Out.WriteLine(JsonSerializer.Serialize(value, Indented));
@@ -35,6 +37,30 @@ public static class Output
             grid.AddRow(Markup.Escape(name), Markup.Escape(value));
         }
         context.Console.Write(grid);
+    }
+
+    /// <summary>A timestamp property as people read it in a table: UTC to the second ("2026-12-01 09:53:54Z").</summary>
+    public static string Time(this JsonElement element, string property) =>
+        DateTimeOffset.TryParse(element.Text(property), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+            : element.Text(property);
+
+    /// <summary>A byte count property as people read it: the largest binary unit it is a whole number of
+    /// ("4 GiB", "1536 MiB"), else bytes.</summary>
+    public static string Bytes(this JsonElement element, string property)
+    {
+        if (!element.TryGetProperty(property, out var value) || !value.TryGetInt64(out var bytes))
+        {
+            return element.Text(property);
+        }
+        foreach (var (unit, size) in ByteUnits)
+        {
+            if (bytes >= size && bytes % size == 0)
+            {
+                return $"{bytes / size} {unit}";
+            }
+        }
+        return $"{bytes} B";
     }
 
     public static string Text(this JsonElement element, string property) =>

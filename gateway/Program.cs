@@ -16,7 +16,7 @@ using Orleans.Dashboard;
 using Granary.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.Logging.ClearProviders().AddGranaryConsole();
+builder.Logging.ClearProviders().AddGranaryConsole(builder.Configuration);
 builder.AddGranaryCluster();
 builder.AddGranaryGateway();
 builder.AddGranaryAuth();
@@ -41,7 +41,7 @@ app.UseAuthorization();
 app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
 app.MapHealthApi();
 app.MapGranaryMetrics();
-app.MapOrleansDashboard(routePrefix: "/dashboard").RequireAuthorization(Roles.AdminPolicy).ExcludeFromDescription();
+app.MapOrleansDashboard(routePrefix: OriginSeparation.DashboardPath).RequireAuthorization(Roles.AdminPolicy).ExcludeFromDescription();
 app.MapSessionsApi();
 app.MapFoldersApi();
 app.MapImagesApi();

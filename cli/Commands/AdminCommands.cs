@@ -46,7 +46,7 @@ public static class AdminCommands
             }
             Output.Table(context, agents, ("ID", a => a.Text("id")), ("GROUP", a => a.Text("resourceGroup")), ("RUNTIME", a => a.Text("runtime")),
                 ("REACHABLE", a => a.Text("reachable")), ("CPU", a => Usage(a, "cpu")), ("MEMORY", a => Usage(a, "memory")),
-                ("GPU", a => Usage(a, "gpu")), ("HEARTBEAT", a => a.Text("lastHeartbeat")));
+                ("GPU", a => Usage(a, "gpu")), ("HEARTBEAT", a => a.Time("lastHeartbeat")));
             return ExitCodes.Ok;
         }));
         return new Command("agent", "Agent nodes (admin)") { list };
@@ -91,7 +91,7 @@ public static class AdminCommands
             await context.Out.WriteLineAsync($"Deleted user {parsed.GetRequiredValue(deleteName)}");
             return ExitCodes.Ok;
         }));
-        return new Command("user", "Users and their API keys (admin)") { create, list, delete };
+        return new Command("user", "Users (admin); create prints their first API key") { create, list, delete };
     }
 
     public static Command Me(CliContext context)
@@ -114,6 +114,6 @@ public static class AdminCommands
     private static string Usage(JsonElement agent, string resource) =>
         agent.TryGetProperty("allocated", out var allocated) && allocated.ValueKind == JsonValueKind.Object
         && agent.TryGetProperty("capacity", out var capacity) && capacity.ValueKind == JsonValueKind.Object
-            ? $"{allocated.Text(resource)}/{capacity.Text(resource)}"
+            ? resource == "memory" ? $"{allocated.Bytes(resource)}/{capacity.Bytes(resource)}" : $"{allocated.Text(resource)}/{capacity.Text(resource)}"
             : "";
 }

@@ -30,7 +30,7 @@ public static class FolderCommands
                 Output.Json(context, folders);
                 return ExitCodes.Ok;
             }
-            Output.Table(context, folders, ("NAME", f => f.Text("name")), ("CREATED", f => f.Text("createdAt")),
+            Output.Table(context, folders, ("NAME", f => f.Text("name")), ("CREATED", f => f.Time("createdAt")),
                 ("MOUNTED BY", f => string.Join(",", f.GetProperty("mountedBy").EnumerateArray().Select(s => s.GetString()))));
             return ExitCodes.Ok;
         }));

@@ -110,7 +110,7 @@ public static class SessionCommands
                 return ExitCodes.Ok;
             }
             Output.Table(context, sessions, ("ID", s => s.Text("id")), ("NAME", s => s.Text("name")), ("OWNER", s => s.Text("owner")),
-                ("IMAGE", s => s.Text("image")), ("STATUS", s => s.Text("status")), ("AGENT", s => s.Text("agent")), ("CREATED", s => s.Text("createdAt")));
+                ("IMAGE", s => s.Text("image")), ("STATUS", s => s.Text("status")), ("AGENT", s => s.Text("agent")), ("CREATED", s => s.Time("createdAt")));
             return ExitCodes.Ok;
         }));
         return list;
@@ -303,8 +303,8 @@ public static class SessionCommands
         Output.Fields(context,
             ("id", session.Text("id")), ("name", session.Text("name")), ("owner", session.Text("owner")), ("image", session.Text("image")),
             ("status", session.Text("status") + (session.Text("statusReason") is { Length: > 0 } r ? $" ({r})" : "")),
-            ("resources", $"cpu {resources.Text("cpu")}, memory {resources.Text("memory")}, gpu {resources.Text("gpu")}, fgpu {resources.Text("fgpu")}"),
-            ("agent", session.Text("agent")), ("created", session.Text("createdAt")), ("started", session.Text("startedAt")));
+            ("resources", $"cpu {resources.Text("cpu")}, memory {resources.Bytes("memory")}, gpu {resources.Text("gpu")}, fgpu {resources.Text("fgpu")}"),
+            ("agent", session.Text("agent")), ("created", session.Time("createdAt")), ("started", session.Time("startedAt")));
         if (session.GetProperty("apps").GetArrayLength() > 0)
         {
             PrintApps(context, session.GetProperty("apps"));

@@ -145,13 +145,15 @@ public sealed partial class AgentGrain(
         _telemetry.RequestPush();
         if (S.Sessions.TryGetValue(placement.SessionId, out var current) && ReferenceEquals(current, session) && !_runs.IsRunning(placement.SessionId))
         {
-            _runs.Start(placement.SessionId, Driver(placement.SessionId, session).Drive);
+            _runs.Start(placement.SessionId, spec.Owner, Driver(placement.SessionId, session).Drive);
         }
         return new StartDecision(true);
     }
 
     public async Task Stop(string sessionId, bool force)
     {
+        using var scope = About(sessionId, OwnerOf(sessionId));
+        logger.LogInformation("Agent {Agent}: stopping {Session}{Force}", Id, sessionId, force ? " (forced)" : "");
         await _terminals.CloseAll(sessionId);
         await _runs.Stop(sessionId);
         try
@@ -197,8 +199,9 @@ public sealed partial class AgentGrain(
     /// <summary>
     /// Makes this activation's truth match the runtime's after a restart, in the background: containers of
     /// sessions this node holds and still wants are adopted (watched again), other labelled containers are
-    /// removed, and sessions whose container vanished (or exited meanwhile) end. Only the sessions held at
-    /// activation are reconciled: one admitted meanwhile (a Start that activated this grain) is this activation's own.
+    /// removed with what the runtime made beside them (session networks a crash left), and sessions whose container
+    /// vanished (or exited meanwhile) end. Only the sessions held at activation are reconciled: one admitted meanwhile
+    /// (a Start that activated this grain) is this activation's own.
     /// </summary>
     private async Task Reconcile()
     {
@@ -210,9 +213,16 @@ public sealed partial class AgentGrain(
             var containers = await runtime.List(new Dictionary<string, string> { [ContainerLabels.Node] = Id }, CancellationToken.None);
             foreach (var container in containers.Where(c => !S.Sessions.ContainsKey(c.Labels.GetValueOrDefault(ContainerLabels.Session) ?? "")))
             {
+                using var scope = About(container.Labels.GetValueOrDefault(ContainerLabels.Session) ?? "", container.Labels.GetValueOrDefault(ContainerLabels.Owner));
                 logger.LogWarning("Agent {Agent}: removing container {Container}, whose session {Session} this node does not hold",
                     Id, container.Id, container.Labels.GetValueOrDefault(ContainerLabels.Session));
                 await runtime.Remove(container.Id, CancellationToken.None);
+            }
+            var leftovers = await runtime.RemoveLeftovers(
+                new Dictionary<string, string> { [ContainerLabels.Node] = Id }, S.Sessions.Keys.ToHashSet(), CancellationToken.None);
+            if (leftovers > 0)
+            {
+                logger.LogWarning("Agent {Agent}: removed {Count} session network(s) no container used", Id, leftovers);
             }
             foreach (var (sessionId, session) in S.Sessions.Where(s => heldAtActivation.Contains(s.Key)).ToArray())
             {
@@ -232,6 +242,7 @@ public sealed partial class AgentGrain(
 
     private async Task Reconcile(string sessionId, AgentSession session, ContainerInfo? container)
     {
+        using var scope = About(sessionId, session.Spec.Owner);
         if (container is null || container.State is not (ContainerState.Running or ContainerState.Exited))
         {
             await Finish(sessionId, new RuntimeReport(SessionStatus.Error,
@@ -244,18 +255,20 @@ public sealed partial class AgentGrain(
             return;
         }
 
+        var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
+        var endpoints = SessionDriver.AppsOf(image is null ? [] : ImageApps.Parse(image.Labels), container, Options.Host);
         if (session.Phase != ContainerPhase.Running)
         {
             EnterPhase(sessionId, ContainerPhase.Running, container.Id);
             await _writer.Write();
-            var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
-            var apps = image is null ? [] : ImageApps.Parse(image.Labels);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, SessionDriver.AppsOf(apps, container, Options.Host)));
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, endpoints));
         }
         var driver = Driver(sessionId, session);
-        _runs.Start(sessionId, stop => driver.Watch(container.Id, stop));
+        var asked = GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        // Watched from now on, whatever the session answers; its apps still starting are probed once it has.
+        _runs.Start(sessionId, session.Spec.Owner, stop => driver.Adopt(container.Id, StillStarting(endpoints, asked), stop));
 
-        var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        var view = await asked;
         if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)
         {
             logger.LogWarning("Agent {Agent}: session {Session} no longer wants its container here; stopping it", Id, sessionId);
@@ -264,12 +277,28 @@ public sealed partial class AgentGrain(
         }
     }
 
+    /// <summary>The apps to probe again after a restart: those the session still records as starting; all of them
+    /// while it has not heard RUNNING (the report is on its way). None when the session could not be asked:
+    /// Reconcile awaits the same answer and logs why.</summary>
+    private static async Task<IReadOnlyList<AppEndpoint>> StillStarting(AppEndpoint[] endpoints, Task<SessionView?> asked)
+    {
+        await ((Task)asked).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        if (!asked.IsCompletedSuccessfully || await asked is not { } view)
+        {
+            return [];
+        }
+        return view.Status != SessionStatus.Running
+            ? endpoints
+            : [.. endpoints.Where(e => view.Apps.Any(a => a.Name == e.Name && a.State == AppState.Starting))];
+    }
+
     private SessionDriver Driver(string sessionId, AgentSession session) =>
         new(Id, sessionId, session, this, runtime, appProbe, Options, time, logger);
 
     /// <summary>The session's container ended or never started: remove it, free the allocation, then tell the session.</summary>
     public async Task Finish(string sessionId, RuntimeReport report)
     {
+        var owner = OwnerOf(sessionId); // for the report, which follows freeing the session
         try
         {
             await RemoveContainers(sessionId, TimeSpan.Zero);
@@ -280,7 +309,7 @@ public sealed partial class AgentGrain(
             logger.LogError(exception, "Agent {Agent}: removing the container of {Session} failed", Id, sessionId);
         }
         await Free(sessionId);
-        Report(sessionId, report);
+        _outbox.Post(sessionId, owner, report);
     }
 
     private async Task Free(string sessionId)
@@ -330,7 +359,11 @@ public sealed partial class AgentGrain(
             S.Registration!.Capacity, apps, mounts, Options.ShmBytes, session.AppSecret, Options.Enforcement));
     }
 
-    public void Report(string sessionId, RuntimeReport report) => _outbox.Post(sessionId, report);
+    public void Report(string sessionId, RuntimeReport report) => _outbox.Post(sessionId, OwnerOf(sessionId), report);
+
+    private string? OwnerOf(string sessionId) => S.Sessions.GetValueOrDefault(sessionId)?.Spec.Owner;
+
+    private IDisposable? About(string sessionId, string? owner) => logger.BeginSessionScope(sessionId, Id, owner);
 
     private Dictionary<string, string> SessionLabels(string sessionId) => new()
     {

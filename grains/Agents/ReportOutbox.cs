@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Granary.Sessions;
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Agents;
@@ -15,15 +16,16 @@ internal sealed class ReportOutbox(string agentId, IGrainFactory grains, TimePro
 {
     private const int Attempts = 5;
 
-    private readonly Channel<(string SessionId, RuntimeReport Report)> _reports =
-        Channel.CreateUnbounded<(string, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(string SessionId, string? Owner, RuntimeReport Report)> _reports =
+        Channel.CreateUnbounded<(string, string?, RuntimeReport)>(new UnboundedChannelOptions { SingleReader = true });
     private Task _pump = Task.CompletedTask;
 
     /// <summary>Starts the pump; call from a turn of the grain, whose scheduler the pump then stays on.</summary>
     public void Start() => _pump = Pump();
 
-    public void Post(string sessionId, RuntimeReport report) =>
-        _reports.Writer.TryWrite((sessionId, report with { AgentId = agentId }));
+    /// <summary>Owner: the session's owner, for the log lines about this delivery.</summary>
+    public void Post(string sessionId, string? owner, RuntimeReport report) =>
+        _reports.Writer.TryWrite((sessionId, owner, report with { AgentId = agentId }));
 
     /// <summary>Takes no more reports, and completes once those already posted are delivered.</summary>
     public Task Drain()
@@ -39,18 +41,19 @@ internal sealed class ReportOutbox(string agentId, IGrainFactory grains, TimePro
         var reader = _reports.Reader;
         while (await reader.WaitToReadAsync())
         {
-            var batch = new List<(string SessionId, RuntimeReport Report)>();
+            var batch = new List<(string SessionId, string? Owner, RuntimeReport Report)>();
             while (reader.TryRead(out var item))
             {
                 batch.Add(item);
             }
             await Task.WhenAll(batch.GroupBy(item => item.SessionId, StringComparer.Ordinal)
-                .Select(reports => Deliver(reports.Key, reports.Select(item => item.Report).ToArray())));
+                .Select(reports => Deliver(reports.Key, reports.Last().Owner, reports.Select(item => item.Report).ToArray())));
         }
     }
 
-    private async Task Deliver(string sessionId, RuntimeReport[] reports)
+    private async Task Deliver(string sessionId, string? owner, RuntimeReport[] reports)
     {
+        using var scope = logger.BeginSessionScope(sessionId, agentId, owner);
         var last = reports[^1].Status;
         for (var attempt = 1; ; attempt++)
         {

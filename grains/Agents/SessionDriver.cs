@@ -82,6 +82,7 @@ internal sealed class SessionDriver(
             // The container id and RUNNING are not stored here: after a restart, reconciliation finds the container
             // by its labels and stores them then (and the next write of this node's state carries them anyway).
             host.EnterPhase(sessionId, ContainerPhase.Running, containerId);
+            logger.LogInformation("Agent {Agent}: {Session} runs in container {Container}", agentId, sessionId, containerId);
             endpoints = AppsOf(apps, info, options.Host);
             host.Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, containerId, endpoints));
         }
@@ -105,12 +106,35 @@ internal sealed class SessionDriver(
         }
 
         // Each app's readiness follows RUNNING through the same outbox, so a session always hears RUNNING first.
+        await Adopt(containerId, Task.FromResult<IReadOnlyList<AppEndpoint>>(endpoints), stop);
+    }
+
+    /// <summary>Watches the running container until it exits while probing its apps that are not ready yet: those
+    /// of a container just started, or after a restart the ones its session still records as starting (known once
+    /// the session answers; the watch does not wait for that).</summary>
+    public async Task Adopt(string containerId, Task<IReadOnlyList<AppEndpoint>> starting, CancellationToken stop)
+    {
         using var probing = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        var readiness = new AppReadinessWatcher(appProbe, options, time)
-            .Watch(sessionId, endpoints, app => host.Report(sessionId, new RuntimeReport(SessionStatus.Running, App: app)), probing.Token);
+        var readiness = Probe(starting, probing.Token);
         await Watch(containerId, stop);
         await probing.CancelAsync(); // the container has exited: its apps will not answer
         await readiness;
+    }
+
+    private async Task Probe(Task<IReadOnlyList<AppEndpoint>> starting, CancellationToken stop)
+    {
+        try
+        {
+            // Not waiting past a stop: the apps' list may come from the session, which may itself be waiting for
+            // this agent's Stop, which waits for this run.
+            var apps = await starting.WaitAsync(stop);
+            await new AppReadinessWatcher(appProbe, options, time)
+                .Watch(sessionId, apps, app => host.Report(sessionId, new RuntimeReport(SessionStatus.Running, App: app)), stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The run ended first: no app of it to probe.
+        }
     }
 
     /// <summary>Waits for the running container to exit, then ends the session with its exit report.</summary>
@@ -134,6 +158,7 @@ internal sealed class SessionDriver(
             return;
         }
 
+        logger.LogInformation("Agent {Agent}: the container of {Session} exited with {ExitCode}{Oom}", agentId, sessionId, exitCode, oomKilled ? " (out of memory)" : "");
         await host.Finish(sessionId, ExitReport.For(session.Spec.Type, containerId, exitCode, oomKilled));
     }
 

@@ -1,3 +1,4 @@
+using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Granary.Agents;
@@ -10,8 +11,9 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
 
     public bool IsRunning(string sessionId) => _runs.ContainsKey(sessionId);
 
-    /// <summary>Runs a driver in this activation's context, outside any turn.</summary>
-    public void Start(string sessionId, Func<CancellationToken, Task> drive)
+    /// <summary>Runs a driver in this activation's context, outside any turn. Every line logged along the way (the
+    /// driver's, the runtime's, the app probes') carries the session's id, this node and the owner.</summary>
+    public void Start(string sessionId, string owner, Func<CancellationToken, Task> drive)
     {
         var run = new Run();
         _runs[sessionId] = run;
@@ -21,6 +23,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
         {
             await Task.Yield();
             RequestContext.Clear();
+            using var scope = logger.BeginSessionScope(sessionId, agentId, owner);
             try
             {
                 await drive(run.Token);

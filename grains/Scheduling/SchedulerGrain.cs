@@ -74,7 +74,10 @@ public sealed class SchedulerGrain(
 
     public Task PlacementRefused(Placement placement, string reason)
     {
-        logger.LogInformation("Group {Group}: {Agent} refused {Session}: {Reason}", Group, placement.AgentId, placement.SessionId, reason);
+        using (About(placement))
+        {
+            logger.LogInformation("Group {Group}: {Agent} refused {Session}: {Reason}", Group, placement.AgentId, placement.SessionId, reason);
+        }
         return Carry(_core.Refused(placement, reason));
     }
 
@@ -144,10 +147,13 @@ public sealed class SchedulerGrain(
     private async Task Assign(InFlightPlacement inFlight)
     {
         var placement = inFlight.Placement;
+        using var scope = About(placement);
         bool? assigned;
         try
         {
             assigned = await GrainFactory.Ref<ISessionGrain>(placement.SessionId).Assign(placement);
+            logger.LogDebug("Group {Group}: placed {Session} on {Agent}: {Outcome}", Group, placement.SessionId, placement.AgentId,
+                assigned == true ? "accepted" : "the session no longer waits");
         }
         catch (Exception exception)
         {
@@ -181,6 +187,8 @@ public sealed class SchedulerGrain(
         _planTimer!.Change(Options.CoalesceDelay, Timeout.InfiniteTimeSpan);
     }
 
+    private IDisposable? About(Placement placement) => logger.BeginSessionScope(placement.SessionId, placement.AgentId, placement.Owner);
+
     private void Log(SchedulerEffects effects)
     {
         foreach (var lost in effects.AgentsLost)
@@ -189,6 +197,7 @@ public sealed class SchedulerGrain(
         }
         foreach (var release in effects.Released.Where(r => r.Cause == ReleaseCause.InFlightTimeout))
         {
+            using var scope = About(release.Placement);
             logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
                 Group, release.Placement.AgentId, release.Placement.SessionId);
         }

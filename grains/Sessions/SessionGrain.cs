@@ -1,6 +1,5 @@
 using Granary.Agents;
 using Granary.Agents.Launch;
-using Granary.Folders;
 using Granary.Policies;
 using Granary.Scheduling;
 using Granary.SiloPlacement;
@@ -26,18 +25,14 @@ public sealed partial class SessionGrain(
 {
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
-    private static readonly TimeSpan QuotaPollInterval = TimeSpan.FromSeconds(5);
     private IGrainTimer? _startTimer;
-    private IGrainTimer? _quotaPoll;
-    private IGrainTimer? _limitTimer;
-    private DateTimeOffset _lastActivity;
+    private ILogger? _log;
 
     private string Id => this.GetPrimaryKeyString();
     private SessionState S => state.State;
     private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(S.Spec!.ResourceGroup);
     private IAgentGrain Agent(string agentId) => GrainFactory.Ref<IAgentGrain>(agentId);
-    private IUserQuotaGrain Quota => GrainFactory.Ref<IUserQuotaGrain>(S.Spec!.Owner);
-    private ResourcePolicy Policy => S.Spec!.Policy ?? ResourcePolicy.Unlimited;
+    private ILogger Log => _log ??= new SessionLogger(logger, () => new SessionLogFields(Id, S.Placement?.AgentId, S.Spec?.Owner));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -102,79 +97,6 @@ public sealed partial class SessionGrain(
 
     public Task<SessionView?> Get() => Task.FromResult(S.Spec is null ? null : View());
 
-    public async Task QuotaAdmitted()
-    {
-        if (S.Spec is null || S.Status != SessionStatus.Pending || !S.AwaitingQuota)
-        {
-            return;
-        }
-        _quotaPoll?.Dispose();
-        _quotaPoll = null;
-        S.AwaitingQuota = false;
-        S.StatusReason = "waiting for the scheduler";
-        await state.WriteStateAsync();
-        await Scheduler.Enqueue(ToPending());
-    }
-
-    public Task Touched()
-    {
-        _lastActivity = time.GetUtcNow();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>While queued by the policy, asks the quota again now and then (Admit is idempotent): covers an
-    /// admission notice that was lost.</summary>
-    private void PollQuota()
-    {
-        _quotaPoll ??= this.RegisterGrainTimer(async _ =>
-        {
-            if (S.Status != SessionStatus.Pending || !S.AwaitingQuota)
-            {
-                return;
-            }
-            if ((await Quota.Admit(QuotaRequestOf(S.Spec!))).Outcome == AdmissionOutcome.Admitted)
-            {
-                await QuotaAdmitted();
-            }
-        }, new GrainTimerCreationOptions(QuotaPollInterval, QuotaPollInterval) { KeepAlive = true });
-    }
-
-    /// <summary>While running under a policy with maxLifetime or idleTimeout, checks them a few times per limit.</summary>
-    private void WatchLimits()
-    {
-        if (_limitTimer is not null || S.Spec is null || S.Status != SessionStatus.Running
-            || Policy.MaxLifetime is null && Policy.IdleTimeout is null)
-        {
-            return;
-        }
-        var shortest = new[] { Policy.MaxLifetime, Policy.IdleTimeout }.Where(t => t is not null).Min()!.Value;
-        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(30).Ticks));
-        var activated = time.GetUtcNow();
-        _lastActivity = _lastActivity > activated ? _lastActivity : activated;
-        _limitTimer = this.RegisterGrainTimer(_ => CheckLimits(), new GrainTimerCreationOptions(period, period) { KeepAlive = true });
-    }
-
-    private async Task CheckLimits()
-    {
-        if (S.Status != SessionStatus.Running)
-        {
-            _limitTimer?.Dispose();
-            _limitTimer = null;
-            return;
-        }
-        var now = time.GetUtcNow();
-        if (Policy.MaxLifetime is { } lifetime && S.StartedAt is { } started && now - started >= lifetime)
-        {
-            await End(force: false, $"ran for its maximum lifetime of {Format(lifetime)} (maxLifetime of the resource policy \"{Policy.Name}\")");
-        }
-        else if (Policy.IdleTimeout is { } idle && now - _lastActivity >= idle)
-        {
-            await End(force: false, $"idle: no app traffic, terminal input or SSH connection for {Format(idle)} (idleTimeout of the resource policy \"{Policy.Name}\")");
-        }
-    }
-
-    private static string Format(TimeSpan span) => span.TotalSeconds < 120 ? $"{span.TotalSeconds:0.#} s" : span.ToString();
-
     public Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence) =>
         Task.FromResult<IReadOnlyList<SessionEvent>>(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
 
@@ -184,8 +106,8 @@ public sealed partial class SessionGrain(
         {
             return false;
         }
-        MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         S.Placement = placement;
+        MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         await state.WriteStateAsync();
         await StartOnAgent();
         return true;
@@ -229,7 +151,7 @@ public sealed partial class SessionGrain(
     {
         if (S.Spec is null)
         {
-            logger.LogWarning("Session {Session} does not exist; ignoring a {Status} report from {Agent}", Id, report.Status, report.AgentId);
+            Log.LogWarning("Session {Session} does not exist; ignoring a {Status} report from {Agent}", Id, report.Status, report.AgentId);
             return false;
         }
         var fromAnotherAgent = report.AgentId is not null && report.AgentId != S.Placement?.AgentId;
@@ -241,7 +163,7 @@ public sealed partial class SessionGrain(
         {
             // That agent runs something this session no longer wants: the session was placed elsewhere after a
             // start that timed out, or ended while the agent was unreachable. Stop it there.
-            logger.LogWarning("Session {Session} ({Status}) got a {Reported} report from {Agent}; stopping it there",
+            Log.LogWarning("Session {Session} ({Status}) got a {Reported} report from {Agent}; stopping it there",
                 Id, S.Status, report.Status, report.AgentId);
             if (report.AgentId is not null && IsAlive(report.Status))
             {
@@ -256,7 +178,7 @@ public sealed partial class SessionGrain(
         if (!SessionTransitions.IsAllowed(S.Status, report.Status))
         {
             // A late report (the session moved on meanwhile): the state machine refuses it, nothing changes.
-            logger.LogInformation("Session {Session} is {Status}; refusing the agent's {Reported} report", Id, S.Status, report.Status);
+            Log.LogInformation("Session {Session} is {Status}; refusing the agent's {Reported} report", Id, S.Status, report.Status);
             return false;
         }
 
@@ -289,6 +211,7 @@ public sealed partial class SessionGrain(
         apps[index] = apps[index] with { State = app.State };
         S.Apps = apps;
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, app.Reason, time.GetUtcNow(), app));
+        Log.LogInformation("Session {Session}: app {App} is {State}: {Reason}", Id, app.Name, app.State, app.Reason);
         return true;
     }
 
@@ -336,7 +259,7 @@ public sealed partial class SessionGrain(
             }
             catch (Exception exception) when (force)
             {
-                logger.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
+                Log.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
                 reason = $"forced: agent {placement.AgentId} did not confirm the stop (see the manager's log)";
             }
         }
@@ -398,7 +321,7 @@ public sealed partial class SessionGrain(
         }
         catch (Exception exception)
         {
-            logger.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
+            Log.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
             decision = new StartDecision(false, "agent unreachable (see the manager's log)");
         }
         if (decision.Accepted)
@@ -418,41 +341,16 @@ public sealed partial class SessionGrain(
     private async Task<bool> ImageServesSsh(string image) =>
         (await images.Find(image))?.Apps.Any(a => a.Name == SshApp) ?? false;
 
-    /// <summary>Marks the session's folders as mounted, so they cannot be deleted while it lives; all or none.</summary>
-    private async Task AttachFolders(SessionSpec spec)
-    {
-        var attached = new List<IFolderGrain>();
-        try
-        {
-            foreach (var mount in spec.Mounts)
-            {
-                var folder = Folder(spec.Owner, mount.Folder);
-                await folder.Attach(Id);
-                attached.Add(folder);
-            }
-        }
-        catch
-        {
-            await Task.WhenAll(attached.Select(folder => folder.Detach(Id)));
-            throw;
-        }
-    }
-
     private static bool IsPlainRequest(string reason) => reason is "termination requested" or "forced termination requested";
 
     /// <summary>The session has reached a final status: it leaves the scheduler and the owner's quota, and releases
     /// its folders.</summary>
     private async Task Ended()
     {
-        _limitTimer?.Dispose();
-        _limitTimer = null;
-        _quotaPoll?.Dispose();
-        _quotaPoll = null;
+        StopPolicyTimers();
         await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
-        await Task.WhenAll(S.Spec!.Mounts.Select(mount => Folder(S.Spec.Owner, mount.Folder).Detach(Id)));
+        await DetachFolders();
     }
-
-    private IFolderGrain Folder(string owner, string name) => GrainFactory.Ref<IFolderGrain>(FolderKey.Of(owner, name));
 
     private void MoveTo(SessionStatus to, string? reason)
     {
@@ -465,14 +363,12 @@ public sealed partial class SessionGrain(
     private void Append(DateTimeOffset at)
     {
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
+        Log.LogInformation("Session {Session} is {Status}: {Reason}", Id, S.Status, S.StatusReason);
         GranaryMetrics.SessionTransitions.Add(1, new KeyValuePair<string, object?>("status", S.Status.ToString().ToUpperInvariant()));
     }
 
     private static bool IsAlive(SessionStatus reported) =>
         reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;
-
-    private QuotaRequest QuotaRequestOf(SessionSpec spec) =>
-        new(Id, spec.Resources, spec.ResourceGroup, spec.Image, spec.Policy ?? ResourcePolicy.Unlimited);
 
     private PendingSession ToPending() =>
         new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);

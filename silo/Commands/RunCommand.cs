@@ -15,7 +15,7 @@ public static class RunCommand
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Logging.ClearProviders().AddGranaryConsole();
+        builder.Logging.ClearProviders().AddGranaryConsole(builder.Configuration);
         builder.AddGranarySilo();
         builder.AddGranarySiloMetrics();
         await builder.Build().RunAsync();

@@ -14,10 +14,12 @@ public static class GranaryClientExtensions
     public static IHostApplicationBuilder AddGranaryClient(this IHostApplicationBuilder builder, TimeSpan responseTimeout)
     {
         var options = GranarySiloExtensions.ReadOptions(builder.Configuration);
+        builder.Logging.AddGranaryConsole(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
             client.AddDashboard();
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = responseTimeout);
+            client.UseGranaryTls(options.Tls);
             if (options.Clustering == "adonet")
             {
                 client.UseAdoNetClustering(clustering =>

@@ -30,9 +30,11 @@ public static class GranarySiloExtensions
     public static IHostApplicationBuilder AddGranarySilo(this IHostApplicationBuilder builder)
     {
         var options = ReadOptions(builder.Configuration);
+        builder.Logging.AddGranaryConsole(builder.Configuration);
         builder.UseOrleans(silo =>
         {
             silo.UseGranaryClustering(options);
+            silo.UseGranaryTls(options.Tls);
             silo.AddGranary(builder.Configuration);
         });
         return builder;

@@ -15,12 +15,15 @@ public sealed class Cli(GatewayFactory factory) : IDisposable
 
     public string ConfigPath => Path.Combine(Home, "config", "granary.json");
 
-    public async Task<CliRun> Run(params string[] args)
+    public Task<CliRun> Run(params string[] args) => RunWith(factory.Server.CreateHandler(), args);
+
+    /// <summary>Runs with another HTTP handler than the test server's; null: the real network.</summary>
+    public async Task<CliRun> RunWith(HttpMessageHandler? handler, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var environment = new Dictionary<string, string?>(Environment) { ["HOME"] = Home, ["GRANARY_CONFIG"] = ConfigPath };
-        var context = new CliContext(output, error, name => environment.GetValueOrDefault(name), factory.Server.CreateHandler());
+        var context = new CliContext(output, error, name => environment.GetValueOrDefault(name), handler);
         var exitCode = await CliApp.Run(args, context);
         return new CliRun(exitCode, output.ToString(), error.ToString(), args);
     }

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Granary.Cli;
 using Granary.GatewayTests;
@@ -40,6 +43,27 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
     }
 
     [Fact]
+    public async Task A_server_error_or_an_unreachable_server_is_exit_code_5()
+    {
+        await _cli.Login(GatewayFactory.AliceKey);
+        using var failing = new FailingServer("""{"title":"An error occurred","status":500,"detail":"the cluster did not answer"}""");
+        var failed = (await _cli.RunWith(failing, "session", "list")).AssertExit(ExitCodes.Server);
+        Assert.Contains("500", failed.Error);
+        Assert.Contains("the cluster did not answer", failed.Error);
+
+        // A port nothing listens on (handed out by the OS, then closed), over the real network.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var elsewhere = new Cli(factory);
+        var unreachable = (await elsewhere.RunWith(null, "login", "--url", $"http://127.0.0.1:{port}", "--key", GatewayFactory.AliceKey))
+            .AssertExit(ExitCodes.Server);
+        Assert.Contains("Cannot reach", unreachable.Error);
+        Assert.False(File.Exists(elsewhere.ConfigPath), "login stored a key it could not check");
+    }
+
+    [Fact]
     public async Task Session_verbs_create_to_ready_apps_then_list_info_apps_logs_delete_and_watch()
     {
         await _cli.Login(GatewayFactory.AliceKey);
@@ -48,6 +72,7 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
             .AssertExit(ExitCodes.Ok);
         Assert.Contains("PENDING", table.Out);
         Assert.Contains("RUNNING", table.Out);
+        Assert.Contains("memory 1 GiB", table.Out);
         // The apps table at the end: each app with its state.
         Assert.Matches(@"jupyter\s+ready\s+http://", table.Out);
         Assert.Matches(@"ssh\s+ready\s+tcp://", table.Out);
@@ -122,7 +147,7 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
         await _cli.Login(GatewayFactory.AdminKey);
         var agents = (await _cli.Run("agent", "list", "--json")).Json();
         Assert.Contains(TestCluster.NodeId, agents.EnumerateArray().Select(a => a.GetProperty("id").GetString()));
-        Assert.Contains(TestCluster.NodeId, (await _cli.Run("agent", "list")).AssertExit(ExitCodes.Ok).Out);
+        Assert.Matches($@"{TestCluster.NodeId}\s.*\s\d+ [KMGT]?i?B/32 GiB\s", (await _cli.Run("agent", "list")).AssertExit(ExitCodes.Ok).Out);
 
         var user = (await _cli.Run("user", "create", "cli-dave", "--json")).Json();
         Assert.Equal("cli-dave", user.GetProperty("name").GetString());
@@ -134,5 +159,73 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
         (await _cli.Run("user", "delete", "cli-dave")).AssertExit(ExitCodes.NotFound);
     }
 
+    [Fact]
+    public async Task Key_verbs_for_self_and_as_admin_for_another_user_print_the_secret_once()
+    {
+        await _cli.Login(GatewayFactory.AdminKey);
+        var name = "cli-keys-" + Guid.NewGuid().ToString("N")[..8];
+        var userKey = (await _cli.Run("user", "create", name, "--json")).Json().GetProperty("key").GetString()!;
+        using var user = new Cli(factory);
+        await user.Login(userKey);
+
+        var created = (await user.Run("key", "create", "laptop", "--expires", "30d", "--json")).Json();
+        var (id, secret) = (created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!);
+        Assert.Equal("laptop", created.GetProperty("name").GetString());
+        var expiresAt = created.GetProperty("expiresAt").GetDateTimeOffset();
+        Assert.InRange(expiresAt, DateTimeOffset.UtcNow.AddDays(30).AddHours(-1), DateTimeOffset.UtcNow.AddDays(30).AddHours(1));
+        var table = (await user.Run("key", "create", "ci runner")).AssertExit(ExitCodes.Ok).Out;
+        Assert.Matches(@"key\s+gra_\S{20,}", table);
+        Assert.Contains("shown only this once", table);
+
+        var listed = (await user.Run("key", "list", "--json")).Json();
+        Assert.Equal(["ci runner", "default", "laptop"], listed.EnumerateArray().Select(k => k.GetProperty("name").GetString()).Order());
+        Assert.DoesNotContain(secret, listed.ToString());
+        var listTable = (await user.Run("key", "list")).AssertExit(ExitCodes.Ok).Out;
+        Assert.Matches($@"{id}\s+laptop\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ", listTable);
+        Assert.DoesNotContain("gra_", listTable);
+
+        // The new key signs in; deleted, it is refused with the next request.
+        using var withNewKey = new Cli(factory);
+        await withNewKey.Login(secret);
+        Assert.Equal(name, (await withNewKey.Run("me", "--json")).Json().GetProperty("name").GetString());
+
+        // From the attacker's side: another user can neither reach these keys through --user nor delete one by id.
+        using var bob = new Cli(factory);
+        await bob.Login(GatewayFactory.BobKey);
+        (await bob.Run("key", "list", "--user", name)).AssertExit(ExitCodes.Auth);
+        (await bob.Run("key", "delete", id, "--user", name)).AssertExit(ExitCodes.Auth);
+        (await bob.Run("key", "create", "stolen", "--user", name)).AssertExit(ExitCodes.Auth);
+        (await bob.Run("key", "delete", id)).AssertExit(ExitCodes.NotFound);
+        (await withNewKey.Run("me")).AssertExit(ExitCodes.Ok);
+
+        (await user.Run("key", "delete", id)).AssertExit(ExitCodes.Ok);
+        (await withNewKey.Run("me")).AssertExit(ExitCodes.Auth);
+        (await user.Run("key", "delete", id)).AssertExit(ExitCodes.NotFound);
+        (await user.Run("key", "create", "x", "--expires", "soon")).AssertExit(ExitCodes.Usage);
+        Assert.Contains("expiresAt", (await user.Run("key", "create", "x", "--expires", "2020-01-01")).AssertExit(ExitCodes.Usage).Error);
+
+        // The admin manages the user's keys with --user.
+        var byAdmin = (await _cli.Run("key", "create", "by admin", "--user", name, "--json")).Json();
+        var byAdminId = byAdmin.GetProperty("id").GetString()!;
+        Assert.Contains(byAdminId, (await user.Run("key", "list", "--json")).Json().EnumerateArray().Select(k => k.GetProperty("id").GetString()));
+        Assert.Contains("by admin", (await _cli.Run("key", "list", "--user", name)).AssertExit(ExitCodes.Ok).Out);
+        (await _cli.Run("key", "delete", byAdminId, "--user", name)).AssertExit(ExitCodes.Ok);
+        Assert.DoesNotContain(byAdminId, (await _cli.Run("key", "list", "--user", name, "--json")).Json().EnumerateArray().Select(k => k.GetProperty("id").GetString()));
+        (await _cli.Run("key", "delete", byAdminId, "--user", name)).AssertExit(ExitCodes.NotFound);
+        (await _cli.Run("key", "list", "--user", "cli-no-such-user")).AssertExit(ExitCodes.NotFound);
+
+        (await _cli.Run("user", "delete", name)).AssertExit(ExitCodes.Ok);
+    }
+
     public void Dispose() => _cli.Dispose();
+
+    /// <summary>A gateway whose every answer is a 500 problem.</summary>
+    private sealed class FailingServer(string problem) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.InternalServerError)
+            {
+                Content = new StringContent(problem, Encoding.UTF8, "application/problem+json"),
+            });
+    }
 }

@@ -42,6 +42,29 @@ public sealed class AgentRecoveryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_app_still_starting_when_its_agent_restarts_is_probed_again_and_becomes_ready()
+    {
+        var probe = fixture.AppProbeOf(ClusterFixture.AgentSiloA);
+        var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
+        probe.Hold(session.GetPrimaryKeyString()); // its jupyter does not answer yet
+        await session.Create(Sessions.Spec("reconcile"));
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        Assert.Equal(AppState.Starting, running.Apps.Single(a => a.Name == "jupyter").State);
+        var agent = fixture.Agent("reconcile-a");
+
+        await fixture.Cluster.DeactivateAsync(agent);
+        probe.Release(session.GetPrimaryKeyString()); // jupyter answers from now on
+        Assert.Equal(AppState.Starting, (await session.Get())!.Apps.Single(a => a.Name == "jupyter").State);
+        await agent.GetSnapshot(); // activates it again
+
+        await Eventually.True(async () => (await session.Get())!.Apps.Single(a => a.Name == "jupyter").State == AppState.Ready,
+            "the app still starting at the restart is probed again and becomes ready");
+        Assert.Contains(await session.GetEvents(0), e => e.App is { Name: "jupyter", State: AppState.Ready });
+        await session.Terminate(force: false);
+        await Sessions.WaitFor(session, SessionStatus.Terminated);
+    }
+
+    [Fact]
     public async Task A_restarted_agent_removes_the_container_of_a_session_that_ended_while_it_was_down()
     {
         var runtime = fixture.RuntimeOf(ClusterFixture.AgentSiloA);

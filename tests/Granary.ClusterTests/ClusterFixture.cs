@@ -64,6 +64,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public SimulatedContainerRuntime RuntimeOf(string silo) =>
         Cluster.Silos.Single(s => s.Name == silo).ServiceProvider.GetRequiredService<SimulatedContainerRuntime>();
 
+    public SimulatedAppProbe AppProbeOf(string silo) =>
+        Cluster.Silos.Single(s => s.Name == silo).ServiceProvider.GetRequiredService<SimulatedAppProbe>();
+
     public ISchedulerGrain Scheduler(string group) => Client.GetGrain<ISchedulerGrain>(group);
 
     public IAgentGrain Agent(string node) => Client.GetGrain<IAgentGrain>(node);

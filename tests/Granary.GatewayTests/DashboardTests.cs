@@ -35,6 +35,11 @@ public sealed class DashboardTests(GatewayFactory factory)
         Assert.True(page.StatusCode == HttpStatusCode.OK, $"{(int)page.StatusCode}: {html}");
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         Assert.Contains("<html", html, StringComparison.OrdinalIgnoreCase);
+        // Its own policy (style attributes, data: fonts; tests/browser/ui-pages.js renders it without a violation),
+        // while the UI keeps the strict one.
+        Assert.Equal(Granary.Gateway.Browser.OriginSeparation.DashboardPolicy, page.Headers.GetValues("Content-Security-Policy").Single());
+        using var ui = await admin.GetAsync("/");
+        Assert.Equal(Granary.Gateway.Browser.OriginSeparation.UiPolicy, ui.Headers.GetValues("Content-Security-Policy").Single());
 
         using var counters = await admin.GetAsync("/dashboard/DashboardCounters");
         var json = await counters.Content.ReadAsStringAsync();

@@ -37,7 +37,26 @@ public sealed partial class MetricsTests
         Assert.True(Value(running, "granary_container_start_duration_seconds_count") > Value(before, "granary_container_start_duration_seconds_count"));
         Assert.InRange(Value(running, "granary_agent_heartbeat_age_seconds", Node), 0, 60);
         Assert.Equal(0, Value(running, "granary_scheduler_queue_length", "resource_group=\"default\""));
+        Assert.True(Value(running, "granary_scheduler_plan_duration_milliseconds_count") > Value(before, "granary_scheduler_plan_duration_milliseconds_count"));
+        Assert.True(Value(running, "granary_scheduler_sessions_placed_total") > Value(before, "granary_scheduler_sessions_placed_total"));
+        Assert.True(Value(running, "granary_app_readiness_total", "state=\"ready\"") > Value(before, "granary_app_readiness_total", "state=\"ready\""));
 
+        // One no node can hold waits in the queue, and leaves it when deleted (CANCELLED: never placed).
+        var tooBig = new { cpu = 1, memory = "1g", fgpu = TestCluster.Gpus * TestCluster.FgpuPerGpu + 1 };
+        var pendingId = (await Api.CreateSession(alice, Api.SmallSession("metrics-pending", tooBig))).GetProperty("id").GetString()!;
+        var queued = await ScrapeUntil(scraper, text => Value(text, "granary_scheduler_queue_length", "resource_group=\"default\"") == 1);
+        Assert.Equal(Value(running, "granary_sessions", "status=\"PENDING\"") + 1, Value(queued, "granary_sessions", "status=\"PENDING\""));
+        using (var deleted = await alice.DeleteAsync($"/v1/sessions/{pendingId}"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        }
+        await Api.WaitForStatus(alice, pendingId, "CANCELLED");
+        await ScrapeUntil(scraper, text => Value(text, "granary_scheduler_queue_length", "resource_group=\"default\"") == 0);
+
+        using (var missing = await alice.GetAsync("/v1/sessions/s-no-such-session"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
         using (var deleted = await alice.DeleteAsync($"/v1/sessions/{id}"))
         {
             Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
@@ -51,6 +70,7 @@ public sealed partial class MetricsTests
             Value(after, "granary_session_transitions_total", "status=\"TERMINATED\""));
         // Requests by route template (recorded once a response is complete: the polls before the last one are).
         Assert.True(Value(after, "granary_http_server_request_duration_seconds_count", "http_route=\"/v1/sessions/{id}\"", "http_response_status_code=\"200\"") > 0);
+        Assert.True(Value(after, "granary_http_server_request_duration_seconds_count", "http_route=\"/v1/sessions/{id}\"", "http_response_status_code=\"404\"") > 0);
         // Ids only: no user's name, key or session name in the exported text.
         Assert.DoesNotContain("alice", after);
         Assert.DoesNotContain(GatewayFactory.AliceKey, after);
@@ -76,6 +96,22 @@ public sealed partial class MetricsTests
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"/metrics: {(int)response.StatusCode} {text}");
         return text;
+    }
+
+    /// <summary>Scrapes until the text satisfies the condition (gauges follow the grains within a moment).</summary>
+    private static async Task<string> ScrapeUntil(HttpClient client, Func<string, bool> condition)
+    {
+        var until = DateTime.UtcNow + Api.Patience;
+        while (true)
+        {
+            var text = await Scrape(client);
+            if (condition(text))
+            {
+                return text;
+            }
+            Assert.True(DateTime.UtcNow < until, $"/metrics did not get there within {Api.Patience}:\n{text}");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>The sum of the series named name whose labels contain every one of labels (0 when there is none).</summary>

@@ -4,9 +4,13 @@
 // the session's own origin) and use them, download the SSH key with its commands, delete with the trash icon and
 // find the session under Finished. From the app's side, as an attacker's page would: no credential of the UI is
 // readable, the REST API refuses it, and no service worker registers over the UI or the whole app origin.
+// axe-core and screenshots at 1280 and 390 px (in SCREENSHOTS, default .test-results/ui-workflow) of what only real
+// sessions show: the full Control column, the terminal page and the SSH key dialog.
 // Usage: node tests/browser/ui-workflow.js BASE_URL ADMIN_KEY   (image: E2E_IMAGE, default granary/python:3.11)
 'use strict';
-const { launch, newPage, signIn, fail, api, launchSession, timeout } = require('./lib.js');
+const fs = require('fs');
+const path = require('path');
+const { launch, newPage, signIn, capture, fail, api, launchSession, timeout } = require('./lib.js');
 
 const [base, key] = process.argv.slice(2);
 if (!base || !key) {
@@ -14,6 +18,8 @@ if (!base || !key) {
   process.exit(2);
 }
 const image = process.env.E2E_IMAGE || 'granary/python:3.11';
+const shots = process.env.SCREENSHOTS || path.join(__dirname, '..', '..', '.test-results', 'ui-workflow');
+fs.mkdirSync(shots, { recursive: true });
 const stamp = Date.now().toString(36);
 const folder = `wf-${stamp}`;
 const name = `wf-${stamp}`;
@@ -38,6 +44,8 @@ let sessionId = null;
     await row.waitFor({ timeout: 5000 });
     sessionId = await row.getAttribute('data-session');
     await row.locator('.status-running').waitFor({ timeout: 180000 });
+    await row.locator('button[data-app=jupyter]:not([disabled])').waitFor({ timeout: 120000 });
+    await capture(page, 'sessions-control-column', shots);
 
     console.log('Terminal from the Control column');
     const terminal = await openFromControl(context, row, 'terminal');
@@ -47,6 +55,7 @@ let sessionId = null;
     await terminal.keyboard.type(`echo "self.addEventListener('fetch', () => {})" > ~/${folder}/sw.js; echo made-$((6*7))`);
     await terminal.keyboard.press('Enter');
     await terminal.waitForFunction(() => document.querySelector('.xterm-rows').textContent.includes('made-42'), null, { timeout });
+    await capture(terminal, 'terminal', shots);
     await terminal.close();
 
     console.log('Jupyter from the Control column');
@@ -88,6 +97,7 @@ let sessionId = null;
     console.log('the SSH key and its commands');
     await row.locator('[data-action=ssh]').click();
     await page.waitForSelector('dialog pre.commands', { timeout });
+    await capture(page, 'ssh-key', shots);
     const commands = await page.textContent('dialog pre.commands');
     if (!/ssh -i id_container -p \d+ work@\S+/.test(commands) || !/sftp -i id_container -P \d+/.test(commands)) throw new Error(`no ssh/sftp commands: ${commands}`);
     const [download] = await Promise.all([page.waitForEvent('download', { timeout }), page.click('dialog [data-action=download-key]')]);

@@ -11,7 +11,8 @@ public static class SimulatedRuntimeExtensions
         services.Configure<SimulatedRuntimeOptions>(configuration.GetSection(SimulatedRuntimeOptions.Section));
         services.AddSingleton<SimulatedContainerRuntime>();
         services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<SimulatedContainerRuntime>());
-        services.AddSingleton<IAppProbe, SimulatedAppProbe>();
+        services.AddSingleton<SimulatedAppProbe>();
+        services.AddSingleton<IAppProbe>(sp => sp.GetRequiredService<SimulatedAppProbe>());
         return services;
     }
 }
