@@ -9,6 +9,8 @@
 #   GRANARY_AGENT_DRIVER  container runtime of the built-in agent: docker (default) or simulated
 #   GRANARY_DATA_DIR      where the generated admin key and the storage folders live (default ./.run/data)
 #   GRANARY_MOCK_GPUS     made-up GPUs for the built-in node: a mock GPU file, or 1 for deploy/gpus/mock-h100.json
+#   GRANARY_POSTGRES      a PostgreSQL connection string: a durable all-in-one (clustering, grain storage and
+#                         reminders in PostgreSQL; the schema is migrated first). Unset: embedded, in memory
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -45,4 +47,8 @@ if [[ -n "${GRANARY_ADMIN_KEY:-}" ]]; then
 fi
 
 # The content root is the gateway's source folder: its appsettings.json and wwwroot (the web UI).
+if [[ -n "${GRANARY_POSTGRES:-}" ]]; then
+  echo "GRANARY_POSTGRES is set: sessions, users and keys are kept in PostgreSQL"
+  dotnet silo/bin/Release/net10.0/granary-silo.dll migrate || exit 1
+fi
 exec dotnet gateway/bin/Release/net10.0/granary-gateway.dll --contentRoot "$PWD/gateway" --urls "http://$host:$port" "$@"

@@ -38,6 +38,7 @@ if ! $fast; then
   setup docker start_docker
   setup images bash deploy/images/build.sh
   setup browser bash deploy/scripts/browser-up.sh
+  setup docker-compose bash -c 'command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose'
 fi
 
 log "build"
@@ -46,7 +47,7 @@ if ! dotnet build Cluster.sln -c Release -nologo -v q; then
   exit 1
 fi
 
-projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests tests/Granary.PlatformTests tests/Granary.IntegrationTests)
+projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests tests/Granary.PlatformTests tests/Granary.IntegrationTests tests/Granary.ClusterProcessTests)
 # The fast lane: the projects that need no service (a test project added above that needs none goes here too).
 $fast && projects=(tests/Granary.UnitTests tests/Granary.ClusterTests tests/Granary.GatewayTests tests/Granary.CliTests)
 crashed=0
@@ -95,6 +96,14 @@ fi
 kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
 }
 $fast || end_to_end
+
+compose_deployment() { # the full lane only: docker-compose.yml for real (images from this build, the Docker driver)
+if e2e "compose: silo, gateway and PostgreSQL images (deploy/images/cluster/build.sh)" bash deploy/images/cluster/build.sh; then
+  e2e "compose: docker-compose up, a session through gateway 1, seen through gateway 2, down" \
+    env GRANARY_COMPOSE_LOGS="$RESULTS/compose.log" bash tests/compose/compose-session.sh
+fi
+}
+$fast || compose_deployment
 
 # The CLI as a .NET tool: packed, installed with --tool-path from the local package, `granary --help` lists the verbs
 # (the full lane does this in web_pages, where the installed granary also runs every verb against an all-in-one).

@@ -13,8 +13,10 @@ using Granary.Gateway.Sessions;
 using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
 using Orleans.Dashboard;
+using Granary.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.ClearProviders().AddGranaryConsole(builder.Configuration);
 builder.AddGranaryCluster();
 builder.AddGranaryGateway();
 builder.AddGranaryAuth();

@@ -282,6 +282,15 @@ public sealed class SchedulerCore
         }
     }
 
+    /// <summary>The agent is lost (no liveness heartbeats): it leaves the view until its next snapshot.</summary>
+    /// <summary>A lost agent leaves the view; returns the sessions the view had on it.</summary>
+    public string[] ForgetAgent(string agentId)
+    {
+        var sessions = _cluster.Find(agentId)?.Allocations.Select(a => a.SessionId).ToArray() ?? [];
+        Forget(agentId);
+        return sessions;
+    }
+
     private void Forget(string agentId)
     {
         _agents.Remove(agentId);

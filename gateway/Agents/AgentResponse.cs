@@ -8,11 +8,16 @@ namespace Granary.Gateway.Agents;
 /// A node as admins see it: capacity, what is allocated and free, each GPU with its share map (session id → share),
 /// the container runtime ("simulated" means sessions do not run real containers) and the last heartbeat.
 /// An agent that does not answer is listed with reachable false, the error, and nulls for what it would have said.
+/// Status is the node's liveness: "alive", "lost" (silent for Granary:Agent:LostAfter; nothing new is placed on it),
+/// "expired" (not back within Granary:Agent:LostGrace; its sessions ended agent-lost) or "unknown" (no heartbeat yet);
+/// LastHeartbeat is then the managers' last word from it.
 /// </summary>
 public sealed record AgentResponse(
     string Id,
     bool Reachable,
     string? Error,
+    string Status,
+    DateTimeOffset? LostSince,
     string? ResourceGroup,
     string? Runtime,
     bool Simulated,
@@ -27,12 +32,15 @@ public sealed record AgentResponse(
 {
     public const string SimulatedRuntime = "simulated";
 
+    public const string UnknownStatus = "unknown";
+
     public static AgentResponse From(AgentAnswer answer)
         => answer.Snapshot is { } snapshot
-            ? From(snapshot)
-            : new AgentResponse(answer.Id, false, answer.Error, null, null, false, false, null, null, null, null, [], [], []);
+            ? From(snapshot, answer.Liveness)
+            : new AgentResponse(answer.Id, false, answer.Error, answer.Liveness?.Status ?? UnknownStatus, answer.Liveness?.LostSince,
+                null, null, false, false, answer.Liveness?.LastHeartbeat, null, null, null, [], [], []);
 
-    public static AgentResponse From(AgentSnapshot snapshot)
+    public static AgentResponse From(AgentSnapshot snapshot, AgentLiveness? liveness = null)
     {
         var capacity = snapshot.Capacity;
         var cpu = snapshot.Allocations.Sum(a => a.CpuMilli);
@@ -54,11 +62,13 @@ public sealed record AgentResponse(
             snapshot.AgentId,
             true,
             null,
+            liveness?.Status ?? UnknownStatus,
+            liveness?.LostSince,
             snapshot.ResourceGroup,
             snapshot.Runtime,
             string.Equals(snapshot.Runtime, SimulatedRuntime, StringComparison.OrdinalIgnoreCase),
             snapshot.Schedulable,
-            snapshot.At,
+            liveness is null ? snapshot.At : liveness.LastHeartbeat > snapshot.At ? liveness.LastHeartbeat : snapshot.At,
             new CapacityResponse(capacity.CpuMilli / 1000m, capacity.MemoryBytes, capacity.Gpus.Length, capacity.FgpuPerGpu, capacity.EnforcementMode,
                 GpuEnforcement.Enforces(capacity.EnforcementMode), capacity.GpuSource),
             new UsageResponse(cpu / 1000m, memory, gpuMilli / 1000m),

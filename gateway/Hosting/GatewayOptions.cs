@@ -10,6 +10,13 @@ public sealed class GatewayOptions
     /// <summary>"all-in-one" (default): host a silo with both roles in this process; "client": join a cluster as an Orleans client.</summary>
     public string Mode { get; set; } = AllInOne;
 
+    /// <summary>Client mode: how long the gateway waits for the cluster to answer a call before it answers 503 with
+    /// Retry-After (a manager that died mid-call, or storage that hangs). Longer than Granary:Agent:StopGrace, which
+    /// a delete may wait for.</summary>
+    public TimeSpan ResponseTimeout { get; set; } = DefaultResponseTimeout;
+
+    public static readonly TimeSpan DefaultResponseTimeout = TimeSpan.FromSeconds(15);
+
     /// <summary>How often an open SSE stream asks its session for new events.</summary>
     public TimeSpan EventPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -12,7 +12,7 @@ public static class GatewayServiceExtensions
     public static IHostApplicationBuilder AddGranaryCluster(this IHostApplicationBuilder builder)
         => GatewayOptions.ModeFrom(builder.Configuration) == GatewayOptions.AllInOne
             ? builder.AddGranarySilo()
-            : builder.AddGranaryClient();
+            : builder.AddGranaryClient(builder.Configuration.GetValue($"{GatewayOptions.Section}:{nameof(GatewayOptions.ResponseTimeout)}", GatewayOptions.DefaultResponseTimeout));
 
     /// <summary>Gateway options, JSON, problem details, the startup banner.</summary>
     public static IHostApplicationBuilder AddGranaryGateway(this IHostApplicationBuilder builder)
@@ -26,6 +26,7 @@ public static class GatewayServiceExtensions
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<Http.ClusterUnavailableHandler>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<StartupBanner>();
         builder.Services.AddHttpForwarder();

@@ -26,7 +26,8 @@ public sealed record SessionResponse(
     int Priority,
     MountResponse[] Mounts,
     string[]? Command,
-    string OwnerId)
+    string OwnerId,
+    DateTimeOffset? NodeUnreachableSince)
 {
     public static SessionResponse From(SessionView view, HttpRequest request) => new(
         view.Id,
@@ -48,7 +49,8 @@ public sealed record SessionResponse(
         view.Spec.Priority,
         [.. view.Spec.Mounts.Select(m => new MountResponse(m.Folder, m.Path, m.ReadOnly))],
         view.Spec.Command,
-        view.Spec.Owner);
+        view.Spec.Owner,
+        view.NodeUnreachableSince);
 
     public static string StatusName(SessionStatus status) => status.ToString().ToUpperInvariant();
 }

@@ -21,5 +21,10 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// <summary>The agent refused a placement the scheduler made: forget it and queue the session again.</summary>
     Task PlacementRefused(Placement placement, string reason);
 
+    /// <summary>The agent is lost (no heartbeats): it leaves the view, so nothing new is placed on it, until a
+    /// snapshot of it comes again. Returns the sessions the view had on it (placed since the node's last liveness
+    /// heartbeat too), so each hears that its node is lost. The scheduler never calls the liveness grain: no cycle.</summary>
+    Task<string[]> ForgetAgent(string agentId);
+
     Task<SchedulerStatus> GetStatus();
 }

@@ -55,6 +55,16 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The secret the session's http apps require (Jupyter's token) for the gateway's app proxy to add to
     /// what it forwards; null unless the session is running. Never shown to users.</summary>
     Task<string?> GetAppSecret();
+    /// <summary>The session's node stopped sending heartbeats (its last one at lastHeartbeat): the session shows
+    /// that its node is unreachable (a field, its reason and an event). Ignored unless the session runs on that node.</summary>
+    Task NodeUnreachable(string agentId, DateTimeOffset lastHeartbeat);
+
+    /// <summary>The session's node is back within its grace: the session continues as it was.</summary>
+    Task NodeReachable(string agentId);
+
+    /// <summary>The session's node did not come back within its grace: the session ends as ERROR "agent-lost"
+    /// (its node removes the container if it ever returns).</summary>
+    Task AgentLost(string agentId, DateTimeOffset lastHeartbeat);
 
     /// <summary>The container's output (stdout and stderr), at most the last tailLines lines.</summary>
     Task<string> GetLogs(int tailLines);

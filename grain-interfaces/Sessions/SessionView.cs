@@ -16,4 +16,5 @@ public sealed record SessionView(
     [property: Id(8)] DateTimeOffset? TerminatedAt,
     [property: Id(9)] int? ExitCode,
     [property: Id(10)] AppEndpoint[] Apps,
-    [property: Id(11)] string? ContainerId);
+    [property: Id(11)] string? ContainerId,
+    [property: Id(12)] DateTimeOffset? NodeUnreachableSince = null);

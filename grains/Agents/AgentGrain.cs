@@ -25,7 +25,7 @@ namespace Granary.Agents;
 /// reads a session (Get) from a background task, not a turn, so it cannot deadlock with that session's Stop.
 /// </summary>
 [Immovable, AgentNodePlacement]
-public sealed class AgentGrain(
+public sealed partial class AgentGrain(
     [PersistentState("agent", GranaryStorage.Name)] IPersistentState<AgentState> state,
     IContainerRuntime runtime,
     IAppProbe appProbe,
@@ -201,10 +201,12 @@ public sealed class AgentGrain(
     /// Makes this activation's truth match the runtime's after a restart, in the background: containers of
     /// sessions this node holds and still wants are adopted (watched again), other labelled containers are
     /// removed with what the runtime made beside them (session networks a crash left), and sessions whose container
-    /// vanished (or exited meanwhile) end.
+    /// vanished (or exited meanwhile) end. Only the sessions held at activation are reconciled: one admitted meanwhile
+    /// (a Start that activated this grain) is this activation's own.
     /// </summary>
     private async Task Reconcile()
     {
+        var heldAtActivation = S.Sessions.Keys.ToHashSet();
         await Task.Yield();
         RequestContext.Clear();
         try
@@ -223,7 +225,7 @@ public sealed class AgentGrain(
             {
                 logger.LogWarning("Agent {Agent}: removed {Count} session network(s) no container used", Id, leftovers);
             }
-            foreach (var (sessionId, session) in S.Sessions.ToArray())
+            foreach (var (sessionId, session) in S.Sessions.Where(s => heldAtActivation.Contains(s.Key)).ToArray())
             {
                 if (_runs.IsRunning(sessionId))
                 {
@@ -385,5 +387,6 @@ public sealed class AgentGrain(
             _gpuSampler ??= this.RegisterGrainTimer(() => { _gpus.Sample(); return Task.CompletedTask; },
                 new GrainTimerCreationOptions(Options.GpuSampleInterval, Options.GpuSampleInterval));
         }
+        StartLivenessTimer();
     }
 }

@@ -12,6 +12,19 @@ public sealed class AgentOptions
 
     /// <summary>How often each GPU's utilisation, memory and processes are sampled (NVML or a mock source).</summary>
     public TimeSpan GpuSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>A node with no liveness heartbeat for this long is lost: nothing new is placed on it and its
+    /// sessions say their node is unreachable (read by the managers).</summary>
+    public TimeSpan LostAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a lost node may take to come back before its sessions end as ERROR "agent-lost".</summary>
+    public TimeSpan LostGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often each node tells the managers it is alive (well under LostAfter).</summary>
+    public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long an agent silo keeps claiming a node id (or GPU UUID) that a live silo holds before it gives
+    /// up and stops: long enough for a restarted node's previous silo to be declared dead.</summary>
+    public TimeSpan ClaimPatience { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long a change of the node's allocations waits before its snapshot goes to the scheduler, so
     /// that a burst of starts and stops on one node sends one snapshot.</summary>

@@ -26,6 +26,9 @@ internal sealed class AgentTelemetry(
     private IGrainTimer? _pushTimer;
     private bool _pushRequested;
 
+    /// <summary>False while the node, back from being lost, checks its sessions: the scheduler places nothing on it.</summary>
+    public bool Schedulable { get; set; } = true;
+
     /// <summary>The node's truth changed: the next snapshot carries a new version.</summary>
     public void Changed() => _version++;
 
@@ -101,6 +104,7 @@ internal sealed class AgentTelemetry(
             _images,
             runtime.Name,
             _version,
-            time.GetUtcNow());
+            time.GetUtcNow(),
+            Schedulable);
     }
 }

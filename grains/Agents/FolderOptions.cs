@@ -11,4 +11,7 @@ public sealed class FolderOptions
     /// <summary>With the Docker driver: keep Root a nosuid,nodev mount, so set-user-id files and device nodes
     /// written into folders have no effect in sessions or on the host (the agent must run as root).</summary>
     public bool NoSuid { get; set; } = true;
+    /// <summary>The root is shared storage mounted on every node: it must hold a .granary-cluster marker with the
+    /// cluster id (Granary:ClusterId), or folders are not mounted.</summary>
+    public bool Shared { get; set; }
 }

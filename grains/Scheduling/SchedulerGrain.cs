@@ -81,6 +81,12 @@ public sealed class SchedulerGrain(
         return Carry(_core.Refused(placement, reason));
     }
 
+    public Task<string[]> ForgetAgent(string agentId)
+    {
+        logger.LogWarning("Group {Group}: agent {Agent} is lost; it leaves the view", Group, agentId);
+        return Task.FromResult(_core.ForgetAgent(agentId));
+    }
+
     public Task<SchedulerStatus> GetStatus() => Task.FromResult(_core.Status());
 
     private Task Tick(CancellationToken cancellationToken)

@@ -246,7 +246,12 @@ public sealed partial class SessionGrain(
         }
 
         var reason = IsPlainRequest(requested) ? "terminated" : $"terminated: {requested}";
-        if (S.Placement is { } placement)
+        if (S.NodeUnreachableSince is not null && S.Placement is { } lost)
+        {
+            // Its node is lost: waiting for it would hang. The node removes the container when it returns.
+            reason = $"terminated while node {lost.AgentId} was unreachable; the node removes the container when it returns";
+        }
+        else if (S.Placement is { } placement)
         {
             try
             {
@@ -370,5 +375,5 @@ public sealed partial class SessionGrain(
 
     private SessionView View() => new(
         Id, S.Spec!, S.Status, S.StatusReason, S.Placement?.AgentId, S.Placement?.Gpus ?? [],
-        S.CreatedAt, S.StartedAt, S.TerminatedAt, S.ExitCode, S.Apps, S.ContainerId);
+        S.CreatedAt, S.StartedAt, S.TerminatedAt, S.ExitCode, S.Apps, S.ContainerId, S.NodeUnreachableSince);
 }

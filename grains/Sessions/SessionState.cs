@@ -26,4 +26,7 @@ public sealed class SessionState
 
     /// <summary>PENDING because the owner's resource policy queued it (not yet at the scheduler).</summary>
     [Id(13)] public bool AwaitingQuota { get; set; }
+
+    /// <summary>Set while the session's node is lost: the time of the node's last heartbeat.</summary>
+    [Id(14)] public DateTimeOffset? NodeUnreachableSince { get; set; }
 }

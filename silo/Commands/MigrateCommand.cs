@@ -89,7 +89,7 @@ public static class MigrateCommand
             .AddEnvironmentVariables()
             .AddCommandLine(args)
             .Build();
-        return configuration["connection"] ?? configuration[ConnectionStringKey];
+        return configuration["connection"] ?? configuration[ConnectionStringKey] ?? Environment.GetEnvironmentVariable(Granary.Silo.Hosting.GranaryHostOptions.PostgresVariable);
     }
 
     private static void Print(MigrationReport report, string? database)

@@ -1,5 +1,6 @@
 using Granary.Silo.Hosting;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Granary.Silo.Commands;
 
@@ -14,9 +15,11 @@ public static class RunCommand
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.Logging.ClearProviders().AddGranaryConsole(builder.Configuration);
         builder.AddGranarySilo();
         builder.AddGranarySiloMetrics();
         await builder.Build().RunAsync();
-        return 0;
+        // Non-zero when the silo stopped itself for a reason (a node id or GPU claimed by another live silo: 3).
+        return Environment.ExitCode;
     }
 }

@@ -8,14 +8,17 @@ namespace Granary.Silo.Hosting;
 public static class GranaryClientExtensions
 {
     /// <summary>Reads Granary:Clustering, ClusterId, ServiceId, GatewayPort (localhost) and
-    /// Database:ConnectionString (adonet), the same keys the silos use.</summary>
-    public static IHostApplicationBuilder AddGranaryClient(this IHostApplicationBuilder builder)
+    /// Database:ConnectionString (adonet), the same keys the silos use. A call the cluster does not answer within
+    /// responseTimeout fails with a TimeoutException (Orleans' default, 30 s, would hold a request that long when
+    /// the silo it went to died).</summary>
+    public static IHostApplicationBuilder AddGranaryClient(this IHostApplicationBuilder builder, TimeSpan responseTimeout)
     {
         var options = GranarySiloExtensions.ReadOptions(builder.Configuration);
         builder.Logging.AddGranaryConsole(builder.Configuration);
         builder.UseOrleansClient(client =>
         {
             client.AddDashboard();
+            client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = responseTimeout);
             client.UseGranaryTls(options.Tls);
             if (options.Clustering == "adonet")
             {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Granary.Silo.Hosting;
 
 /// <summary>The "Granary" section: roles, clustering, ports and storage of a silo (and what a client needs to join).</summary>
@@ -36,6 +38,44 @@ public sealed class GranaryHostOptions
     public string EffectiveGrainStorage => GrainStorage ?? (Clustering == "adonet" ? "adonet" : "memory");
 
     private string[] RoleList => Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>The environment variable that switches a process to PostgreSQL clustering, grain storage and
+    /// reminders: a connection string, which becomes Granary:Database:ConnectionString with Granary:Clustering=adonet
+    /// (explicit Granary:Clustering / Granary:Database:ConnectionString settings still win).</summary>
+    public const string PostgresVariable = "GRANARY_POSTGRES";
+
+    /// <summary>The "Granary" section with GRANARY_POSTGRES applied, validated.</summary>
+    public static GranaryHostOptions From(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<GranaryHostOptions>() ?? new GranaryHostOptions();
+        if (Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } postgres)
+        {
+            options.Database.ConnectionString = configuration["Granary:Database:ConnectionString"] ?? postgres;
+            if (Environment.GetEnvironmentVariable("Granary__Clustering") is null && !HasCommandLineKey(configuration, "Granary:Clustering"))
+            {
+                options.Clustering = "adonet";
+            }
+        }
+        options.Validate();
+        return options;
+    }
+
+    private static bool HasCommandLineKey(IConfiguration configuration, string key) =>
+        configuration is IConfigurationRoot root && root.Providers.OfType<Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider>()
+            .Any(provider => provider.TryGet(key, out _));
+
+    /// <summary>AdvertisedIp as an address: an IP literal, or a host name resolved to its first IPv4 address.</summary>
+    public System.Net.IPAddress AdvertisedAddress()
+    {
+        if (System.Net.IPAddress.TryParse(AdvertisedIp, out var address))
+        {
+            return address;
+        }
+        var resolved = System.Net.Dns.GetHostAddresses(AdvertisedIp)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+        return resolved ?? throw new InvalidOperationException(
+            $"Granary:AdvertisedIp '{AdvertisedIp}' is neither an IP address nor a host name with an IPv4 address.");
+    }
 
     public void Validate()
     {

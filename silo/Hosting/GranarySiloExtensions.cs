@@ -22,6 +22,9 @@ namespace Granary.Silo.Hosting;
 /// <summary>Adds a Granary silo to a host, configured from the "Granary" configuration section.</summary>
 public static class GranarySiloExtensions
 {
+    /// <summary>The ADO.NET storage itself, which grains reach only through StorageFailureMapping.</summary>
+    private const string AdoNetStorageName = "granary-adonet";
+
     /// <summary>Roles (manager, agent or both), clustering, storage, agent nodes and the container runtime,
     /// all from configuration. Used by the silo executable and by the gateway's all-in-one mode.</summary>
     public static IHostApplicationBuilder AddGranarySilo(this IHostApplicationBuilder builder)
@@ -47,6 +50,8 @@ public static class GranarySiloExtensions
         var metadata = new Dictionary<string, string>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloJoinedLog>();
         services.AddSingleton<SiloFinder>();
         services.AddSingleton<ImageCatalogCache>();
         silo.AddPlacementDirector<ManagerPlacement, ManagerPlacementDirector>();
@@ -57,21 +62,24 @@ public static class GranarySiloExtensions
         services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
         services.AddSingleton<IFolderStorage>(sp =>
         {
-            var storage = new LocalFolderStorage(sp.GetRequiredService<IOptions<FolderOptions>>().Value.Root);
-            storage.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
-            return storage;
+            var folders = sp.GetRequiredService<IOptions<FolderOptions>>().Value;
+            var local = new LocalFolderStorage(folders.Root);
+            local.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
+            return folders.Shared ? new ClusterMarkedFolderStorage(local, local.Root, options.ClusterId) : local;
         });
 
         if (options.EffectiveGrainStorage == "adonet")
         {
             // Orleans' binary serializer, as for every message: the state types are [GenerateSerializer] with field
             // ids (version tolerant), immutable collections and records included, and no JSON name matching.
-            silo.AddAdoNetGrainStorage(GranaryStorage.Name, storage => storage.Configure<Serializer>((storage, serializer) =>
+            silo.AddAdoNetGrainStorage(AdoNetStorageName, storage => storage.Configure<Serializer>((storage, serializer) =>
             {
                 storage.Invariant = "Npgsql";
                 storage.ConnectionString = options.Database.ConnectionString;
                 storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
+            services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) =>
+                new StorageFailureMapping(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName)));
         }
         else
         {
@@ -120,7 +128,7 @@ public static class GranarySiloExtensions
                 cluster.ClusterId = options.ClusterId;
                 cluster.ServiceId = options.ServiceId;
             });
-            silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedIp), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.ConfigureEndpoints(options.AdvertisedAddress(), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
         }
         else
         {
@@ -129,10 +137,5 @@ public static class GranarySiloExtensions
         }
     }
 
-    public static GranaryHostOptions ReadOptions(IConfiguration configuration)
-    {
-        var options = configuration.GetSection(GranaryHostOptions.Section).Get<GranaryHostOptions>() ?? new GranaryHostOptions();
-        options.Validate();
-        return options;
-    }
+    public static GranaryHostOptions ReadOptions(IConfiguration configuration) => GranaryHostOptions.From(configuration);
 }

@@ -87,21 +87,18 @@ public sealed class AgentRecoveryTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task An_agent_that_stops_sending_snapshots_leaves_the_scheduler_view_and_returns_with_its_next_one()
+    public async Task A_deactivated_agent_grain_is_brought_back_by_its_silo_and_keeps_taking_work()
     {
         var scheduler = fixture.Scheduler("timeout");
         await Eventually.True(async () => (await scheduler.GetStatus()).Agents == 1, "the agent is in the view");
 
-        // A deactivated agent grain sends no heartbeats until something calls it again.
+        // A deactivated agent grain sends no heartbeats by itself; its silo's registrar touches it again within
+        // two liveness intervals, so the node never falls silent (and is never declared lost) for this.
         await fixture.Cluster.DeactivateAsync(fixture.Agent("timeout-b"));
 
-        await Eventually.True(async () => (await scheduler.GetStatus()).Agents == 0, "the silent agent leaves the view");
         var session = await Sessions.Create(fixture.Client, Sessions.Spec("timeout"));
-        await Eventually.True(async () => (await session.Get())!.StatusReason != "waiting for the scheduler", "the session waits with a reason");
-        Assert.Equal(SessionStatus.Pending, (await session.Get())!.Status);
-
-        await fixture.Agent("timeout-b").GetSnapshot(); // activates it again: it heartbeats
         Assert.Equal("timeout-b", (await Sessions.WaitFor(session, SessionStatus.Running)).AgentId);
+        Assert.Equal(1, (await scheduler.GetStatus()).Agents);
         await session.Terminate(force: false);
     }
 

@@ -76,7 +76,7 @@ public sealed class ClusterTlsTests(TlsSilo silo) : IClassFixture<TlsSilo>
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(silo.Settings(tls));
-        builder.AddGranaryClient();
+        builder.AddGranaryClient(responseTimeout: bound);
         var client = builder.Build();
         try
         {

@@ -38,7 +38,7 @@ public static class DockerContainerParameters
                 PidsLimit = options.PidsLimit > 0 ? options.PidsLimit : null,
                 PortBindings = spec.PublishedPorts.ToDictionary(
                     PortKey,
-                    _ => (IList<PortBinding>)[new PortBinding { HostIP = options.PublishHost, HostPort = "" }]),
+                    _ => (IList<PortBinding>)[new PortBinding { HostIP = options.PublishHost, HostPort = options.PublishPortRange() }]),
                 Mounts = spec.Mounts.Select(m => new Mount
                 {
                     Type = "bind",

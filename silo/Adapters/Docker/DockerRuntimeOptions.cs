@@ -16,6 +16,25 @@ public sealed class DockerRuntimeOptions
     /// a multi-node agent publishes on an address the gateway and users can reach.</summary>
     public string PublishHost { get; set; } = "127.0.0.1";
 
+    /// <summary>The host ports apps are published on, "FIRST-LAST" (Docker picks a free one in the range; a node's
+    /// firewall opens only those to the gateways). Unset: any ephemeral port.</summary>
+    public string? PublishPorts { get; set; }
+
+    /// <summary>The HostPort Docker is given: <see cref="PublishPorts"/> checked, or "" for an ephemeral port.</summary>
+    public string PublishPortRange()
+    {
+        if (string.IsNullOrWhiteSpace(PublishPorts))
+        {
+            return "";
+        }
+        var parts = PublishPorts.Split('-');
+        if (parts.Length == 2 && ushort.TryParse(parts[0], out var first) && ushort.TryParse(parts[1], out var last) && 0 < first && first <= last)
+        {
+            return $"{first}-{last}";
+        }
+        throw new InvalidOperationException($"{SectionName}:PublishPorts '{PublishPorts}' is not a port range FIRST-LAST (e.g. 32000-32767).");
+    }
+
     /// <summary>/dev/shm size when the container spec asks for none (0).</summary>
     public long DefaultShmBytes { get; set; } = 64L * 1024 * 1024;
 

@@ -16,7 +16,9 @@ public static class DockerRuntimeServiceCollectionExtensions
     /// the "Granary:Agent:Docker" section of <paramref name="configuration"/> (the root configuration).</summary>
     public static IServiceCollection AddDockerContainerRuntime(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<DockerRuntimeOptions>().Bind(configuration.GetSection(DockerRuntimeOptions.SectionName));
+        services.AddOptions<DockerRuntimeOptions>().Bind(configuration.GetSection(DockerRuntimeOptions.SectionName))
+            // A bad port range stops the silo at start (PublishPortRange throws, naming the key) rather than each session.
+            .Validate(o => o.PublishPortRange() is { }).ValidateOnStart();
         services.AddSingleton(sp => new DockerContainerRuntime(sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value));
         services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerContainerRuntime>());
         var folders = configuration.GetSection(FolderOptions.Section).Get<FolderOptions>() ?? new FolderOptions();

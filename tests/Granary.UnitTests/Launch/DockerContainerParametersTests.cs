@@ -78,6 +78,21 @@ public sealed class DockerContainerParametersTests
     }
 
     [Fact]
+    public void Ports_are_published_in_the_configured_range_and_a_bad_range_is_refused()
+    {
+        var ranged = new DockerRuntimeOptions { PublishHost = "10.0.0.5", PublishPorts = "32000-32767" };
+        var parameters = DockerContainerParameters.For(Spec(), Image(), ranged, Allowed);
+
+        var binding = Assert.Single(parameters.HostConfig!.PortBindings!["8888/tcp"]);
+        Assert.Equal(("10.0.0.5", "32000-32767"), (binding.HostIP, binding.HostPort));
+        foreach (var bad in new[] { "32000", "32767-32000", "0-10", "a-b", "1-70000" })
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => new DockerRuntimeOptions { PublishPorts = bad }.PublishPortRange());
+            Assert.Contains("PublishPorts", error.Message);
+        }
+    }
+
+    [Fact]
     public void Gpus_are_requested_by_uuid_from_the_nvidia_runtime_and_nothing_else_is()
     {
         var withGpu = DockerContainerParameters.For(Spec(["GPU-aaaa"]), Image(), Options, Allowed);
