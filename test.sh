@@ -67,6 +67,10 @@ e2e() { # name, command...: one end-to-end check, counted like a test
   if "$@"; then e2e_passed=$((e2e_passed + 1)); echo "e2e $name: passed"
   else e2e_failed=$((e2e_failed + 1)); echo "e2e $name: FAILED"; fi
 }
+# The style the .editorconfig settles (the build already fails on its rules; this catches what only the
+# formatter sees). The full lane only: it takes minutes on this machine.
+$fast || e2e "code format (dotnet format --verify-no-changes)" dotnet format Cluster.sln --verify-no-changes --no-restore -v q
+
 end_to_end() { # the full lane only
 log "end-to-end: the all-in-one (./run.sh, Docker driver) driven by curl and by Chromium"
 e2e_port=18090
@@ -95,6 +99,7 @@ $fast || end_to_end
 # screenshots at 1280 and 390 px kept in .test-results/ui.
 web_typecheck() { (cd gateway && npm install --no-audit --no-fund --silent && npx tsc --noEmit -p tsconfig.json); }
 e2e "web UI type-checks (tsc --noEmit, checkJs)" web_typecheck
+web_pages() { # the full lane only: needs Chromium
 ui_port=18091
 ui_base="http://127.0.0.1:$ui_port"
 GRANARY_HTTP_PORT=$ui_port GRANARY_ADMIN_KEY=$e2e_key GRANARY_DATA_DIR="$RESULTS/ui-data" GRANARY_AGENT_DRIVER=simulated \
@@ -105,6 +110,8 @@ if e2e "all-in-one with simulated GPUs starts" ui_up; then
   e2e "web UI pages: fGPU launch, pending reason, admin pages, axe, screenshots" env SCREENSHOTS="$RESULTS/ui" node tests/browser/ui-pages.js "$ui_base" "$e2e_key"
 fi
 kill "$ui_pid" 2>/dev/null; wait "$ui_pid" 2>/dev/null
+}
+$fast || web_pages
 
 log "summary"
 passed=0; failed=0

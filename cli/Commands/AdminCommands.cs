@@ -18,8 +18,14 @@ public static class AdminCommands
                 return ExitCodes.Ok;
             }
             var rows = JsonSerializer.SerializeToElement(images.EnumerateArray().SelectMany(e => e.GetProperty("versions").EnumerateArray()
-                .Select(v => new { environment = e.Text("environment"), version = v.Text("version"), image = v.Text("image"),
-                    apps = string.Join(",", v.GetProperty("apps").EnumerateArray().Select(a => a.GetString())), agents = v.Text("agents") })));
+                .Select(v => new
+                {
+                    environment = e.Text("environment"),
+                    version = v.Text("version"),
+                    image = v.Text("image"),
+                    apps = string.Join(",", v.GetProperty("apps").EnumerateArray().Select(a => a.GetString())),
+                    agents = v.Text("agents")
+                })));
             Output.Table(context, rows, ("ENVIRONMENT", r => r.Text("environment")), ("VERSION", r => r.Text("version")),
                 ("IMAGE", r => r.Text("image")), ("APPS", r => r.Text("apps")), ("AGENTS", r => r.Text("agents")));
             return ExitCodes.Ok;

@@ -43,7 +43,10 @@ public static class SessionCommands
                 ["image"] = parsed.GetRequiredValue(image),
                 ["resources"] = new Dictionary<string, object?>
                 {
-                    ["cpu"] = parsed.GetValue(cpu), ["memory"] = parsed.GetValue(memory), ["gpu"] = parsed.GetValue(gpu), ["fgpu"] = parsed.GetValue(fgpu),
+                    ["cpu"] = parsed.GetValue(cpu),
+                    ["memory"] = parsed.GetValue(memory),
+                    ["gpu"] = parsed.GetValue(gpu),
+                    ["fgpu"] = parsed.GetValue(fgpu),
                 },
                 ["mounts"] = (parsed.GetValue(mounts) ?? []).Select(ParseMount).ToArray(),
                 ["type"] = parsed.GetValue(type),

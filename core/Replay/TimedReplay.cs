@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Granary.Resources;
 
 namespace Granary.Scheduling.Replay;
 
@@ -17,7 +16,7 @@ public sealed record TimedRun(string Policy, int Seed, int Pods, int NeverRan, d
 
 /// <summary>
 /// Replays a trace in time, as production sees it: a pod joins the queue at its creation time, the scheduler plans
-/// the queue (<see cref="Scheduler.Plan(IReadOnlyList{QueuedRequest}, ClusterState, int, PlacementPolicy, IQueueOrder)"/>,
+/// the queue (<see cref="Scheduler.Plan(IReadOnlyList{QueuedRequest}, ClusterState, int, PlacementPolicy, IQueueOrder, DateTimeOffset?)"/>,
 /// the grains' queue orders and bounded head-of-line skipping) whenever a pod arrives or leaves, a placed pod runs
 /// until its deletion time, and a pod still waiting at its deletion time leaves without having run. At one instant
 /// departures come before arrivals, and one plan covers everything that happened then.

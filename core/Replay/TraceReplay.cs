@@ -13,7 +13,7 @@ public sealed record ReplayRun(string Policy, int Seed, long CapacityGpuMilli, I
 
 /// <summary>
 /// Replays a trace through the scheduler the grains use: every pod is a one-request queue given to
-/// <see cref="Scheduler.Plan(IReadOnlyList{QueuedRequest}, ClusterState, int, PlacementPolicy, IQueueOrder)"/>; a
+/// <see cref="Scheduler.Plan(IReadOnlyList{QueuedRequest}, ClusterState, int, PlacementPolicy, IQueueOrder, DateTimeOffset?)"/>; a
 /// placement is applied to the cluster, a pod that fits nowhere is recorded as failed and the replay goes on.
 /// Nothing departs. Nodes get agent ids in a seeded random order, so the scheduler's ties (lowest agent id)
 /// fall on a seeded random node, as in the reference simulator.

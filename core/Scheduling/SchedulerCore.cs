@@ -168,7 +168,7 @@ public sealed class SchedulerCore
     }
 
     /// <summary>The periodic check: agents silent for longer than AgentTimeout leave the view, placements no
-    /// snapshot confirmed within InFlightTimeout are forgotten (stored by the next <see cref="Plan"/>, which the
+    /// snapshot confirmed within InFlightTimeout are forgotten (stored by the next <see cref="Plan(DateTimeOffset)"/>, which the
     /// caller runs right after).</summary>
     public SchedulerEffects Tick(DateTimeOffset now)
     {

@@ -8,15 +8,15 @@ public static class SessionTransitions
     /// <summary>from → the statuses it may move to. A status not listed as a key, or with no targets, is final.</summary>
     public static readonly IReadOnlyDictionary<SessionStatus, SessionStatus[]> Table = new Dictionary<SessionStatus, SessionStatus[]>
     {
-        [Pending]     = [Scheduled, Cancelled, Error, Terminating],
-        [Scheduled]   = [Preparing, Pending /* agent refused */, Terminating, Error],
-        [Preparing]   = [Pulling, Running, Terminating, Error],
-        [Pulling]     = [Preparing, Running, Terminating, Error],
-        [Running]     = [Terminating, Terminated /* batch exit */, Error],
+        [Pending] = [Scheduled, Cancelled, Error, Terminating],
+        [Scheduled] = [Preparing, Pending /* agent refused */, Terminating, Error],
+        [Preparing] = [Pulling, Running, Terminating, Error],
+        [Pulling] = [Preparing, Running, Terminating, Error],
+        [Running] = [Terminating, Terminated /* batch exit */, Error],
         [Terminating] = [Terminated, Error],
-        [Terminated]  = [],
-        [Error]       = [],
-        [Cancelled]   = [],
+        [Terminated] = [],
+        [Error] = [],
+        [Cancelled] = [],
     };
 
     public static bool IsAllowed(SessionStatus from, SessionStatus to) =>

@@ -10,7 +10,7 @@ public sealed class ClusterReadinessCheck(IGrainFactory grains) : IHealthCheck
     {
         try
         {
-            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(cancellationToken);
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true, cancellationToken);
             return hosts.Count > 0
                 ? HealthCheckResult.Healthy($"{hosts.Count} active silo(s)")
                 : HealthCheckResult.Unhealthy("no active silo in the cluster");

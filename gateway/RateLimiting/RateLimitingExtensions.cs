@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Granary.Gateway.Auth;
-using Microsoft.AspNetCore.RateLimiting;
 
 namespace Granary.Gateway.RateLimiting;
 

@@ -10,7 +10,7 @@ public sealed record CreateSessionRequest(
     MountRequest[]? Mounts,
     Dictionary<string, string>? Env,
     string? Type,
-    /// <summary>An array of arguments, or one string run with /bin/sh -c.</summary>
+    // An array of arguments, or one string run with /bin/sh -c.
     JsonElement? Command,
     string? ResourceGroup,
     int? Priority);

@@ -1,5 +1,5 @@
-using Orleans.Concurrency;
 using Granary.Agents;
+using Orleans.Concurrency;
 
 namespace Granary.Sessions;
 

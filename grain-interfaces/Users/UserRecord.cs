@@ -10,8 +10,8 @@ namespace Granary.Users;
 public sealed record UserRecord(
     [property: Id(0)] string Name,
     [property: Id(1)] string Role,
-    /// <summary>Only in state stored before users had several keys: the hash of their one key (moved to a key on
-    /// activation of the directory).</summary>
+    // Only in state stored before users had several keys: the hash of their one key (moved to a key on
+    // activation of the directory).
     [property: Id(2)] string? LegacyKeyHash,
     [property: Id(3)] DateTimeOffset CreatedAt,
     [property: Id(4)] string Id = "",

@@ -1,6 +1,5 @@
 using Granary.Agents.Gpu;
 using Granary.Agents.Launch;
-using Granary.Agents.Readiness;
 using Granary.Agents.Runtime;
 using Granary.Folders;
 using Granary.Scheduling;
@@ -174,7 +173,7 @@ public sealed class AgentGrain(
     public async Task<string> GetLogs(string sessionId, int tailLines)
     {
         var containerId = S.Sessions.GetValueOrDefault(sessionId)?.ContainerId
-            ?? (await runtime.List(SessionLabels(sessionId), CancellationToken.None)).FirstOrDefault()?.Id;
+            ?? (await runtime.List(SessionLabels(sessionId), CancellationToken.None)) switch { [var first, ..] => first.Id, _ => null };
         return containerId is null ? "" : await runtime.Logs(containerId, tailLines, CancellationToken.None);
     }
 

@@ -35,6 +35,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
                 {
                     _runs.Remove(sessionId);
                 }
+                run.Dispose();
             }
         }
     }
@@ -59,7 +60,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
         return Task.WhenAll(_runs.Values.Select(r => r.Task));
     }
 
-    private sealed class Run
+    private sealed class Run : IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
 
@@ -67,5 +68,7 @@ internal sealed class SessionRuns(string agentId, ILogger logger)
         public Task Task { get; set; } = Task.CompletedTask;
 
         public void Cancel() => _stop.Cancel();
+
+        public void Dispose() => _stop.Dispose();
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Granary.Agents;
-using Granary.SiloPlacement;
 using Granary.Sessions;
+using Granary.SiloPlacement;
 using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,9 +1,9 @@
-using Granary.Folders;
 using Granary.Agents;
-using Granary.Policies;
 using Granary.Agents.Launch;
-using Granary.SiloPlacement;
+using Granary.Folders;
+using Granary.Policies;
 using Granary.Scheduling;
+using Granary.SiloPlacement;
 using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
 

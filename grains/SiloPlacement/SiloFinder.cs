@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
@@ -44,6 +45,6 @@ public sealed class SiloFinder(
         }
     }
 
-    private IReadOnlyDictionary<string, string> MetadataOf(SiloAddress silo) =>
+    private ImmutableDictionary<string, string> MetadataOf(SiloAddress silo) =>
         silo.Equals(localSilo.SiloAddress) ? localMetadata.Value.Metadata : cache.GetSiloMetadata(silo).Metadata;
 }

@@ -1,21 +1,21 @@
 using System.Net;
 using Granary.Agents;
 using Granary.Folders;
+using Granary.Scheduling;
 using Granary.Silo.Adapters.Mps;
 using Granary.Silo.Adapters.Storage;
-using Microsoft.Extensions.Options;
 using Granary.SiloPlacement;
-using Granary.Scheduling;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using Orleans.Storage;
-using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Granary.Silo.Hosting;
 

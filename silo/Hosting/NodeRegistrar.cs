@@ -14,7 +14,7 @@ public sealed class NodeRegistrar(
     IGrainFactory grains,
     IContainerRuntime runtime,
     IOptions<AgentOptions> agentOptions,
-    ILogger<NodeRegistrar> logger) : ILifecycleParticipant<ISiloLifecycle>
+    ILogger<NodeRegistrar> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private readonly CancellationTokenSource _stopping = new();
@@ -28,7 +28,7 @@ public sealed class NodeRegistrar(
 
     private Task OnStart(CancellationToken cancellationToken)
     {
-        _registering = Task.Run(() => RegisterAll(_stopping.Token));
+        _registering = Task.Run(() => RegisterAll(_stopping.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -37,6 +37,8 @@ public sealed class NodeRegistrar(
         await _stopping.CancelAsync();
         await _registering.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    public void Dispose() => _stopping.Dispose();
 
     private async Task RegisterAll(CancellationToken cancellationToken)
     {

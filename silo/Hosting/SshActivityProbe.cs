@@ -69,8 +69,10 @@ public sealed class SshActivityProbe(
         return found is null ? null : ImageApps.Parse(found.Labels).FirstOrDefault(a => a.Name == "ssh")?.Port;
     }
 
+    private static readonly string[] TcpTables = ["tcp", "tcp6"];
+
     private static bool HasConnection(int pid, int port) =>
-        new[] { "tcp", "tcp6" }
+        TcpTables
             .Select(table => $"/proc/{pid}/net/{table}")
             .Where(File.Exists)
             .Any(path => TcpTable.CountEstablished(File.ReadAllText(path), port) > 0);

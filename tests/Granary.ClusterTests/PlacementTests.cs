@@ -1,6 +1,3 @@
-using Granary.Agents;
-using Granary.Sessions;
-
 namespace Granary.ClusterTests;
 
 [Collection(ClusterCollection.Name)]

@@ -1,5 +1,4 @@
 using Granary.Agents;
-using Granary.Agents.Runtime;
 using Granary.Sessions;
 
 namespace Granary.ClusterTests;

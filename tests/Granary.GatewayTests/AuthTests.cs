@@ -1,6 +1,6 @@
-using System.Net.Http.Json;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 
 namespace Granary.GatewayTests;
 

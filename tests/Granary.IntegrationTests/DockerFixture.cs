@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Docker.DotNet;
 using Granary.Agents.Runtime;
 using Granary.Silo.Adapters.Docker;

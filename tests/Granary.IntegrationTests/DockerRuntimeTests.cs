@@ -1,5 +1,4 @@
 using Granary.Agents;
-using System.Text;
 using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using Granary.Silo.Adapters.Docker;
@@ -231,14 +230,16 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
         {
             var mount = new BindMount(folder, "/home/work/data", ReadOnly: false);
             var first = fixture.Spec("mount-write", DockerFixture.BaseImage,
-                ["sh", "-c", "echo kept > /home/work/data/kept.txt && echo lost > /home/work/scratch.txt"]) with { Mounts = [mount] };
+                ["sh", "-c", "echo kept > /home/work/data/kept.txt && echo lost > /home/work/scratch.txt"]) with
+            { Mounts = [mount] };
             var (firstExit, firstOutput, _) = await fixture.RunToEnd(first); // removes the container
 
             Assert.True(firstExit == 0, firstOutput);
             Assert.Equal("kept\n", await File.ReadAllTextAsync(Path.Combine(folder, "kept.txt")));
 
             var second = fixture.Spec("mount-read", DockerFixture.BaseImage,
-                ["sh", "-c", "cat /home/work/data/kept.txt; if [ -e /home/work/scratch.txt ]; then echo scratch-present; else echo scratch-gone; fi"]) with { Mounts = [mount] };
+                ["sh", "-c", "cat /home/work/data/kept.txt; if [ -e /home/work/scratch.txt ]; then echo scratch-present; else echo scratch-gone; fi"]) with
+            { Mounts = [mount] };
             var (secondExit, secondOutput, _) = await fixture.RunToEnd(second);
 
             Assert.Equal(0, secondExit);

@@ -102,7 +102,10 @@ public sealed class GpuContainerTests(DockerFixture fixture)
         var launch = GpuEnforcement.For("mps", new GpuEnforcementOptions(), [new GpuShare(H100.Uuid, 500)], [H100]);
         var spec = fixture.Spec("mps-create", DockerFixture.BaseImage) with
         {
-            Env = launch.Env, Mounts = launch.Mounts, IpcMode = launch.IpcMode, GpuUuids = launch.DeviceUuids,
+            Env = launch.Env,
+            Mounts = launch.Mounts,
+            IpcMode = launch.IpcMode,
+            GpuUuids = launch.DeviceUuids,
         };
 
         var parameters = DockerContainerParameters.For(spec, new RuntimeImage(spec.Image, new Dictionary<string, string>()), new DockerRuntimeOptions(), []);
@@ -124,7 +127,10 @@ public sealed class GpuContainerTests(DockerFixture fixture)
         var launch = GpuEnforcement.For("mig", new GpuEnforcementOptions(), [new GpuShare(Mig.Uuid, 1000)], [H100, Mig]);
         var spec = fixture.Spec("mig-create", DockerFixture.BaseImage) with
         {
-            Env = launch.Env, Mounts = launch.Mounts, IpcMode = launch.IpcMode, GpuUuids = launch.DeviceUuids,
+            Env = launch.Env,
+            Mounts = launch.Mounts,
+            IpcMode = launch.IpcMode,
+            GpuUuids = launch.DeviceUuids,
         };
 
         var parameters = DockerContainerParameters.For(spec, new RuntimeImage(spec.Image, new Dictionary<string, string>()), new DockerRuntimeOptions(), []);

@@ -1,4 +1,3 @@
-using Granary.Resources;
 using Granary.Scheduling;
 using static Granary.UnitTests.TestData;
 

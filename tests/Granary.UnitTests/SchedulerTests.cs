@@ -1,5 +1,5 @@
-using Granary.Resources;
 using Granary.Agents;
+using Granary.Resources;
 using Granary.Scheduling;
 using static Granary.UnitTests.TestData;
 

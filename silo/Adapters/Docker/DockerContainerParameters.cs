@@ -90,7 +90,7 @@ public static class DockerContainerParameters
     }
 
     /// <summary>The capabilities the image declares, each of which must be allowed on this node.</summary>
-    private static IReadOnlyList<string> Capabilities(RuntimeImage image, IReadOnlyList<string> allowed)
+    private static List<string> Capabilities(RuntimeImage image, IReadOnlyList<string> allowed)
     {
         if (!image.Labels.TryGetValue(ImageLabels.Capabilities, out var declared))
             return [];

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -294,7 +293,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
             state == ContainerState.Running && container.State?.Pid is > 0 ? (int)container.State.Pid : null);
     }
 
-    private static IReadOnlyDictionary<string, string> CopyLabels(IDictionary<string, string>? labels)
+    private static Dictionary<string, string> CopyLabels(IDictionary<string, string>? labels)
         => labels is null ? new Dictionary<string, string>() : new Dictionary<string, string>(labels);
 
     private async Task<T> Call<T>(string what, Func<Task<T>> call)

@@ -29,7 +29,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
     private const string LockPath = "/run/granary-session-firewall.lock";
     private static readonly SemaphoreSlim InProcess = new(1, 1);
 
-    private string Bridges => BridgePrefix + "+";
+    private static string Bridges => BridgePrefix + "+";
 
     /// <summary>Runs <paramref name="action"/> with the rules installed and the host-wide lock held.</summary>
     public async Task<T> WithRules<T>(Func<Task<T>> action)
@@ -97,7 +97,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
             ? Directory.GetDirectories("/sys/class/net").Select(Path.GetFileName).OfType<string>().Where(n => n.StartsWith(BridgePrefix, StringComparison.Ordinal))
             : [];
 
-    private void Remove()
+    private static void Remove()
     {
         foreach (var parent in new[] { "DOCKER-USER", "FORWARD" })
         {
@@ -116,7 +116,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
         }
     }
 
-    private void Hook(string parent, string chain)
+    private static void Hook(string parent, string chain)
     {
         if (!Try("-C", parent, "-i", Bridges, "-j", chain))
             Run("-I", parent, "1", "-i", Bridges, "-j", chain);
@@ -163,7 +163,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
         if (flock(fd, LOCK_EX) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            close(fd);
+            _ = close(fd); // the flock failure is the error to report
             throw new IOException($"flock {LockPath} failed (errno {errno}).");
         }
         return new HostFileLock(fd);
@@ -171,7 +171,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
 
     private sealed class HostFileLock(int fd) : IDisposable
     {
-        public void Dispose() => close(fd); // closing the only descriptor releases the lock
+        public void Dispose() => _ = close(fd); // closing the only descriptor releases the lock; nothing to do if it fails
     }
 
     private const int O_RDWR = 2, O_CREAT = 0x40, O_CLOEXEC = 0x80000, LOCK_EX = 2;

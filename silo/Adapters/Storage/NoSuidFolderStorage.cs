@@ -19,13 +19,13 @@ public sealed class NoSuidFolderStorage(LocalFolderStorage inner) : IFolderStora
 
     public string Root => inner.Root;
 
-    public string Ensure(string owner, string name)
+    public string Ensure(string ownerId, string name)
     {
         EnsureRootMounted();
-        return inner.Ensure(owner, name);
+        return inner.Ensure(ownerId, name);
     }
 
-    public void Delete(string owner, string name) => inner.Delete(owner, name);
+    public void Delete(string ownerId, string name) => inner.Delete(ownerId, name);
 
     public void Move(string ownerId, string name, string toOwnerId, string toName) => inner.Move(ownerId, name, toOwnerId, toName);
 

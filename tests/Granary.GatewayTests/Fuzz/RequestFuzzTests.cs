@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using CsCheck;
 using Xunit.Abstractions;
@@ -288,7 +287,7 @@ public sealed class RequestFuzzTests(ITestOutputHelper output)
         }
 
         // Most values are escaped like a client would; some go raw, so traversal and encoded separators reach routing.
-        private static string Escape(string value) => value.Contains("%") || value.Contains("..") ? value.Replace("\r", "%0d").Replace("\n", "%0a").Replace(" ", "%20") : Uri.EscapeDataString(value);
+        private static string Escape(string value) => value.Contains('%') || value.Contains("..") ? value.Replace("\r", "%0d").Replace("\n", "%0a").Replace(" ", "%20") : Uri.EscapeDataString(value);
 
         private static string Clip(string text) => text.Length > 500 ? text[..500] + "…" : text;
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Docker.DotNet.Models;
-using Granary.Agents;
 using Granary.Agents.Launch;
 using Granary.Folders;
 using Granary.Sessions;

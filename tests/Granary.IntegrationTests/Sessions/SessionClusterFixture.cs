@@ -1,6 +1,3 @@
-using Granary.Agents;
-using Granary.Silo.Adapters.Docker;
-
 namespace Granary.IntegrationTests.Sessions;
 
 /// <summary>A manager and an agent silo whose node runs sessions on the Docker daemon, shared by a test class.

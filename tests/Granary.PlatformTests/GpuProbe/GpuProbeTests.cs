@@ -161,7 +161,7 @@ public sealed class GpuProbeTests : IClassFixture<GpuProbeTests.Build>
         /// <summary>Runs the probe with the fake driver (unless the environment says otherwise); its stdout must be JSON.</summary>
         public (int ExitCode, JsonElement Json, string Errors) Probe(string[] arguments, params (string Name, string Value)[] environment)
         {
-            var (exitCode, output, errors) = this.Run(arguments, environment);
+            var (exitCode, output, errors) = Run(arguments, environment);
             using var document = JsonDocument.Parse(output);
             return (exitCode, document.RootElement.Clone(), errors);
         }

@@ -1,7 +1,6 @@
 using Granary.PlatformTests.Infrastructure;
 using Granary.Silo.Migrations;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;

@@ -10,18 +10,18 @@ public sealed class AllocationProfile : EventListener
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private readonly ConcurrentDictionary<string, long> _bytes = new();
 
-    protected override void OnEventSourceCreated(EventSource source)
+    protected override void OnEventSourceCreated(EventSource eventSource)
     {
-        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
         {
-            EnableEvents(source, EventLevel.Verbose, GcKeyword);
+            EnableEvents(eventSource, EventLevel.Verbose, GcKeyword);
         }
     }
 
-    protected override void OnEventWritten(EventWrittenEventArgs data)
+    protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (data.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) == true
-            && data.Payload is { } payload && data.PayloadNames is { } names)
+        if (eventData.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) == true
+            && eventData.Payload is { } payload && eventData.PayloadNames is { } names)
         {
             var type = payload[names.IndexOf("TypeName")] as string ?? "?";
             var amount = Convert.ToInt64(payload[names.IndexOf("AllocationAmount64")]);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Granary.Scheduling;
 using Granary.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
