@@ -26,6 +26,7 @@ public static class GatewayServiceExtensions
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<Http.ClusterUnavailableHandler>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<StartupBanner>();
         builder.Services.AddHttpForwarder();
