@@ -78,9 +78,22 @@ public static class TerminalApi
         }
         finally
         {
-            await agent.CloseTerminal(terminalId);
+            await CloseTerminal(agent, terminalId, loggers);
         }
 
         return TypedResults.Empty;
+    }
+
+    /// <summary>Ends the terminal on its agent; an agent whose silo is gone took the terminal with it.</summary>
+    private static async Task CloseTerminal(IAgentGrain agent, string terminalId, ILoggerFactory loggers)
+    {
+        try
+        {
+            await agent.CloseTerminal(terminalId);
+        }
+        catch (Exception e) when (ClusterUnavailableHandler.Reason(e) is not null)
+        {
+            loggers.CreateLogger<TerminalBridge>().LogInformation("Terminal {TerminalId} ended with its node: {Reason}", terminalId, e.Message);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Granary.Agents;
+using Granary.Gateway.Http;
 
 namespace Granary.Gateway.Terminals;
 
@@ -42,6 +43,27 @@ public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string t
         catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
         {
             logger.LogDebug("Terminal {TerminalId}: the client left while output was being sent.", terminalId);
+        }
+        catch (Exception e) when (ClusterUnavailableHandler.Reason(e) is not null)
+        {
+            await NodeWentAway(e);
+        }
+    }
+
+    /// <summary>The agent's silo is gone (killed, restarting): the terminal ended with it; the client is told so.</summary>
+    private async Task NodeWentAway(Exception e)
+    {
+        logger.LogInformation("Terminal {TerminalId}: its node is unavailable ({Reason}).", terminalId, e.Message);
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the session's node is unavailable", CancellationToken.None);
+            }
+            catch (WebSocketException closing)
+            {
+                logger.LogDebug("Terminal {TerminalId}: the client left before the close: {Reason}", terminalId, closing.Message);
+            }
         }
     }
 
@@ -99,6 +121,10 @@ public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string t
         catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
         {
             logger.LogDebug("Terminal {TerminalId}: the client left without closing the WebSocket.", terminalId);
+        }
+        catch (Exception e) when (ClusterUnavailableHandler.Reason(e) is not null)
+        {
+            await NodeWentAway(e);
         }
     }
 
