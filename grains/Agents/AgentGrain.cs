@@ -242,16 +242,16 @@ public sealed class AgentGrain(
             return;
         }
 
+        var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
+        var endpoints = SessionDriver.AppsOf(image is null ? [] : ImageApps.Parse(image.Labels), container, Options.Host);
         if (session.Phase != ContainerPhase.Running)
         {
             EnterPhase(sessionId, ContainerPhase.Running, container.Id);
             await _writer.Write();
-            var image = await runtime.FindImage(session.Spec.Image, CancellationToken.None);
-            var apps = image is null ? [] : ImageApps.Parse(image.Labels);
-            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, SessionDriver.AppsOf(apps, container, Options.Host)));
+            Report(sessionId, new RuntimeReport(SessionStatus.Running, null, null, container.Id, endpoints));
         }
         var driver = Driver(sessionId, session);
-        _runs.Start(sessionId, stop => driver.Watch(container.Id, stop));
+        _runs.Start(sessionId, stop => driver.Follow(container.Id, endpoints, stop));
 
         var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
         if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)

@@ -105,6 +105,15 @@ internal sealed class SessionDriver(
         }
 
         // Each app's readiness follows RUNNING through the same outbox, so a session always hears RUNNING first.
+        await Follow(containerId, endpoints, stop);
+    }
+
+    /// <summary>Follows a running container: probes its apps until each answers (or fails) and reports that, and
+    /// waits for the container to exit. Also what an agent does with a container it adopts after a restart: the
+    /// apps' readiness may not have been reported before the old agent died (a report of a state the session
+    /// already has changes nothing).</summary>
+    public async Task Follow(string containerId, IReadOnlyList<AppEndpoint> endpoints, CancellationToken stop)
+    {
         using var probing = CancellationTokenSource.CreateLinkedTokenSource(stop);
         var readiness = new AppReadinessWatcher(appProbe, options, time)
             .Watch(sessionId, endpoints, app => host.Report(sessionId, new RuntimeReport(SessionStatus.Running, App: app)), probing.Token);
@@ -114,7 +123,7 @@ internal sealed class SessionDriver(
     }
 
     /// <summary>Waits for the running container to exit, then ends the session with its exit report.</summary>
-    public async Task Watch(string containerId, CancellationToken stop)
+    private async Task Watch(string containerId, CancellationToken stop)
     {
         int exitCode;
         bool oomKilled;
