@@ -70,6 +70,11 @@ public static class TerminalApi
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status501NotImplemented, title: "No terminal", detail: e.Message);
         }
+        catch (InvalidOperationException e) when (ClusterUnavailableHandler.Reason(e) is null)
+        {
+            // The agent does not run the session's container (yet): a restarted agent adopts it moments later.
+            return Problems.Conflict(e.Message);
+        }
 
         try
         {
