@@ -10,6 +10,7 @@ namespace Granary.Gateway.Terminals;
 public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string terminalId, Action onInput, ILogger<TerminalBridge> logger)
 {
     private const int MaxMessageBytes = 1024 * 1024;
+    private static readonly TimeSpan CloseHandshakeWait = TimeSpan.FromSeconds(5);
 
     public async Task Run(CancellationToken cancellationToken)
     {
@@ -56,13 +57,16 @@ public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string t
         logger.LogInformation("Terminal {TerminalId}: its node is unavailable ({Reason}).", terminalId, e.Message);
         if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
+            // The whole close handshake, bounded: ending the request right after our close frame can reset the
+            // connection before the client has read that frame.
+            using var patience = new CancellationTokenSource(CloseHandshakeWait);
             try
             {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "the session's node is unavailable", CancellationToken.None);
+                await socket.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "the session's node is unavailable", patience.Token);
             }
-            catch (WebSocketException closing)
+            catch (Exception closing) when (closing is WebSocketException or OperationCanceledException)
             {
-                logger.LogDebug("Terminal {TerminalId}: the client left before the close: {Reason}", terminalId, closing.Message);
+                logger.LogDebug("Terminal {TerminalId}: the client did not complete the close: {Reason}", terminalId, closing.Message);
             }
         }
     }
