@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -129,7 +130,23 @@ public sealed class LocalGranary : IAsyncDisposable
         }
         NpgsqlConnection.ClearAllPools();
         await Execute(_serverConnection, $"DROP DATABASE IF EXISTS \"{DatabaseName}\" WITH (FORCE)");
+        await UnmountFolderRoot();
         Directory.Delete(DataDirectory, recursive: true);
+    }
+
+    /// <summary>An agent that was killed leaves its nosuid bind on the folder root (its successor uses that mount as
+    /// it finds it and, not having made it, leaves it too): unmounted here so the data directory can be deleted.</summary>
+    private async Task UnmountFolderRoot()
+    {
+        while (File.ReadLines("/proc/self/mountinfo").Any(line => line.Split(' ')[4] == FolderRoot))
+        {
+            using var umount = Process.Start("umount", ["--lazy", FolderRoot]);
+            await umount.WaitForExitAsync();
+            if (umount.ExitCode != 0)
+            {
+                throw new IOException($"umount --lazy {FolderRoot} exited with {umount.ExitCode}");
+            }
+        }
     }
 
     private void StartAgent()
