@@ -197,7 +197,8 @@ public sealed class AgentGrain(
     /// <summary>
     /// Makes this activation's truth match the runtime's after a restart, in the background: containers of
     /// sessions this node holds and still wants are adopted (watched again), other labelled containers are
-    /// removed, and sessions whose container vanished (or exited meanwhile) end.
+    /// removed with what the runtime made beside them (session networks a crash left), and sessions whose container
+    /// vanished (or exited meanwhile) end.
     /// </summary>
     private async Task Reconcile()
     {
@@ -211,6 +212,12 @@ public sealed class AgentGrain(
                 logger.LogWarning("Agent {Agent}: removing container {Container}, whose session {Session} this node does not hold",
                     Id, container.Id, container.Labels.GetValueOrDefault(ContainerLabels.Session));
                 await runtime.Remove(container.Id, CancellationToken.None);
+            }
+            var leftovers = await runtime.RemoveLeftovers(
+                new Dictionary<string, string> { [ContainerLabels.Node] = Id }, S.Sessions.Keys.ToHashSet(), CancellationToken.None);
+            if (leftovers > 0)
+            {
+                logger.LogWarning("Agent {Agent}: removed {Count} session network(s) no container used", Id, leftovers);
             }
             foreach (var (sessionId, session) in S.Sessions.ToArray())
             {

@@ -1,6 +1,5 @@
 using Granary.Agents;
 using Granary.Agents.Launch;
-using Granary.Folders;
 using Granary.Policies;
 using Granary.Scheduling;
 using Granary.SiloPlacement;
@@ -18,7 +17,7 @@ namespace Granary.Sessions;
 /// UserQuotaGrain (admission and release), which only ever answers a session one-way.
 /// </summary>
 [ManagerPlacement]
-public sealed class SessionGrain(
+public sealed partial class SessionGrain(
     [PersistentState("session", GranaryStorage.Name)] IPersistentState<SessionState> state,
     ImageCatalogCache images,
     TimeProvider time,
@@ -26,18 +25,12 @@ public sealed class SessionGrain(
 {
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
-    private static readonly TimeSpan QuotaPollInterval = TimeSpan.FromSeconds(5);
     private IGrainTimer? _startTimer;
-    private IGrainTimer? _quotaPoll;
-    private IGrainTimer? _limitTimer;
-    private DateTimeOffset _lastActivity;
 
     private string Id => this.GetPrimaryKeyString();
     private SessionState S => state.State;
     private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(S.Spec!.ResourceGroup);
     private IAgentGrain Agent(string agentId) => GrainFactory.Ref<IAgentGrain>(agentId);
-    private IUserQuotaGrain Quota => GrainFactory.Ref<IUserQuotaGrain>(S.Spec!.Owner);
-    private ResourcePolicy Policy => S.Spec!.Policy ?? ResourcePolicy.Unlimited;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -101,79 +94,6 @@ public sealed class SessionGrain(
     }
 
     public Task<SessionView?> Get() => Task.FromResult(S.Spec is null ? null : View());
-
-    public async Task QuotaAdmitted()
-    {
-        if (S.Spec is null || S.Status != SessionStatus.Pending || !S.AwaitingQuota)
-        {
-            return;
-        }
-        _quotaPoll?.Dispose();
-        _quotaPoll = null;
-        S.AwaitingQuota = false;
-        S.StatusReason = "waiting for the scheduler";
-        await state.WriteStateAsync();
-        await Scheduler.Enqueue(ToPending());
-    }
-
-    public Task Touched()
-    {
-        _lastActivity = time.GetUtcNow();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>While queued by the policy, asks the quota again now and then (Admit is idempotent): covers an
-    /// admission notice that was lost.</summary>
-    private void PollQuota()
-    {
-        _quotaPoll ??= this.RegisterGrainTimer(async _ =>
-        {
-            if (S.Status != SessionStatus.Pending || !S.AwaitingQuota)
-            {
-                return;
-            }
-            if ((await Quota.Admit(QuotaRequestOf(S.Spec!))).Outcome == AdmissionOutcome.Admitted)
-            {
-                await QuotaAdmitted();
-            }
-        }, new GrainTimerCreationOptions(QuotaPollInterval, QuotaPollInterval) { KeepAlive = true });
-    }
-
-    /// <summary>While running under a policy with maxLifetime or idleTimeout, checks them a few times per limit.</summary>
-    private void WatchLimits()
-    {
-        if (_limitTimer is not null || S.Spec is null || S.Status != SessionStatus.Running
-            || Policy.MaxLifetime is null && Policy.IdleTimeout is null)
-        {
-            return;
-        }
-        var shortest = new[] { Policy.MaxLifetime, Policy.IdleTimeout }.Where(t => t is not null).Min()!.Value;
-        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.FromSeconds(30).Ticks));
-        var activated = time.GetUtcNow();
-        _lastActivity = _lastActivity > activated ? _lastActivity : activated;
-        _limitTimer = this.RegisterGrainTimer(_ => CheckLimits(), new GrainTimerCreationOptions(period, period) { KeepAlive = true });
-    }
-
-    private async Task CheckLimits()
-    {
-        if (S.Status != SessionStatus.Running)
-        {
-            _limitTimer?.Dispose();
-            _limitTimer = null;
-            return;
-        }
-        var now = time.GetUtcNow();
-        if (Policy.MaxLifetime is { } lifetime && S.StartedAt is { } started && now - started >= lifetime)
-        {
-            await End(force: false, $"ran for its maximum lifetime of {Format(lifetime)} (maxLifetime of the resource policy \"{Policy.Name}\")");
-        }
-        else if (Policy.IdleTimeout is { } idle && now - _lastActivity >= idle)
-        {
-            await End(force: false, $"idle: no app traffic, terminal input or SSH connection for {Format(idle)} (idleTimeout of the resource policy \"{Policy.Name}\")");
-        }
-    }
-
-    private static string Format(TimeSpan span) => span.TotalSeconds < 120 ? $"{span.TotalSeconds:0.#} s" : span.ToString();
 
     public Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence) =>
         Task.FromResult<IReadOnlyList<SessionEvent>>(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
@@ -413,41 +333,16 @@ public sealed class SessionGrain(
     private async Task<bool> ImageServesSsh(string image) =>
         (await images.Find(image))?.Apps.Any(a => a.Name == SshApp) ?? false;
 
-    /// <summary>Marks the session's folders as mounted, so they cannot be deleted while it lives; all or none.</summary>
-    private async Task AttachFolders(SessionSpec spec)
-    {
-        var attached = new List<IFolderGrain>();
-        try
-        {
-            foreach (var mount in spec.Mounts)
-            {
-                var folder = Folder(spec.Owner, mount.Folder);
-                await folder.Attach(Id);
-                attached.Add(folder);
-            }
-        }
-        catch
-        {
-            await Task.WhenAll(attached.Select(folder => folder.Detach(Id)));
-            throw;
-        }
-    }
-
     private static bool IsPlainRequest(string reason) => reason is "termination requested" or "forced termination requested";
 
     /// <summary>The session has reached a final status: it leaves the scheduler and the owner's quota, and releases
     /// its folders.</summary>
     private async Task Ended()
     {
-        _limitTimer?.Dispose();
-        _limitTimer = null;
-        _quotaPoll?.Dispose();
-        _quotaPoll = null;
+        StopPolicyTimers();
         await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
-        await Task.WhenAll(S.Spec!.Mounts.Select(mount => Folder(S.Spec.Owner, mount.Folder).Detach(Id)));
+        await DetachFolders();
     }
-
-    private IFolderGrain Folder(string owner, string name) => GrainFactory.Ref<IFolderGrain>(FolderKey.Of(owner, name));
 
     private void MoveTo(SessionStatus to, string? reason)
     {
@@ -465,9 +360,6 @@ public sealed class SessionGrain(
 
     private static bool IsAlive(SessionStatus reported) =>
         reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;
-
-    private QuotaRequest QuotaRequestOf(SessionSpec spec) =>
-        new(Id, spec.Resources, spec.ResourceGroup, spec.Image, spec.Policy ?? ResourcePolicy.Unlimited);
 
     private PendingSession ToPending() =>
         new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);

@@ -15,6 +15,7 @@ public static class GranaryClientExtensions
         builder.UseOrleansClient(client =>
         {
             client.AddDashboard();
+            client.UseGranaryTls(options.Tls);
             if (options.Clustering == "adonet")
             {
                 client.UseAdoNetClustering(clustering =>

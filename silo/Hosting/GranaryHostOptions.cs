@@ -27,6 +27,9 @@ public sealed class GranaryHostOptions
 
     public DatabaseOptions Database { get; set; } = new();
 
+    /// <summary>Mutual TLS between silos and clients (Granary:Tls); off unless its paths are set.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
     public bool HasManagerRole => RoleList.Contains("manager");
     public bool HasAgentRole => RoleList.Contains("agent");
 
@@ -53,6 +56,7 @@ public sealed class GranaryHostOptions
         {
             throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet clustering or storage.");
         }
+        Tls.Validate();
     }
 }
 

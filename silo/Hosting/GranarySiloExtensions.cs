@@ -30,6 +30,7 @@ public static class GranarySiloExtensions
         builder.UseOrleans(silo =>
         {
             silo.UseGranaryClustering(options);
+            silo.UseGranaryTls(options.Tls);
             silo.AddGranary(builder.Configuration);
         });
         return builder;

@@ -53,6 +53,7 @@ public sealed class DockerFixture : IAsyncLifetime
         var leftovers = await Runtime.List(new Dictionary<string, string> { [RunLabel] = RunId }, CancellationToken.None);
         foreach (var container in leftovers)
             await Runtime.Remove(container.Id, CancellationToken.None);
+        await Runtime.RemoveLeftovers(new Dictionary<string, string> { [RunLabel] = RunId }, new HashSet<string>(), CancellationToken.None);
         Docker.Dispose();
         Runtime.Dispose();
     }

@@ -40,4 +40,11 @@ public interface IContainerRuntime
 
     /// <summary>Containers (running or not) whose labels include every pair of the filter.</summary>
     Task<IReadOnlyList<ContainerInfo>> List(IReadOnlyDictionary<string, string> labelFilter, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes what the runtime made beside containers (Docker: session networks) whose labels include every pair of
+    /// the filter, that no container uses and whose session is not in keep: what a crash between making or removing
+    /// a container and its network leaves behind. Returns how many it removed.
+    /// </summary>
+    Task<int> RemoveLeftovers(IReadOnlyDictionary<string, string> labelFilter, IReadOnlySet<string> keep, CancellationToken cancellationToken);
 }

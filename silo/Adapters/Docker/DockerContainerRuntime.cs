@@ -255,6 +255,17 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         return containers;
     }
 
+    /// <summary>The host uid and gid of a container's root: (0, 0), or the base of the engine's user namespace
+    /// mapping (dockerd --userns-remap).</summary>
+    public async Task<(int Uid, int Gid)> RootOnHost(CancellationToken cancellationToken)
+    {
+        var info = await Call("read the engine's information", () => _docker.System.GetSystemInfoAsync(cancellationToken));
+        return DockerUserNamespace.RemapBase(info.DockerRootDir, info.SecurityOptions) ?? (0, 0);
+    }
+
+    public Task<int> RemoveLeftovers(IReadOnlyDictionary<string, string> labelFilter, IReadOnlySet<string> keep, CancellationToken cancellationToken)
+        => Call("remove unused session networks", () => _networks.RemoveUnused(labelFilter, keep, cancellationToken));
+
     /// <summary>Closes the engine connection; takes the session firewall down when no session bridge is left.</summary>
     public void Dispose()
     {

@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using Granary.Folders;
 using Granary.Silo.Adapters.Storage;
@@ -19,16 +20,17 @@ public static class DockerRuntimeServiceCollectionExtensions
         services.AddSingleton(sp => new DockerContainerRuntime(sp.GetRequiredService<IOptions<DockerRuntimeOptions>>().Value));
         services.AddSingleton<IContainerRuntime>(sp => sp.GetRequiredService<DockerContainerRuntime>());
         var folders = configuration.GetSection(FolderOptions.Section).Get<FolderOptions>() ?? new FolderOptions();
-        if (folders.NoSuid && OperatingSystem.IsLinux())
+        // Replaces the plain folder storage: folders belong to the session user as this node's engine maps it (under
+        // user namespaces, uid 1000 in a container is base+1000 on the host), and containers get them from a
+        // nosuid,nodev root. The engine is asked once, when the node first needs a folder.
+        services.AddSingleton<IFolderStorage>(sp =>
         {
-            // Replaces the plain folder storage: containers get their folders from a nosuid,nodev root.
-            services.AddSingleton<IFolderStorage>(sp =>
-            {
-                var storage = new LocalFolderStorage(folders.Root);
-                storage.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
-                return new NoSuidFolderStorage(storage);
-            });
-        }
+            var runtime = sp.GetRequiredService<DockerContainerRuntime>();
+            var root = Task.Run(() => runtime.RootOnHost(CancellationToken.None)).GetAwaiter().GetResult();
+            var storage = new LocalFolderStorage(folders.Root, root.Uid + LaunchSpec.SessionUid, root.Gid + LaunchSpec.SessionUid);
+            storage.MoveLegacyFolders(sp.GetRequiredService<ILoggerFactory>().CreateLogger<LocalFolderStorage>());
+            return folders.NoSuid && OperatingSystem.IsLinux() ? new NoSuidFolderStorage(storage) : storage;
+        });
         return services;
     }
 }

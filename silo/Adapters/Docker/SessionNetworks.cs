@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using Granary.Agents;
 using ContainerSpec = Granary.Agents.Runtime.ContainerSpec;
 
 namespace Granary.Silo.Adapters.Docker;
@@ -65,8 +66,9 @@ public sealed class SessionNetworks(DockerClient docker, DockerRuntimeOptions op
             $"(/{options.SessionSubnetPrefixLength} each; setting {DockerRuntimeOptions.SectionName}:SessionSubnets).", last);
     });
 
-    /// <summary>Removes the session network of this name, if there is one and no container is attached.</summary>
-    public async Task Remove(string name, CancellationToken cancellationToken)
+    /// <summary>Removes the session network of this name, if there is one and no container is attached; true if it
+    /// removed it.</summary>
+    public async Task<bool> Remove(string name, CancellationToken cancellationToken)
     {
         NetworkResponse network;
         try
@@ -75,18 +77,41 @@ public sealed class SessionNetworks(DockerClient docker, DockerRuntimeOptions op
         }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            return;
+            return false;
         }
         if (network.Labels?.ContainsKey(Label) != true || network.Containers is { Count: > 0 })
-            return;
+            return false;
         try
         {
             await docker.Networks.DeleteNetworkAsync(network.ID, cancellationToken);
+            return true;
         }
         catch (DockerApiException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
+            return false;
         }
     }
+
+    /// <summary>Removes the session networks whose labels include the filter's, that no container uses and whose
+    /// session is not in keep (a session being made has its network before its container); returns how many.</summary>
+    public async Task<int> RemoveUnused(IReadOnlyDictionary<string, string> labelFilter, IReadOnlySet<string> keep, CancellationToken cancellationToken)
+    {
+        var labels = labelFilter.Select(pair => $"{pair.Key}={pair.Value}").Append(Label + "=true");
+        var networks = await docker.Networks.ListNetworksAsync(new NetworksListParameters
+        {
+            Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = labels.ToDictionary(label => label, _ => true) },
+        }, cancellationToken);
+        var removed = 0;
+        foreach (var network in networks.Where(n => !keep.Contains(SessionOf(n))))
+        {
+            if (await Remove(network.Name, cancellationToken))
+                removed++;
+        }
+        return removed;
+    }
+
+    private static string SessionOf(NetworkResponse network)
+        => network.Labels is not null && network.Labels.TryGetValue(ContainerLabels.Session, out var session) ? session : "";
 
     private (IPAddress Network, int PrefixLength, int Count) Pool()
     {

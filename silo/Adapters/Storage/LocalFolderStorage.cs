@@ -4,8 +4,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Granary.Folders;
 
-/// <summary>Folders as directories {root}/{owner id}/{name}, owned by the session user (uid/gid 1000) so the
-/// container's "work" user can write to them.</summary>
+/// <summary>Folders as directories {root}/{owner id}/{name}, owned by the session user as the host sees it (uid/gid
+/// 1000, or 1000 above the base of the container engine's user namespace mapping) so the container's "work" user
+/// can write to them.</summary>
 public sealed class LocalFolderStorage(string root, int uid = 1000, int gid = 1000) : IFolderStorage
 {
     /// <summary>Where folders of the layout before user ids ({root}/{user name}/…) are moved, kept for an admin.</summary>
@@ -16,12 +17,11 @@ public sealed class LocalFolderStorage(string root, int uid = 1000, int gid = 10
     public string Ensure(string ownerId, string name)
     {
         var path = PathOf(ownerId, name);
-        if (!Directory.Exists(path))
-        {
+        var created = !Directory.Exists(path);
+        if (created)
             Directory.CreateDirectory(path);
-            if (RunsAsRoot)
-                GiveToSessionUser(path);
-        }
+        if (RunsAsRoot)
+            GiveToSessionUser(path, created);
         return path;
     }
 
@@ -90,11 +90,14 @@ public sealed class LocalFolderStorage(string root, int uid = 1000, int gid = 10
     [SupportedOSPlatformGuard("linux")]
     private static bool RunsAsRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
 
+    /// <summary>Sets a new folder's mode, and (every time: another silo may have made it, or a node of another user
+    /// mapping) its owner.</summary>
     [SupportedOSPlatform("linux")]
-    private void GiveToSessionUser(string path)
+    private void GiveToSessionUser(string path, bool created)
     {
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+        if (created)
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
         if (LibC.chown(path, uid, gid) != 0)
             throw new IOException($"chown {uid}:{gid} {path} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}).");
     }

@@ -1,7 +1,9 @@
 using System.Text;
+using Docker.DotNet.Models;
 using Granary.Agents;
 using Granary.Agents.Runtime;
 using Granary.Sessions;
+using Granary.Silo.Adapters.Docker;
 
 namespace Granary.IntegrationTests.Sessions;
 
@@ -22,7 +24,7 @@ public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_new_agent_silo_adopts_the_running_session_of_a_killed_one_and_removes_orphan_containers()
+    public async Task A_new_agent_silo_adopts_the_running_session_of_a_killed_one_and_removes_orphan_containers_and_networks()
     {
         var session = await Session.Create(_cluster.Client, Session.Spec(DockerFixture.BaseImage));
         var running = await Session.WaitFor(session, SessionStatus.Running, SessionStatus.Error);
@@ -38,6 +40,19 @@ public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
             },
         }, CancellationToken.None);
         await docker.Runtime.Start(orphan, CancellationToken.None);
+        // A session network labelled for this node that no container uses (a crash between making it and its
+        // container, or between removing the container and it).
+        var leftover = await docker.Docker.Networks.CreateNetworkAsync(new NetworksCreateParameters
+        {
+            Name = $"granary-leftover-{Guid.NewGuid():N}",
+            Labels = new Dictionary<string, string>
+            {
+                [DockerFixture.RunLabel] = docker.RunId,
+                [SessionNetworks.Label] = "true",
+                [ContainerLabels.Node] = _cluster.NodeId,
+                [ContainerLabels.Session] = $"ghost-{Guid.NewGuid():N}",
+            },
+        });
 
         var killed = _cluster.AgentSilo;
         await _cluster.KillAgentSilo();
@@ -49,6 +64,8 @@ public sealed class AgentRestartTests(DockerFixture docker) : IAsyncLifetime
         Assert.NotEqual(killed.SiloAddress, _cluster.AgentSilo.SiloAddress);
 
         await Eventually.True(async () => await docker.Runtime.Inspect(orphan, CancellationToken.None) is null, "the orphan container is removed");
+        await Eventually.True(async () => !(await docker.Docker.Networks.ListNetworksAsync()).Any(n => n.ID == leftover.ID),
+            "the leftover session network is removed");
         var adopted = (await session.Get())!;
         Assert.Equal(SessionStatus.Running, adopted.Status);
         Assert.Equal(running.ContainerId, adopted.ContainerId);

@@ -19,7 +19,7 @@ public sealed class NvmlAgentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var build = Tool.Run("bash", [Path.Combine(RepositoryRoot(), "tests", "native", "build-fake-nvml.sh"), _library]).EnsureSuccess();
+        var build = Tool.Run("bash", [Path.Combine(Repository.Root, "tests", "native", "build-fake-nvml.sh"), _library]).EnsureSuccess();
         var libraryPath = build.Output.Trim();
         await File.WriteAllLinesAsync(Path.Combine(_library, "fake_nvml.conf"),
         [
@@ -75,15 +75,5 @@ public sealed class NvmlAgentTests : IAsyncLifetime
         var shares = (await _cluster.Agent.GetGpus()).Single(v => v.Device.Uuid == A100).Shares;
         Assert.Equal(1000, shares[running.Id]);
         Assert.Equal(SessionStatus.Terminated, (await Session.Delete(session)).Status);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException($"Cluster.sln not found above {AppContext.BaseDirectory}.");
     }
 }

@@ -40,13 +40,28 @@ public sealed class LocalFolderStorageTests : IDisposable
     {
         // Tests run as root (as the agent does), so the folder can be handed to uid/gid 1000.
         var path = new LocalFolderStorage(_root).Ensure(Alice, "data");
-        var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u:%g", path])
+        Assert.Equal("1000:1000", OwnerOf(path));
+    }
+
+    [Fact]
+    public void Ensure_gives_an_existing_folder_to_the_session_user_of_this_nodes_user_mapping()
+    {
+        // Made by a silo without user namespaces, then mounted on a node whose engine maps container uid 1000 to
+        // host uid 101000: the session user there must own it, or it could not write.
+        new LocalFolderStorage(_root).Ensure(Alice, "data");
+        var path = new LocalFolderStorage(_root, 101000, 101000).Ensure(Alice, "data");
+        Assert.Equal("101000:101000", OwnerOf(path));
+    }
+
+    private static string OwnerOf(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u:%g", path])
         {
             RedirectStandardOutput = true,
         })!;
         var owner = stat.StandardOutput.ReadToEnd().Trim();
         stat.WaitForExit();
-        Assert.Equal("1000:1000", owner);
+        return owner;
     }
 
     [Fact]
