@@ -222,7 +222,7 @@ public static class SessionsApi
         }
 
         var session = grains.GetGrain<ISessionGrain>(id);
-        return TypedResults.ServerSentEvents(Stream(session, after, options.Value.EventPollInterval, context.RequestAborted));
+        return TypedResults.ServerSentEvents(Stream(context.Response, session, after, options.Value.EventPollInterval, context.RequestAborted));
     }
 
     public static async Task<Results<ContentHttpResult, ValidationProblem, ProblemHttpResult>> Logs(
@@ -294,8 +294,11 @@ public static class SessionsApi
     }
 
     private static async IAsyncEnumerable<SseItem<SessionEventResponse>> Stream(
-        ISessionGrain session, long after, TimeSpan pollInterval, [EnumeratorCancellation] CancellationToken cancellationToken)
+        HttpResponse response, ISessionGrain session, long after, TimeSpan pollInterval, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The headers go out now, not with the first event: a client resuming after the newest event of a running
+        // session (an EventSource reconnecting) would otherwise wait, unanswered, until the session next changes.
+        await response.Body.FlushAsync(cancellationToken);
         while (true)
         {
             // Status first, then events: a final status read here has its event in the log read next.

@@ -70,6 +70,11 @@ public static class TerminalApi
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status501NotImplemented, title: "No terminal", detail: e.Message);
         }
+        catch (InvalidOperationException e) when (ClusterUnavailableHandler.Reason(e) is null)
+        {
+            // The agent does not run the session's container (yet): a restarted agent adopts it moments later.
+            return Problems.Conflict(e.Message);
+        }
 
         try
         {
@@ -78,9 +83,22 @@ public static class TerminalApi
         }
         finally
         {
-            await agent.CloseTerminal(terminalId);
+            await CloseTerminal(agent, terminalId, loggers);
         }
 
         return TypedResults.Empty;
+    }
+
+    /// <summary>Ends the terminal on its agent; an agent whose silo is gone took the terminal with it.</summary>
+    private static async Task CloseTerminal(IAgentGrain agent, string terminalId, ILoggerFactory loggers)
+    {
+        try
+        {
+            await agent.CloseTerminal(terminalId);
+        }
+        catch (Exception e) when (ClusterUnavailableHandler.Reason(e) is not null)
+        {
+            loggers.CreateLogger<TerminalBridge>().LogInformation("Terminal {TerminalId} ended with its node: {Reason}", terminalId, e.Message);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Granary.Agents;
+using Granary.Gateway.Http;
 
 namespace Granary.Gateway.Terminals;
 
@@ -9,6 +10,7 @@ namespace Granary.Gateway.Terminals;
 public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string terminalId, Action onInput, ILogger<TerminalBridge> logger)
 {
     private const int MaxMessageBytes = 1024 * 1024;
+    private static readonly TimeSpan CloseHandshakeWait = TimeSpan.FromSeconds(5);
 
     public async Task Run(CancellationToken cancellationToken)
     {
@@ -42,6 +44,30 @@ public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string t
         catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
         {
             logger.LogDebug("Terminal {TerminalId}: the client left while output was being sent.", terminalId);
+        }
+        catch (Exception e) when (ClusterUnavailableHandler.Reason(e) is not null)
+        {
+            await NodeWentAway(e);
+        }
+    }
+
+    /// <summary>The agent's silo is gone (killed, restarting): the terminal ended with it; the client is told so.</summary>
+    private async Task NodeWentAway(Exception e)
+    {
+        logger.LogInformation("Terminal {TerminalId}: its node is unavailable ({Reason}).", terminalId, e.Message);
+        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            // The whole close handshake, bounded: ending the request right after our close frame can reset the
+            // connection before the client has read that frame.
+            using var patience = new CancellationTokenSource(CloseHandshakeWait);
+            try
+            {
+                await socket.CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "the session's node is unavailable", patience.Token);
+            }
+            catch (Exception closing) when (closing is WebSocketException or OperationCanceledException)
+            {
+                logger.LogDebug("Terminal {TerminalId}: the client did not complete the close: {Reason}", terminalId, closing.Message);
+            }
         }
     }
 
@@ -99,6 +125,10 @@ public sealed class TerminalBridge(WebSocket socket, IAgentGrain agent, string t
         catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
         {
             logger.LogDebug("Terminal {TerminalId}: the client left without closing the WebSocket.", terminalId);
+        }
+        catch (Exception e) when (ClusterUnavailableHandler.Reason(e) is not null)
+        {
+            await NodeWentAway(e);
         }
     }
 

@@ -43,9 +43,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         => new(withAdminKey: false, dataDirectory, TestCluster.Settings());
 
     /// <summary>A gateway on a real Kestrel server (for WebSockets through the app proxy), started.</summary>
-    public static GatewayFactory OnKestrel()
+    public static GatewayFactory OnKestrel(IReadOnlyDictionary<string, string?>? extra = null)
     {
-        var factory = new GatewayFactory(withAdminKey: true, dataDirectory: null, TestCluster.Settings());
+        var factory = new GatewayFactory(withAdminKey: true, dataDirectory: null, TestCluster.Settings().Concat(extra ?? new Dictionary<string, string?>()).ToDictionary());
         factory.UseKestrel(0);
         factory._onKestrel = true;
         factory.StartServer();
@@ -75,6 +75,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     /// <summary>Log records of the audit category (admin access to other users' sessions).</summary>
     public CapturedLogs Audit { get; } = new(Granary.Gateway.Browser.AppAccess.AuditCategory);
+
+    /// <summary>Errors and critical records of every category (unhandled exceptions among them).</summary>
+    public CapturedLogs Errors { get; } = new(category: null, LogLevel.Error);
 
     /// <summary>A client that behaves like a browser's fetch: no key, cookies only as the test sets them, no redirects.</summary>
     public HttpClient Browser()
@@ -109,7 +112,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
-        builder.ConfigureLogging(logging => logging.AddProvider(Audit));
+        builder.ConfigureLogging(logging => logging.AddProvider(Audit).AddProvider(Errors));
         var settings = new Dictionary<string, string?>
         {
             ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
 using System.Text.Json;
 
 namespace Granary.GatewayTests;
@@ -11,12 +12,18 @@ public sealed class PoliciesApiTests(GatewayFactory factory)
 
     private async Task<(string Name, HttpClient Client)> UserWithPolicy(HttpClient admin, object policy)
     {
+        var (name, key) = await UserKeyWithPolicy(admin, policy);
+        return (name, factory.ClientWithKey(key));
+    }
+
+    private static async Task<(string Name, string Key)> UserKeyWithPolicy(HttpClient admin, object policy)
+    {
         var policyName = TestUsers.UniqueName("p");
         using var put = await admin.PutAsJsonAsync($"/v1/policies/{policyName}", policy);
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         var name = TestUsers.UniqueName("q");
         var (_, key) = await TestUsers.Create(admin, name, new { name, policy = policyName });
-        return (name, factory.ClientWithKey(key));
+        return (name, key);
     }
 
     [Fact]
@@ -130,6 +137,36 @@ public sealed class PoliciesApiTests(GatewayFactory factory)
             {
                 // The simulated app does not answer; the request through the proxy is what counts as use.
                 using var _ = await user.GetAsync($"/v1/sessions/{id}/apps/jupyter/");
+                await Task.Delay(300);
+            }
+
+            Assert.Equal("RUNNING", (await Api.GetJson(user, $"/v1/sessions/{id}")).GetProperty("status").GetString());
+            var ended = await EventuallyEnded(user, id);
+            Assert.Contains("idleTimeout", ended.GetProperty("statusReason").GetString());
+        }
+
+        await admin.DeleteAsync($"/v1/users/{name}");
+    }
+
+    [Fact]
+    public async Task Idle_timeout_spares_a_session_whose_terminal_gets_input_and_ends_it_once_unused()
+    {
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        var (name, key) = await UserKeyWithPolicy(admin, new { idleTimeout = 2 });
+        using var user = factory.ClientWithKey(key);
+        var id = (await Api.CreateSession(user, Small("typed"))).GetProperty("id").GetString()!;
+        await Api.WaitForStatus(user, id, "RUNNING");
+        using var patience = new CancellationTokenSource(Api.Patience);
+        var terminals = factory.Server.CreateWebSocketClient();
+        terminals.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {key}";
+
+        using (var socket = await terminals.ConnectAsync(new Uri(factory.Server.BaseAddress, $"/v1/sessions/{id}/terminal"), patience.Token))
+        {
+            var typedUntil = DateTime.UtcNow + TimeSpan.FromSeconds(4);
+            while (DateTime.UtcNow < typedUntil)
+            {
+                // Keystrokes are the use; an open terminal nobody types into is not.
+                await socket.SendAsync("x"u8.ToArray(), WebSocketMessageType.Binary, true, patience.Token);
                 await Task.Delay(300);
             }
 

@@ -92,6 +92,23 @@ public sealed class SessionEventsTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task A_stream_resumed_after_the_newest_event_of_a_running_session_answers_at_once()
+    {
+        // On Kestrel: the test server hands headers over before the body is flushed, Kestrel does not.
+        await using var kestrel = GatewayFactory.OnKestrel();
+        using var alice = kestrel.ClientWithKey(GatewayFactory.AliceKey);
+        var id = (await Api.CreateSession(alice, Api.SmallSession("resume-newest"))).GetProperty("id").GetString()!;
+        await Api.WaitForStatus(alice, id, "RUNNING");
+
+        // Nothing will follow this id while the session runs; the headers must not wait for it.
+        using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var response = await OpenStream(alice, id, long.MaxValue.ToString(), quick.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+    }
+
+    [Fact]
     public async Task Bad_Last_Event_ID_is_400_problem()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using CsCheck;
+using Granary.Agents.Runtime;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace Granary.GatewayTests.Fuzz;
@@ -57,6 +59,8 @@ public sealed class RequestFuzzTests(ITestOutputHelper output)
 
             await fuzz.DeleteEverything();
             await fuzz.AssertAllCapacityFree();
+            var containers = await factory.Services.GetRequiredService<IContainerRuntime>().List(new Dictionary<string, string>(), CancellationToken.None);
+            Assert.True(containers.Count == 0, $"GRANARY_FUZZ_SEED={seed}: leaked containers: {string.Join(", ", containers.Select(c => c.Id))}");
             output.WriteLine($"fuzz: {count} requests in {clock.Elapsed.TotalSeconds:F1} s; {fuzz.Summary()}");
         }
         finally
