@@ -75,7 +75,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         var cluster = this;
         var logs = _logDirectory;
-        var migrate = new GranaryProcess("migrate", Repository.SiloDll, ["migrate", "--connection", cluster.ConnectionString], Path.Combine(logs, "migrate.log"));
+        var migrate = new GranaryProcess("migrate", BuiltExecutables.SiloDll, ["migrate", "--connection", cluster.ConnectionString], Path.Combine(logs, "migrate.log"));
         migrate.Start();
         Assert.True(await migrate.WaitForExit(TimeSpan.FromSeconds(60)) == 0, "migrate failed:\n" + migrate.Log());
 
@@ -97,7 +97,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         {
             var host = NextHost();
             var url = new Uri($"http://{host}:{FreePort()}");
-            var process = new GranaryProcess($"gateway-{i + 1}", Repository.GatewayDll,
+            var process = new GranaryProcess($"gateway-{i + 1}", BuiltExecutables.GatewayDll,
             [
                 "--contentRoot", Path.Combine(Repository.Root, "gateway"),
                 "--urls", url.ToString(),
@@ -192,7 +192,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     private GranaryProcess Silo(string name, string roles, string? cgroup, string[] more)
     {
         var host = NextHost();
-        return new GranaryProcess(name, Repository.SiloDll,
+        return new GranaryProcess(name, BuiltExecutables.SiloDll,
         [
             "run",
             "--Granary:Roles=" + roles,
