@@ -38,7 +38,7 @@ if ! $fast; then
   setup docker start_docker
   setup images bash deploy/images/build.sh
   setup browser bash deploy/scripts/browser-up.sh
-  setup docker-compose bash -c 'command -v docker-compose >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose'
+  setup docker-compose bash -c 'command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; }'
 fi
 
 log "build"
