@@ -12,8 +12,8 @@ using Granary.Gateway.RateLimiting;
 using Granary.Gateway.Sessions;
 using Granary.Gateway.Terminals;
 using Granary.Gateway.Users;
-using Orleans.Dashboard;
 using Granary.Silo.Hosting;
+using Orleans.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.ClearProviders().AddGranaryConsole(builder.Configuration);
