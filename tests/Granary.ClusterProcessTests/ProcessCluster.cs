@@ -104,6 +104,10 @@ public sealed class ProcessCluster : IAsyncDisposable
                 "--Granary:Gateway:Mode=client",
                 "--Granary:Gateway:ResponseTimeout=" + ResponseTimeout,
                 "--Granary:Auth:AdminKey=" + AdminKey,
+                // The tests drive everything with the admin key, faster than one person would: no 429 from the
+                // per-key rate limit (RateLimitTests covers it).
+                "--Granary:RateLimit:PermitsPerSecond=100000",
+                "--Granary:RateLimit:Burst=100000",
                 "--Granary:DataDirectory=" + Path.Combine(logs, $"gateway-{i + 1}-data"),
                 .. cluster.Common(),
             ], Path.Combine(logs, $"gateway-{i + 1}.log"));
