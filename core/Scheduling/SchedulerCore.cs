@@ -123,8 +123,10 @@ public sealed class SchedulerCore
         return effects;
     }
 
-    /// <summary>The agent refused a placement: the session is queued again, and the agent stays out of the view
-    /// until a newer snapshot from it (the agent sends one when it refuses) shows its truth.</summary>
+    /// <summary>The agent refused a placement, or the session could not reach it: the session is queued again, and
+    /// the agent stays out of the view until its next snapshot shows its truth (one comes with a refusal, and with
+    /// every heartbeat: an agent the session could not reach has nothing new to report, so an unchanged snapshot
+    /// must bring it back too).</summary>
     public SchedulerEffects Refused(Placement placement, string reason)
     {
         var effects = new SchedulerEffects();
@@ -134,7 +136,7 @@ public sealed class SchedulerCore
             Insert(new QueuedSession(inFlight.Session, 0, $"placement on {placement.AgentId} refused: {reason}"));
             effects.Released.Add(new Release(inFlight.Placement, ReleaseCause.Refused, reason));
         }
-        _cluster.RemoveAgent(placement.AgentId);
+        Forget(placement.AgentId);
         effects.PlanWanted = true;
         effects.Persist = true;
         return effects;

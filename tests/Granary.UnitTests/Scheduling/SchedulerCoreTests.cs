@@ -46,6 +46,30 @@ public sealed class SchedulerCoreTests
     }
 
     [Fact]
+    public void An_agent_a_session_could_not_reach_comes_back_with_its_next_snapshot_even_an_unchanged_one()
+    {
+        var harness = new SchedulerHarness("bestfit");
+        var a = harness.AddAgent("a", Capacity(4, 16));
+        var seen = a.Version;
+        harness.Enqueue("s1", Request(1, 1));
+        harness.Plan();
+        var placed = harness.Running["s1"];
+        // The session's start call failed (the agent's storage was down, say): the agent never got it, so its truth
+        // and version stay as the scheduler last saw them, and the session reports the placement refused.
+        a.Truth.Release("s1");
+        a.Version = seen;
+        harness.Running.Remove("s1");
+        harness.Core.Refused(placed, "agent unreachable");
+        Assert.Null(harness.Core.Cluster.Find("a"));
+
+        harness.Report(a.Snapshot(harness.Now)); // the agent's next heartbeat, nothing new in it
+        harness.Plan();
+
+        Assert.Equal("a", harness.Running["s1"].AgentId);
+        Assert.Empty(harness.Core.State.Queue);
+    }
+
+    [Fact]
     public void An_in_flight_placement_no_snapshot_confirms_is_forgotten_after_the_timeout()
     {
         var harness = new SchedulerHarness("bestfit");
