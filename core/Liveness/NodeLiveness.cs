@@ -4,13 +4,17 @@ namespace Granary.Agents.Liveness;
 /// Which nodes are alive, lost or past their grace, from their heartbeats (Nomad's disconnected clients): a node
 /// silent for LostAfter is lost (nothing new goes there, its sessions say their node is unreachable); a lost node
 /// heard from again within LostGrace is alive again and its sessions continue; one silent for LostGrace after it
-/// was marked lost has expired: its sessions end as agent-lost. Pure: time is passed in, nothing is called.
+/// was marked lost has expired: its sessions end as agent-lost. The heartbeat interval and LostAfter follow the
+/// number of known nodes (<see cref="HeartbeatPace"/>); nodes leave that count only when an operator removes them.
+/// Pure: time is passed in, nothing is called.
 /// </summary>
-public sealed class NodeLiveness(TimeSpan lostAfter, TimeSpan lostGrace)
+public sealed class NodeLiveness(HeartbeatPace pace, TimeSpan lostGrace)
 {
     private readonly Dictionary<string, NodeRecord> _nodes = new(StringComparer.Ordinal);
 
-    public TimeSpan LostAfter => lostAfter;
+    /// <summary>How often each node should send its heartbeat, for this many nodes.</summary>
+    public TimeSpan Interval => pace.IntervalFor(_nodes.Count);
+    public TimeSpan LostAfter => pace.LostAfterFor(_nodes.Count);
     public TimeSpan LostGrace => lostGrace;
 
     public IReadOnlyCollection<NodeRecord> Nodes => _nodes.Values;
@@ -43,6 +47,7 @@ public sealed class NodeLiveness(TimeSpan lostAfter, TimeSpan lostGrace)
     public IReadOnlyList<NodeTransition> Tick(DateTimeOffset now)
     {
         var changes = new List<NodeTransition>();
+        var lostAfter = LostAfter;
         foreach (var node in _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal).ToArray())
         {
             if (node.LostSince is null && now - node.LastHeartbeat >= lostAfter)

@@ -29,8 +29,10 @@ public sealed record NodeClaim(
     [property: Id(1)] string Silo,
     [property: Id(2)] string[] GpuUuids);
 
+/// <summary>Verify: see <see cref="INodeLivenessGrain.Heartbeat"/>. Interval: when the node should send its next
+/// heartbeat (longer in a big cluster, so the managers take a bounded number a second).</summary>
 [GenerateSerializer, Immutable]
-public sealed record HeartbeatAnswer([property: Id(0)] bool Verify);
+public sealed record HeartbeatAnswer([property: Id(0)] bool Verify, [property: Id(1)] TimeSpan Interval);
 
 /// <summary>A node's liveness: Status "alive", "lost" (within its grace) or "expired" (its sessions ended
 /// agent-lost); the time of its last heartbeat; since when it is lost.</summary>

@@ -6,17 +6,26 @@ namespace Granary.Agents;
 /// <summary>
 /// The node's liveness heartbeat to the managers (INodeLivenessGrain), and what the node does when it learns it had
 /// been marked lost: until every session it holds is checked against its session grain (and what ended meanwhile is
-/// removed) it reports itself unschedulable, so no GPU share is given twice and no session runs twice.
+/// removed) it reports itself unschedulable, so no GPU share is given twice and no session runs twice. The beat
+/// interleaves: the node's starts and stops do not wait while a busy manager answers. Each answer sets the interval
+/// until the next beat (longer in a big cluster).
 /// </summary>
 public sealed partial class AgentGrain
 {
     private IGrainTimer? _livenessTimer;
+    private TimeSpan _livenessInterval;
     private Task? _verifying;
     private bool _verifyAgain;
 
-    private void StartLivenessTimer() =>
-        _livenessTimer ??= this.RegisterGrainTimer(Beat,
-            new GrainTimerCreationOptions(TimeSpan.Zero, Options.LivenessInterval) { KeepAlive = true });
+    private void StartLivenessTimer()
+    {
+        if (_livenessTimer is null)
+        {
+            _livenessInterval = Options.LivenessInterval;
+            _livenessTimer = this.RegisterGrainTimer(Beat,
+                new GrainTimerCreationOptions(TimeSpan.Zero, _livenessInterval) { KeepAlive = true, Interleave = true });
+        }
+    }
 
     private async Task Beat(CancellationToken cancellationToken)
     {
@@ -34,6 +43,11 @@ public sealed partial class AgentGrain
         {
             logger.LogWarning("Agent {Agent}: liveness heartbeat failed ({Error}); the next one retries", Id, exception.Message);
             return;
+        }
+        if (answer.Interval > TimeSpan.Zero && answer.Interval != _livenessInterval)
+        {
+            _livenessInterval = answer.Interval;
+            _livenessTimer?.Change(_livenessInterval, _livenessInterval);
         }
         if ((answer.Verify || _verifyAgain) && _verifying is null)
         {

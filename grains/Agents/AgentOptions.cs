@@ -1,3 +1,5 @@
+using Granary.Agents.Liveness;
+
 namespace Granary.Agents;
 
 /// <summary>How an agent grain drives its node ("Granary:Agent").</summary>
@@ -21,6 +23,14 @@ public sealed class AgentOptions
 
     /// <summary>How often each node tells the managers it is alive (well under LostAfter).</summary>
     public TimeSpan LivenessInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The most liveness heartbeats a second the managers take: a cluster of more than this many nodes per
+    /// LivenessInterval stretches each node's interval, and LostAfter in proportion (Nomad's
+    /// max_heartbeats_per_second). At the default, 1,000 nodes beat every 5 s and are lost after 25 s.</summary>
+    public int MaxHeartbeatsPerSecond { get; set; } = 200;
+
+    /// <summary>The heartbeat interval and LostAfter for a cluster of a given size.</summary>
+    public HeartbeatPace HeartbeatPace => new(LivenessInterval, LostAfter, MaxHeartbeatsPerSecond);
 
     /// <summary>How long an agent silo keeps claiming a node id (or GPU UUID) that a live silo holds before it gives
     /// up and stops: long enough for a restarted node's previous silo to be declared dead.</summary>

@@ -55,10 +55,11 @@ public sealed class NodeRegistrar(
 
     /// <summary>An agent grain drives its node from its own timers (liveness, snapshots), so nothing else calls it:
     /// were its activation ever dropped (Orleans may deactivate a grain when cluster membership changes), the node
-    /// would fall silent and be declared lost. Touching every node now and then brings such a grain back at once.</summary>
+    /// would fall silent and be declared lost. Touching every node twice per LostAfter brings such a grain back in
+    /// time (paced like the heartbeats: a silo of many nodes touches each less often).</summary>
     private async Task KeepActive(CancellationToken cancellationToken)
     {
-        var period = agentOptions.Value.LivenessInterval * 2;
+        var period = agentOptions.Value.HeartbeatPace.LostAfterFor(nodes.Count) / 2;
         while (!cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(period, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

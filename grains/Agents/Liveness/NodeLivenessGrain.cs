@@ -31,7 +31,7 @@ public sealed class NodeLivenessGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var agent = options.Value;
-        _liveness = new NodeLiveness(agent.LostAfter, agent.LostGrace);
+        _liveness = new NodeLiveness(agent.HeartbeatPace, agent.LostGrace);
         var now = time.GetUtcNow();
         foreach (var record in S.Nodes)
         {
@@ -91,7 +91,7 @@ public sealed class NodeLivenessGrain(
                 _dirty = true;
                 break;
         }
-        return Task.FromResult(new HeartbeatAnswer(change.Change is NodeChange.Returned or NodeChange.ReturnedAfterGrace));
+        return Task.FromResult(new HeartbeatAnswer(change.Change is NodeChange.Returned or NodeChange.ReturnedAfterGrace, _liveness.Interval));
     }
 
     public Task<AgentLiveness[]> List() => Task.FromResult(_liveness.Nodes
