@@ -45,13 +45,22 @@ public sealed class SchedulerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _core = new SchedulerCore(Group, state.State, Options);
-        _writer = new StateWriter(state.WriteStateAsync);
+        _writer = new StateWriter(Store);
         // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
-        var scheduler = state.State;
+        var scheduler = _core.State;
         _gauges = SchedulerGauges.Track(Group, () => scheduler.Queue.Count, time);
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
         return Task.CompletedTask;
+    }
+
+    /// <summary>Stores a copy of the core's state: the ADO.NET storage serializes the state off this grain's thread
+    /// (after opening its connection), while later turns of this reentrant grain change the queue in place; storing
+    /// the core's own list failed with "Collection was modified" under load.</summary>
+    private Task Store()
+    {
+        state.State = new SchedulerState { Queue = [.. _core.State.Queue], InFlight = _core.State.InFlight };
+        return state.WriteStateAsync();
     }
 
     public Task Enqueue(PendingSession session) => Carry(_core.Enqueue(session));
