@@ -51,6 +51,9 @@ public sealed class SchedulerGrain(
         _gauges = SchedulerGauges.Track(Group, () => scheduler.Queue.Count, time);
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
+        // In a turn of its own (Assign is never awaited inside one): the placements a dead silo's scheduler stored
+        // but may never have told.
+        this.RegisterGrainTimer(_ => PlanPass(_core.Resume()), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         return Task.CompletedTask;
     }
 
@@ -129,13 +132,22 @@ public sealed class SchedulerGrain(
         {
             RequestPlan();
         }
-        if (effects.Persist)
+        try
         {
-            await _writer.Write();
+            if (effects.Persist)
+            {
+                await _writer.Write();
+            }
         }
-        foreach (var inFlight in effects.Assign)
+        finally
         {
-            _ = Assign(inFlight);
+            // Told even when storing failed (the failure still ends the pass, logged by the timer): the core has
+            // taken them out of its queue, so a placement not sent now would wait for ever. Stored or not, a
+            // second Assign after a restart is declined by a session that took the first.
+            foreach (var inFlight in effects.Assign)
+            {
+                _ = Assign(inFlight);
+            }
         }
     }
 
@@ -207,7 +219,7 @@ public sealed class SchedulerGrain(
         foreach (var release in effects.Released.Where(r => r.Cause == ReleaseCause.InFlightTimeout))
         {
             using var scope = About(release.Placement);
-            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
+            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; queueing it again",
                 Group, release.Placement.AgentId, release.Placement.SessionId);
         }
         foreach (var notice in effects.Notices)
