@@ -112,6 +112,8 @@ public sealed partial class SessionGrain(
             return false;
         }
         S.Placement = placement;
+        // Made here, stored with the placement: one write fewer on the way to RUNNING than storing it on its own.
+        S.AppSecret ??= NewAppSecret();
         MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         await state.WriteStateAsync();
         await StartOnAgent();
@@ -307,7 +309,8 @@ public sealed partial class SessionGrain(
 
         if (S.AppSecret is null)
         {
-            S.AppSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            // A session stored as scheduled before Assign made the secret.
+            S.AppSecret = NewAppSecret();
             await state.WriteStateAsync();
         }
 
@@ -350,6 +353,8 @@ public sealed partial class SessionGrain(
         // Enqueue is idempotent; it covers a scheduler that no longer remembers this placement.
         await Enqueue();
     }
+
+    private static string NewAppSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private async Task<bool> ImageServesSsh(string image) =>
         (await images.Find(image))?.Apps.Any(a => a.Name == SshApp) ?? false;
