@@ -15,7 +15,7 @@ namespace Granary.Benchmarks.Deployment;
 public sealed class DeploymentCluster : IAsyncDisposable
 {
     private readonly string _serverConnection;
-    private readonly List<GranaryProcess> _processes = [];
+    private readonly List<(string Role, GranaryProcess Process)> _processes = [];
 
     private DeploymentCluster(string serverConnection, string synchronousCommit, int poolSize)
     {
@@ -43,7 +43,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
         var cluster = new DeploymentCluster(server, synchronousCommit, options.PoolSize);
         // Interrupted (SIGTERM, Ctrl+C), the benchmark leaves no process behind; its database (named on the first
         // line it prints) is then left for DROP DATABASE by hand.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.KillAll();
+        AppDomain.CurrentDomain.ProcessExit += cluster.KillAll;
         try
         {
             await cluster.Deploy(options);
@@ -148,19 +148,21 @@ public sealed class DeploymentCluster : IAsyncDisposable
     }
 
     /// <summary>CPU time the deployment's processes have used so far (user + system, from /proc/PID/stat).</summary>
-    public TimeSpan CpuTime() => TimeSpan.FromSeconds(_processes.Where(p => !p.HasExited).Sum(p =>
-    {
-        // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-        var stat = File.ReadAllText($"/proc/{p.Id}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (double.Parse(fields[11]) + double.Parse(fields[12])) / ClockTicksPerSecond;
-    }));
+    public Dictionary<string, TimeSpan> CpuTime() => _processes.Where(p => !p.Process.HasExited)
+        .GroupBy(p => p.Role)
+        .ToDictionary(g => g.Key, g => TimeSpan.FromSeconds(g.Sum(p =>
+        {
+            // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+            var stat = File.ReadAllText($"/proc/{p.Process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (double.Parse(fields[11]) + double.Parse(fields[12])) / ClockTicksPerSecond;
+        })));
 
     private const double ClockTicksPerSecond = 100;
 
-    private void KillAll()
+    private void KillAll(object? sender, EventArgs e)
     {
-        foreach (var process in _processes.Where(p => !p.HasExited))
+        foreach (var (_, process) in _processes.Where(p => !p.Process.HasExited))
         {
             process.Kill().GetAwaiter().GetResult();
         }
@@ -191,7 +193,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
     private GranaryProcess Run(string dll, string[] args, Dictionary<string, string?> settings, string log)
     {
         var process = GranaryProcess.Start(dll, args, settings, Path.Combine(LogDirectory, log));
-        _processes.Add(process);
+        _processes.Add((log.Split('-', '.')[0], process));
         return process;
     }
 
@@ -205,7 +207,8 @@ public sealed class DeploymentCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in Enumerable.Reverse(_processes))
+        AppDomain.CurrentDomain.ProcessExit -= KillAll;
+        foreach (var (_, process) in Enumerable.Reverse(_processes))
         {
             await process.DisposeAsync();
         }

@@ -101,7 +101,7 @@ public sealed class RestLoad(DeploymentCluster cluster, DeploymentOptions option
         }
         await Task.WhenAll(follows);
         var writesAfter = await StorageWrites.Read(cluster.ConnectionString);
-        var cpu = cluster.CpuTime() - cpuBefore;
+        var cpu = cluster.CpuTime().ToDictionary(c => c.Key, c => c.Value - cpuBefore.GetValueOrDefault(c.Key));
         await DeleteAll(samples.Where(s => s.Id is not null).Select(s => s.Id!));
         return RunResult.Of(run, rate, samples, started, StorageWrites.PerSession(writesBefore, writesAfter, sessions), cpu);
     }

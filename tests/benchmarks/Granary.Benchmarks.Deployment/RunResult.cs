@@ -5,10 +5,10 @@ namespace Granary.Benchmarks.Deployment;
 public sealed record RunResult(
     int Run, int Rate, int Sessions, int Running, int Failed, double SessionsPerSecond,
     double P50Ms, double P99Ms, double MaxMs, double CreateP50Ms, double CreateP99Ms,
-    double CpuMsPerSession, double WritesPerSession, List<(string GrainType, double PerSession)> Writes, string? FirstError)
+    double CpuMsPerSession, Dictionary<string, double> CpuMsPerSessionByRole, double WritesPerSession, List<(string GrainType, double PerSession)> Writes, string? FirstError)
 {
     public static RunResult Of(int run, int rate, Sample[] samples, DateTimeOffset started,
-        List<(string GrainType, double PerSession)> writes, TimeSpan cpu)
+        List<(string GrainType, double PerSession)> writes, Dictionary<string, TimeSpan> cpu)
     {
         var ok = samples.Where(s => s.RunningAt is not null).ToArray();
         var last = ok.Length == 0 ? started : ok.Max(s => s.RunningAt!.Value);
@@ -18,7 +18,8 @@ public sealed record RunResult(
         return new RunResult(run, rate, samples.Length, ok.Length, samples.Length - ok.Length, ok.Length / seconds,
             Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.LastOrDefault(),
             Percentile(creates, 0.50), Percentile(creates, 0.99),
-            cpu.TotalMilliseconds / samples.Length, writes.Sum(w => w.PerSession), writes,
+            cpu.Values.Sum(c => c.TotalMilliseconds) / samples.Length, cpu.ToDictionary(c => c.Key, c => c.Value.TotalMilliseconds / samples.Length),
+            writes.Sum(w => w.PerSession), writes,
             samples.FirstOrDefault(s => s.Error is not null)?.Error);
     }
 
