@@ -1,5 +1,11 @@
 using Granary.Benchmarks.Deployment;
 
+if (args.Contains("--help"))
+{
+    Console.WriteLine(DeploymentOptions.Usage);
+    return 0;
+}
+
 DeploymentOptions options;
 try
 {
