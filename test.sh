@@ -82,6 +82,13 @@ soak() {
 }
 $fast || e2e "soak: 3 minutes of sessions with agent restarts, nothing leaked" soak
 
+# The deployment benchmark's short version (the full lane only): separate processes on PostgreSQL, sessions through
+# REST to RUNNING; it fails when any session fails (a 5xx, or not RUNNING in time). Figures: README (Throughput of
+# a deployment).
+$fast || e2e "deployment benchmark: 200 sessions through REST on PostgreSQL, none failed" \
+  dotnet tests/benchmarks/Granary.Benchmarks.Deployment/bin/Release/net10.0/Granary.Benchmarks.Deployment.dll \
+    --nodes 100 --sessions 100 --runs 1 --warmup 0 --rate 50 --synchronous-commit on
+
 end_to_end() { # the full lane only
 log "end-to-end: the all-in-one (./run.sh, Docker driver) driven by curl and by Chromium"
 e2e_port=18090

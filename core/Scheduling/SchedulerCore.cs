@@ -170,7 +170,7 @@ public sealed class SchedulerCore
     }
 
     /// <summary>The periodic check: agents silent for longer than AgentTimeout leave the view, placements no
-    /// snapshot confirmed within InFlightTimeout are forgotten (stored by the next <see cref="Plan(DateTimeOffset)"/>, which the
+    /// snapshot confirmed within InFlightTimeout are freed and their sessions queued again (stored by the next <see cref="Plan(DateTimeOffset)"/>, which the
     /// caller runs right after).</summary>
     public SchedulerEffects Tick(DateTimeOffset now)
     {
@@ -184,9 +184,23 @@ public sealed class SchedulerCore
         {
             RemoveInFlight(inFlight.Placement.SessionId);
             _cluster.Release(inFlight.Placement.AgentId, inFlight.Placement.SessionId);
+            // Queued again, never just dropped: the session may never have been told (its Assign lost with a
+            // silo), and then it would wait for ever. One that took the placement declines the next Assign.
+            Insert(new QueuedSession(inFlight.Session, 0, "placement not confirmed in time; retrying"));
             effects.Released.Add(new Release(inFlight.Placement, ReleaseCause.InFlightTimeout));
+            effects.PlanWanted = true;
             _dirty = true;
         }
+        return effects;
+    }
+
+    /// <summary>After a restart: the in-flight placements restored from storage are told to their sessions again
+    /// (the scheduler that made them may have died before its Assign reached them; a session that took one declines
+    /// the second, which frees it).</summary>
+    public SchedulerEffects Resume()
+    {
+        var effects = new SchedulerEffects();
+        effects.Assign.AddRange(_state.InFlight.Values.OrderBy(f => f.Session.EnqueuedAt));
         return effects;
     }
 

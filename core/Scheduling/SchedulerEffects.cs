@@ -44,7 +44,7 @@ public enum ReleaseCause
     /// <summary>The agent refused the placement; the session is queued again.</summary>
     Refused,
 
-    /// <summary>No snapshot of the agent confirmed it within InFlightTimeout.</summary>
+    /// <summary>No snapshot of the agent confirmed it within InFlightTimeout; the session is queued again.</summary>
     InFlightTimeout,
 
     /// <summary>The session did not take it (already placed or ended).</summary>

@@ -28,7 +28,7 @@ public sealed class SchedulerOptions
     /// <summary>An agent whose snapshots stop for this long drops out of the view.</summary>
     public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(40);
 
-    /// <summary>A placement that no agent snapshot confirms within this time is forgotten.</summary>
+    /// <summary>A placement that no agent snapshot confirms within this time is freed and its session queued again.</summary>
     public TimeSpan InFlightTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     public SchedulingPolicy PolicyFor(string resourceGroup)

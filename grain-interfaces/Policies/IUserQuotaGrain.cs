@@ -4,8 +4,9 @@ using Orleans.Concurrency;
 namespace Granary.Policies;
 
 /// <summary>
-/// One user's admissions under their resource policy (key: user id). Not reentrant: admissions of one user are
-/// decided one at a time, so limits hold however many creates arrive at once.
+/// One user's admissions under their resource policy (key: user id). Admissions of one user are decided one at a
+/// time (each before the grain's first await; their state writes are shared), so limits hold however many creates
+/// arrive at once.
 /// Call graph: sessions await Admit and Release; this grain awaits nothing but its own storage, and tells a
 /// queued session it was admitted with a one-way call (ISessionGrain.QuotaAdmitted), so no cycle can form.
 /// </summary>

@@ -19,7 +19,9 @@ public sealed class AgentDirectoryGrain(
         {
             return;
         }
-        state.State.Agents[agentId] = resourceGroup;
+        // A new dictionary, never the stored one changed: the ADO.NET storage serializes the state off this grain's
+        // thread, while the next turn of this reentrant grain runs.
+        state.State.Agents = new Dictionary<string, string>(state.State.Agents) { [agentId] = resourceGroup };
         _sorted = null;
         await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
     }

@@ -15,7 +15,9 @@ public sealed class ImageCatalogGrain(
 
     public async Task Report(string agentId, ImageDescriptor[] images)
     {
-        state.State.ImagesByAgent[agentId] = images;
+        // A new dictionary, never the stored one changed: the ADO.NET storage serializes the state off this grain's
+        // thread, while the next turn of this reentrant grain runs.
+        state.State.ImagesByAgent = new Dictionary<string, ImageDescriptor[]>(state.State.ImagesByAgent) { [agentId] = images };
         _merged = null;
         await (_writer ??= new StateWriter(state.WriteStateAsync)).Write();
     }

@@ -1,20 +1,29 @@
 using System.Collections.Immutable;
 using Granary.Sessions;
 using Granary.SiloPlacement;
+using Orleans.Concurrency;
 
 namespace Granary.Policies;
 
 /// <summary>
-/// One user's admissions (key: user id), decided one at a time (not reentrant) by <see cref="QuotaLedger"/>.
+/// One user's admissions (key: user id), decided one at a time by <see cref="QuotaLedger"/>.
 /// A session reserves here before it is created and releases when it ends, so concurrent creates cannot overshoot
 /// a limit. Queued sessions are told one-way when they are admitted (see IUserQuotaGrain for the call graph); a
 /// queued session also asks again now and then, which covers a lost notice.
+/// Reentrant so that a user's burst of creates shares state writes (group commit, see StateWriter) instead of
+/// waiting for one database write each in turn: every turn decides and changes the state before its first await,
+/// so decisions are still made one at a time on a consistent view, and each caller's answer waits for a write that
+/// holds its change. The state's collections are immutable, so a write serializing it off the grain's thread never
+/// sees a later turn's change half made.
 /// </summary>
-[ManagerPlacement]
+[ManagerPlacement, Reentrant]
 public sealed class UserQuotaGrain(
     [PersistentState("quota", GranaryStorage.Name)] IPersistentState<UserQuotaState> state) : Grain, IUserQuotaGrain
 {
+    private StateWriter? _writer;
+
     private UserQuotaState S => state.State;
+    private StateWriter Writer => _writer ??= new StateWriter(state.WriteStateAsync);
 
     public async Task<Admission> Admit(QuotaRequest request)
     {
@@ -39,7 +48,7 @@ public sealed class UserQuotaGrain(
             default:
                 return admission;
         }
-        await state.WriteStateAsync();
+        await Writer.Write();
         return admission;
     }
 
@@ -48,7 +57,7 @@ public sealed class UserQuotaGrain(
         if (S.Held.TryGetValue(sessionId, out var hold) && !hold.Started)
         {
             S.Held = S.Held.SetItem(sessionId, hold with { Started = true });
-            await state.WriteStateAsync();
+            await Writer.Write();
         }
     }
 
@@ -69,7 +78,7 @@ public sealed class UserQuotaGrain(
         {
             return;
         }
-        await state.WriteStateAsync();
+        await Writer.Write();
         foreach (var next in admitted)
         {
             // One-way: this grain never waits for a session (sessions wait for it).

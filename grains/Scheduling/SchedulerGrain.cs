@@ -45,13 +45,25 @@ public sealed class SchedulerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _core = new SchedulerCore(Group, state.State, Options);
-        _writer = new StateWriter(state.WriteStateAsync);
+        _writer = new StateWriter(Store);
         // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
-        var scheduler = state.State;
+        var scheduler = _core.State;
         _gauges = SchedulerGauges.Track(Group, () => scheduler.Queue.Count, time);
         _planTimer = this.RegisterGrainTimer(PlanPass, new GrainTimerCreationOptions(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         this.RegisterGrainTimer(Tick, new GrainTimerCreationOptions(Options.Interval, Options.Interval) { KeepAlive = true });
+        // In a turn of its own (Assign is never awaited inside one): the placements a dead silo's scheduler stored
+        // but may never have told.
+        this.RegisterGrainTimer(_ => PlanPass(_core.Resume()), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         return Task.CompletedTask;
+    }
+
+    /// <summary>Stores a copy of the core's state: the ADO.NET storage serializes the state off this grain's thread
+    /// (after opening its connection), while later turns of this reentrant grain change the queue in place; storing
+    /// the core's own list failed with "Collection was modified" under load.</summary>
+    private Task Store()
+    {
+        state.State = new SchedulerState { Queue = [.. _core.State.Queue], InFlight = _core.State.InFlight };
+        return state.WriteStateAsync();
     }
 
     public Task Enqueue(PendingSession session) => Carry(_core.Enqueue(session));
@@ -120,13 +132,22 @@ public sealed class SchedulerGrain(
         {
             RequestPlan();
         }
-        if (effects.Persist)
+        try
         {
-            await _writer.Write();
+            if (effects.Persist)
+            {
+                await _writer.Write();
+            }
         }
-        foreach (var inFlight in effects.Assign)
+        finally
         {
-            _ = Assign(inFlight);
+            // Told even when storing failed (the failure still ends the pass, logged by the timer): the core has
+            // taken them out of its queue, so a placement not sent now would wait for ever. Stored or not, a
+            // second Assign after a restart is declined by a session that took the first.
+            foreach (var inFlight in effects.Assign)
+            {
+                _ = Assign(inFlight);
+            }
         }
     }
 
@@ -198,7 +219,7 @@ public sealed class SchedulerGrain(
         foreach (var release in effects.Released.Where(r => r.Cause == ReleaseCause.InFlightTimeout))
         {
             using var scope = About(release.Placement);
-            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; forgetting the placement",
+            logger.LogWarning("Group {Group}: no snapshot of {Agent} confirmed {Session} in time; queueing it again",
                 Group, release.Placement.AgentId, release.Placement.SessionId);
         }
         foreach (var notice in effects.Notices)

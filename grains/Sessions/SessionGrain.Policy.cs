@@ -25,7 +25,7 @@ public sealed partial class SessionGrain
         S.AwaitingQuota = false;
         S.StatusReason = "waiting for the scheduler";
         await state.WriteStateAsync();
-        await Scheduler.Enqueue(ToPending());
+        await Enqueue();
     }
 
     public Task Touched()

@@ -46,6 +46,11 @@ public sealed partial class SessionGrain(
         {
             PollQuota();
         }
+        // A pending session stored by an activation whose enqueue may have failed (its silo died after the write).
+        if (S.Spec is not null && S.Status == SessionStatus.Pending && !S.AwaitingQuota)
+        {
+            RetryEnqueue();
+        }
         WatchLimits();
         return Task.CompletedTask;
     }
@@ -87,7 +92,7 @@ public sealed partial class SessionGrain(
         await Task.WhenAll(
             // Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.
             GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
-            S.AwaitingQuota ? Task.CompletedTask : Scheduler.Enqueue(ToPending()));
+            S.AwaitingQuota ? Task.CompletedTask : Enqueue());
         if (S.AwaitingQuota)
         {
             PollQuota();
@@ -107,6 +112,8 @@ public sealed partial class SessionGrain(
             return false;
         }
         S.Placement = placement;
+        // Made here, stored with the placement: one write fewer on the way to RUNNING than storing it on its own.
+        S.AppSecret ??= NewAppSecret();
         MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
         await state.WriteStateAsync();
         await StartOnAgent();
@@ -302,7 +309,8 @@ public sealed partial class SessionGrain(
 
         if (S.AppSecret is null)
         {
-            S.AppSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            // A session stored as scheduled before Assign made the secret.
+            S.AppSecret = NewAppSecret();
             await state.WriteStateAsync();
         }
 
@@ -333,10 +341,20 @@ public sealed partial class SessionGrain(
         S.Placement = null;
         MoveTo(SessionStatus.Pending, $"placement on {placement.AgentId} refused: {reason}");
         await state.WriteStateAsync();
-        await Scheduler.PlacementRefused(placement, reason);
+        try
+        {
+            await Scheduler.PlacementRefused(placement, reason);
+        }
+        catch
+        {
+            RetryEnqueue();
+            throw;
+        }
         // Enqueue is idempotent; it covers a scheduler that no longer remembers this placement.
-        await Scheduler.Enqueue(ToPending());
+        await Enqueue();
     }
+
+    private static string NewAppSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private async Task<bool> ImageServesSsh(string image) =>
         (await images.Find(image))?.Apps.Any(a => a.Name == SshApp) ?? false;

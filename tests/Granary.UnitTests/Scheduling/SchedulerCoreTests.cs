@@ -70,13 +70,13 @@ public sealed class SchedulerCoreTests
     }
 
     [Fact]
-    public void An_in_flight_placement_no_snapshot_confirms_is_forgotten_after_the_timeout()
+    public void An_in_flight_placement_no_snapshot_confirms_is_queued_again_after_the_timeout()
     {
         var harness = new SchedulerHarness("bestfit");
         var a = harness.AddAgent("a", Capacity(4, 16));
         harness.Enqueue("s1", Request(3, 1));
         harness.Plan();
-        // The session took the placement but never started it on the agent: the agent does not hold it.
+        // The Assign never reached the session (lost with the silo that sent it): the agent does not hold it.
         a.Truth.Release("s1");
         harness.Running.Remove("s1");
 
@@ -87,13 +87,38 @@ public sealed class SchedulerCoreTests
         Assert.Equal(1000, harness.Core.Cluster.Find("a")!.FreeCpuMilli);
         harness.Tick(TimeSpan.FromSeconds(29)); // 4:59 in flight
         Assert.Contains("s1", harness.Core.State.InFlight.Keys);
+        Assert.DoesNotContain("s1", harness.Running.Keys);
 
-        harness.Tick(TimeSpan.FromSeconds(2)); // 5:01 in flight, the agent heard from 31 s ago
+        harness.Tick(TimeSpan.FromSeconds(2)); // 5:01 in flight: freed, queued again and placed by the tick's plan
 
-        Assert.Empty(harness.Core.State.InFlight);
-        Assert.Equal(4000, harness.Core.Cluster.Find("a")!.FreeCpuMilli);
         var released = Assert.Single(harness.Released);
         Assert.Equal((ReleaseCause.InFlightTimeout, "s1"), (released.Cause, released.Placement.SessionId));
+        Assert.Equal("a", harness.Running["s1"].AgentId);
+        Assert.Empty(harness.Core.State.Queue);
+    }
+
+    [Fact]
+    public void A_restarted_scheduler_tells_the_placements_it_had_in_flight_again()
+    {
+        var harness = new SchedulerHarness("bestfit");
+        harness.AddAgent("a", Capacity(4, 16));
+        harness.Enqueue("s1", Request(1, 1));
+        harness.Clock.Advance(TimeSpan.FromMilliseconds(1));
+        harness.Enqueue("s2", Request(1, 1));
+        var placed = harness.Core.Plan(harness.Now); // stored, then the silo died before its Assigns went out
+        Assert.Equal(2, placed.Assign.Count);
+        Assert.True(placed.Persist);
+
+        var restarted = new SchedulerCore("default", harness.Core.State, harness.Options);
+        var resumed = restarted.Resume();
+
+        Assert.Equal(["s1", "s2"], resumed.Assign.Select(f => f.Placement.SessionId));
+        Assert.Equal("a", resumed.Assign[0].Placement.AgentId);
+        // s1 took it; s2's manager was unreachable: s2 is queued again, not left waiting for the scheduler.
+        restarted.Assigned(resumed.Assign[0], assigned: true);
+        restarted.Assigned(resumed.Assign[1], assigned: null);
+        Assert.Equal("s2", Assert.Single(restarted.State.Queue).Session.SessionId);
+        Assert.Equal(["s1"], restarted.State.InFlight.Keys);
     }
 
     [Fact]
