@@ -24,7 +24,7 @@ public sealed partial class SessionGrain
         _quotaPoll = null;
         S.AwaitingQuota = false;
         S.StatusReason = "waiting for the scheduler";
-        await state.WriteStateAsync();
+        await Save();
         await Scheduler.Enqueue(ToPending());
     }
 

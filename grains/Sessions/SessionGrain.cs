@@ -81,13 +81,10 @@ public sealed partial class SessionGrain(
         S.AwaitingQuota = admission.Outcome == AdmissionOutcome.Queued;
         S.StatusReason = S.AwaitingQuota ? admission.Reason : "waiting for the scheduler";
         Append(now);
-        await state.WriteStateAsync();
+        await Store();
 
         // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
-        await Task.WhenAll(
-            // Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.
-            GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
-            S.AwaitingQuota ? Task.CompletedTask : Scheduler.Enqueue(ToPending()));
+        await Task.WhenAll(Publish(), S.AwaitingQuota ? Task.CompletedTask : Scheduler.Enqueue(ToPending()));
         if (S.AwaitingQuota)
         {
             PollQuota();
@@ -96,6 +93,8 @@ public sealed partial class SessionGrain(
     }
 
     public Task<SessionView?> Get() => Task.FromResult(S.Spec is null ? null : View());
+
+    public Task<IndexedSession?> GetIndexed() => Task.FromResult(S.Spec is null ? null : new IndexedSession(View(), S.Revision));
 
     public Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence) =>
         Task.FromResult<IReadOnlyList<SessionEvent>>(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
@@ -108,7 +107,7 @@ public sealed partial class SessionGrain(
         }
         S.Placement = placement;
         MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
-        await state.WriteStateAsync();
+        await Save();
         await StartOnAgent();
         return true;
     }
@@ -120,7 +119,7 @@ public sealed partial class SessionGrain(
             return;
         }
         S.StatusReason = reason;
-        await state.WriteStateAsync();
+        await Save();
     }
 
     public async Task Report(params RuntimeReport[] reports)
@@ -134,7 +133,7 @@ public sealed partial class SessionGrain(
         {
             return;
         }
-        await state.WriteStateAsync();
+        await Save();
         if (S.Status == SessionStatus.Running)
         {
             _ = Quota.Started(Id);
@@ -235,14 +234,14 @@ public sealed partial class SessionGrain(
         {
             S.TerminatedAt = time.GetUtcNow();
             MoveTo(SessionStatus.Cancelled, IsPlainRequest(requested) ? "cancelled before it was placed" : $"cancelled: {requested}");
-            await state.WriteStateAsync();
+            await Save();
             await Ended();
             return View();
         }
         if (S.Status != SessionStatus.Terminating)
         {
             MoveTo(SessionStatus.Terminating, requested);
-            await state.WriteStateAsync();
+            await Save();
         }
 
         var reason = IsPlainRequest(requested) ? "terminated" : $"terminated: {requested}";
@@ -265,7 +264,7 @@ public sealed partial class SessionGrain(
         }
         S.TerminatedAt = time.GetUtcNow();
         MoveTo(SessionStatus.Terminated, reason);
-        await state.WriteStateAsync();
+        await Save();
         await Ended();
         return View();
     }
@@ -303,7 +302,7 @@ public sealed partial class SessionGrain(
         if (S.AppSecret is null)
         {
             S.AppSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-            await state.WriteStateAsync();
+            await Store(); // not in the view
         }
 
         if (S.SshKey is null && await ImageServesSsh(S.Spec!.Image))
@@ -311,7 +310,7 @@ public sealed partial class SessionGrain(
             // Off the grain's thread: an RSA key takes most of a second of CPU.
             var pair = await Task.Run(() => SshKeyPair.Generate($"granary-session-{Id}"));
             S.SshKey = new SshKey(pair.PublicKey, pair.PrivateKey);
-            await state.WriteStateAsync();
+            await Store(); // not in the view
         }
 
         StartDecision decision;
@@ -332,7 +331,7 @@ public sealed partial class SessionGrain(
         var reason = decision.Reason ?? "refused";
         S.Placement = null;
         MoveTo(SessionStatus.Pending, $"placement on {placement.AgentId} refused: {reason}");
-        await state.WriteStateAsync();
+        await Save();
         await Scheduler.PlacementRefused(placement, reason);
         // Enqueue is idempotent; it covers a scheduler that no longer remembers this placement.
         await Scheduler.Enqueue(ToPending());
@@ -372,6 +371,23 @@ public sealed partial class SessionGrain(
 
     private PendingSession ToPending() =>
         new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);
+
+    /// <summary>Stores the state and tells the owner's index the new view (its lists then need not ask this grain).</summary>
+    private async Task Save()
+    {
+        await Store();
+        await Publish();
+    }
+
+    private async Task Store()
+    {
+        S.Revision++;
+        await state.WriteStateAsync();
+    }
+
+    /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
+    private Task Publish() =>
+        GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(S.Spec!.Owner, Id)).Publish(new IndexedSession(View(), S.Revision));
 
     private SessionView View() => new(
         Id, S.Spec!, S.Status, S.StatusReason, S.Placement?.AgentId, S.Placement?.Gpus ?? [],
