@@ -5,6 +5,7 @@ using Granary.Scheduling;
 using Granary.SiloPlacement;
 using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Granary.Sessions;
 
@@ -21,7 +22,8 @@ public sealed partial class SessionGrain(
     [PersistentState("session", GranaryStorage.Name)] IPersistentState<SessionState> state,
     ImageCatalogCache images,
     TimeProvider time,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+    IOptions<ReminderOptions> reminders,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable
 {
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
@@ -138,6 +140,7 @@ public sealed partial class SessionGrain(
         {
             _ = Quota.Started(Id);
             WatchLimits();
+            await RemindOfLimits();
         }
         if (SessionTransitions.IsFinal(S.Status))
         {
@@ -347,6 +350,7 @@ public sealed partial class SessionGrain(
     private async Task Ended()
     {
         StopPolicyTimers();
+        await ForgetLimitsReminder();
         await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
         await DetachFolders();
     }
