@@ -4,9 +4,12 @@
 # Installs docker.io with apt-get when dockerd is missing.
 #   GRANARY_DOCKER_DIR   where the daemon keeps everything (default /var/lib/granary/docker);
 #                        images persist there across runs on the same machine.
-#   GRANARY_DOCKERD_ARGS extra dockerd flags (e.g. "--userns-remap=default" or "--bridge=none" for a second
-#                        daemon beside the first). A running daemon started with other flags is restarted
-#                        (its containers stop); with the same flags it is reused.
+#   GRANARY_DOCKERD_ARGS dockerd flags (default "--userns-remap=default": container uid N is host uid 100000+N,
+#                        so root in a session is not root on the host; set it empty for an engine without user
+#                        namespaces, as an MPS node needs, or add "--bridge=none" for a second daemon beside the
+#                        first). A running daemon started with other flags is restarted (its containers stop);
+#                        with the same flags it is reused. Images live per mapping: a remapped engine keeps its
+#                        own under the data root's 100000.100000, and deploy/images/build.sh fills it.
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/dockerd-common.sh"
@@ -24,7 +27,7 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
 fi
 
 mkdir -p "$dir/data" "$dir/exec"
-extra="${GRANARY_DOCKERD_ARGS:-}"
+extra="${GRANARY_DOCKERD_ARGS---userns-remap=default}"
 argsfile="$dir/dockerd.args"
 
 if [ -S "$sock" ] && answers && [ "$(cat "$argsfile" 2>/dev/null || true)" != "$extra" ] && [ -f "$pidfile" ]; then

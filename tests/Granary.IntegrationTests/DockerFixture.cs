@@ -1,4 +1,5 @@
 using Docker.DotNet;
+using Granary.Agents.Launch;
 using Granary.Agents.Runtime;
 using Granary.Silo.Adapters.Docker;
 
@@ -21,6 +22,16 @@ public sealed class DockerFixture : IAsyncLifetime
     public DockerContainerRuntime Runtime { get; }
 
     public DockerClient Docker { get; }
+
+    /// <summary>The host uid and gid of a container's root on this engine: 0, or 100000 under user namespaces
+    /// (dockerd --userns-remap=default, the default of docker-up.sh).</summary>
+    public (int Uid, int Gid) RootOnHost { get; private set; }
+
+    /// <summary>The host uid and gid of the session user (container uid 1000): 1000, or 101000 under user namespaces.</summary>
+    public (int Uid, int Gid) SessionUserOnHost => (RootOnHost.Uid + LaunchSpec.SessionUid, RootOnHost.Gid + LaunchSpec.SessionUid);
+
+    /// <summary>Whether this engine maps container users to other host users (--userns-remap).</summary>
+    public bool RemapsUsers => RootOnHost != (0, 0);
 
     public DockerFixture()
     {
@@ -46,6 +57,7 @@ public sealed class DockerFixture : IAsyncLifetime
             if (await Runtime.FindImage(image, CancellationToken.None) is null)
                 throw new InvalidOperationException($"Image {image} is missing at {Runtime.Endpoint}: run deploy/images/build.sh.");
         }
+        RootOnHost = await Runtime.RootOnHost(CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -127,12 +139,16 @@ public sealed class DockerFixture : IAsyncLifetime
             },
         });
 
-    /// <summary>A fresh host folder owned by the container user (uid/gid 1000), as an agent prepares a session folder.</summary>
-    public static string NewHostFolder()
+    /// <summary>A fresh host folder owned by the container user as this engine maps it, as an agent prepares a
+    /// session folder.</summary>
+    public string NewHostFolder() => NewHostFolder(SessionUserOnHost);
+
+    /// <summary>A fresh host folder owned by <paramref name="owner"/> (host uid and gid).</summary>
+    public static string NewHostFolder((int Uid, int Gid) owner)
     {
         var path = Path.Combine(Path.GetTempPath(), $"granary-it-{Guid.NewGuid():N}");
         Directory.CreateDirectory(path);
-        Tool.Run("chown", ["1000:1000", path]).EnsureSuccess();
+        Tool.Run("chown", [$"{owner.Uid}:{owner.Gid}", path]).EnsureSuccess();
         return path;
     }
 

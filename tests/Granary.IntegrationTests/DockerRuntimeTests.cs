@@ -225,7 +225,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     [Fact]
     public async Task A_mounted_folder_keeps_its_files_while_the_container_filesystem_does_not()
     {
-        var folder = DockerFixture.NewHostFolder();
+        var folder = fixture.NewHostFolder();
         try
         {
             var mount = new BindMount(folder, "/home/work/data", ReadOnly: false);
@@ -254,7 +254,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     [Fact]
     public async Task A_read_only_mount_refuses_writes()
     {
-        var folder = DockerFixture.NewHostFolder();
+        var folder = fixture.NewHostFolder();
         try
         {
             var spec = fixture.Spec("mount-ro", DockerFixture.BaseImage, ["sh", "-c", "echo x > /home/work/ro/x.txt"]) with

@@ -7,9 +7,9 @@ using Granary.Silo.Adapters.Docker;
 namespace Granary.IntegrationTests;
 
 /// <summary>
-/// What each enforcement mode asks of Docker. The parts that need no NVIDIA runtime (the MPS pipe directory and the
-/// host IPC namespace, HAMi's library and its preload file) run on the real daemon with the GPUs left out; the device
-/// request itself is checked in the create parameters (this machine's Docker cannot start one).
+/// What each enforcement mode asks of Docker. The parts that need no NVIDIA runtime (HAMi's library and its preload
+/// file; MPS in <see cref="MpsContainerTests"/>) run on the real daemon with the GPUs left out; the device request
+/// itself is checked in the create parameters (this machine's Docker cannot start one).
 /// </summary>
 [Collection(DockerCollection.Name)]
 public sealed class GpuContainerTests(DockerFixture fixture)
@@ -19,48 +19,9 @@ public sealed class GpuContainerTests(DockerFixture fixture)
     private static readonly GpuDeviceInfo Mig = new("MIG-5a1b2c3d-0000-4000-8000-000000000009", "NVIDIA H100 80GB HBM3", 10 * GiB, 1, Sms: 16, Parent: "GPU-x", MigProfile: "1g.10gb");
 
     [Fact]
-    public async Task An_mps_client_sees_the_pipe_directory_shares_the_host_ipc_namespace_and_has_its_limits()
-    {
-        var pipe = DockerFixture.NewHostFolder();
-        try
-        {
-            await File.WriteAllTextAsync(Path.Combine(pipe, "control"), "");
-            var launch = GpuEnforcement.For("mps", new GpuEnforcementOptions { MpsPipeDirectory = pipe }, [new GpuShare(H100.Uuid, 200)], [H100]);
-            var spec = WithoutDevices(fixture.Spec("mps", DockerFixture.BaseImage,
-                ["sh", "-c", "ls $CUDA_MPS_PIPE_DIRECTORY; echo threads=$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE mem=$CUDA_MPS_PINNED_DEVICE_MEM_LIMIT"]), launch);
-
-            var id = await fixture.Runtime.Create(spec, CancellationToken.None);
-            try
-            {
-                var inspect = await fixture.Docker.Containers.InspectContainerAsync(id, CancellationToken.None);
-                Assert.Equal("host", inspect.HostConfig!.IpcMode);
-                var mount = Assert.Single(inspect.Mounts);
-                Assert.Equal((pipe, "/tmp/nvidia-mps", true), (mount.Source, mount.Destination, mount.RW));
-
-                await fixture.Runtime.Start(id, CancellationToken.None);
-                using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-                var exitCode = await fixture.Runtime.Wait(id, deadline.Token);
-                var output = await fixture.Runtime.Logs(id, 100, CancellationToken.None);
-
-                Assert.True(exitCode == 0, output);
-                Assert.Contains("control", output);
-                Assert.Contains("threads=20 mem=0=16384M", output);
-            }
-            finally
-            {
-                await fixture.Runtime.Remove(id, CancellationToken.None);
-            }
-        }
-        finally
-        {
-            Directory.Delete(pipe, recursive: true);
-        }
-    }
-
-    [Fact]
     public async Task A_hami_container_preloads_the_mounted_library_into_every_process_and_cannot_change_it()
     {
-        var host = DockerFixture.NewHostFolder();
+        var host = fixture.NewHostFolder();
         try
         {
             var library = Path.Combine(host, "libvgpu.so");
@@ -142,6 +103,6 @@ public sealed class GpuContainerTests(DockerFixture fixture)
     }
 
     /// <summary>Everything the mode asks for except the device request, which needs the NVIDIA runtime.</summary>
-    private static ContainerSpec WithoutDevices(ContainerSpec spec, GpuLaunch launch) =>
+    internal static ContainerSpec WithoutDevices(ContainerSpec spec, GpuLaunch launch) =>
         spec with { Env = launch.Env, Mounts = launch.Mounts, IpcMode = launch.IpcMode, GpuUuids = [] };
 }

@@ -101,7 +101,7 @@ public sealed class IsolationTests(DockerFixture docker, SessionClusterFixture f
             Succeeded(await docker.Exec(view.ContainerId!, "work", "sh", "-c", $"cp /bin/bash {path} && chmod 0777 /home/work/{folder}"));
             Succeeded(await docker.Exec(view.ContainerId!, "root", "sh", "-c", $"chown root:root {path} && chmod 4755 {path}"));
             var onHost = Path.Combine(Cluster.FolderRoot, Session.Owner, folder, "rootsh");
-            Assert.Equal("4755 0", Tool.Run("stat", ["-c", "%a %u", onHost]).EnsureSuccess().Output.Trim());
+            Assert.Equal($"4755 {docker.RootOnHost.Uid}", Tool.Run("stat", ["-c", "%a %u", onHost]).EnsureSuccess().Output.Trim());
 
             var (_, mounts) = await docker.Exec(view.ContainerId!, "work", "grep", $" /home/work/{folder} ", "/proc/mounts");
             Assert.Contains("nosuid", mounts);

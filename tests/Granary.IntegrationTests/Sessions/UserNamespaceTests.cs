@@ -6,20 +6,17 @@ namespace Granary.IntegrationTests.Sessions;
 /// <summary>
 /// Sessions on an engine with user namespaces: root in the container is an unprivileged uid on the host, and the
 /// session user still owns and writes its folders (the agent gives them to the session user as the engine maps it).
+/// The tests' own daemon remaps users, as deploy/scripts/docker-up.sh starts it by default.
 /// </summary>
 [Collection(DockerCollection.Name)]
-public sealed class UserNamespaceTests(DockerFixture docker) : IClassFixture<UserNamespaceDocker>, IAsyncLifetime
+public sealed class UserNamespaceTests(DockerFixture docker) : IAsyncLifetime
 {
     private GranaryCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        Assert.NotNull(await docker.Runtime.FindImage(DockerFixture.BaseImage, CancellationToken.None));
-        _cluster = await GranaryCluster.Start("userns", new Dictionary<string, string?>(GranaryCluster.DockerAgent(UserNamespaceDocker.Endpoint))
-        {
-            ["Granary:Agent:Docker:SessionSubnets"] = UserNamespaceDocker.SessionSubnets,
-            ["Granary:Agent:Docker:Firewall"] = "false", // the tests' own daemon's agents keep theirs; this engine leaves iptables alone
-        });
+        Assert.True(docker.RemapsUsers, "the tests' daemon should run with --userns-remap=default (deploy/scripts/docker-up.sh)");
+        _cluster = await GranaryCluster.Start("userns", GranaryCluster.DockerAgent(DockerFixture.Endpoint()));
     }
 
     public async Task DisposeAsync()
@@ -37,11 +34,11 @@ public sealed class UserNamespaceTests(DockerFixture docker) : IClassFixture<Use
         var running = await Session.WaitFor(session, SessionStatus.Running, SessionStatus.Error);
         Assert.True(running.Status == SessionStatus.Running, running.StatusReason);
 
-        var pid = Tool.Run("docker", ["-H", UserNamespaceDocker.Endpoint, "inspect", "-f", "{{.State.Pid}}", running.ContainerId!]).EnsureSuccess().Output.Trim();
+        var pid = Tool.Run("docker", ["-H", DockerFixture.Endpoint(), "inspect", "-f", "{{.State.Pid}}", running.ContainerId!]).EnsureSuccess().Output.Trim();
         var map = (await File.ReadAllTextAsync($"/proc/{pid}/uid_map")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(["0", "100000"], map[..2]); // uid 0 inside is uid 100000 outside
 
-        var written = Tool.Run("docker", ["-H", UserNamespaceDocker.Endpoint, "exec", "-u", "work", running.ContainerId!,
+        var written = Tool.Run("docker", ["-H", DockerFixture.Endpoint(), "exec", "-u", "work", running.ContainerId!,
             "sh", "-c", $"echo kept > /home/work/{folder}/kept.txt && id -u"]).EnsureSuccess();
         Assert.Equal("1000", written.Output.Trim());
         var onHost = Path.Combine(_cluster.FolderRoot, Session.Owner, folder, "kept.txt");
@@ -49,6 +46,6 @@ public sealed class UserNamespaceTests(DockerFixture docker) : IClassFixture<Use
         Assert.Equal("101000:101000", Tool.Run("stat", ["-c", "%u:%g", onHost]).EnsureSuccess().Output.Trim());
 
         Assert.Equal(SessionStatus.Terminated, (await Session.Delete(session)).Status);
-        Assert.Equal("", Tool.Run("docker", ["-H", UserNamespaceDocker.Endpoint, "ps", "-aq", "--filter", $"label=granary.session={running.Id}"]).Output.Trim());
+        Assert.Equal("", Tool.Run("docker", ["-H", DockerFixture.Endpoint(), "ps", "-aq", "--filter", $"label=granary.session={running.Id}"]).Output.Trim());
     }
 }
