@@ -4,9 +4,9 @@ using Microsoft.Extensions.Options;
 namespace Granary.Gateway.Auth;
 
 /// <summary>
-/// Finds the user an API key belongs to: the admin key, configured users' keys, then the cluster's user directory.
-/// Nothing from the directory is cached here: every request asks it, so a deleted key or user is refused by every
-/// gateway from the next request on.
+/// Finds the user an API key belongs to: the admin key, configured users' keys, then the cluster's user directory
+/// through this gateway's <see cref="ApiKeyCache"/> (which the directory empties before a revocation returns, so a
+/// deleted key or user is refused by every gateway from the next request on).
 /// </summary>
 public sealed class ApiKeyDirectory
 {
@@ -15,13 +15,15 @@ public sealed class ApiKeyDirectory
 
     private readonly AdminKeyStore _adminKey;
     private readonly IGrainFactory _grains;
+    private readonly ApiKeyCache _cache;
     private readonly TimeProvider _clock;
     private readonly Dictionary<string, GranaryUser> _configured;
 
-    public ApiKeyDirectory(AdminKeyStore adminKey, IGrainFactory grains, TimeProvider clock, IOptions<GranaryAuthOptions> options)
+    public ApiKeyDirectory(AdminKeyStore adminKey, IGrainFactory grains, ApiKeyCache cache, TimeProvider clock, IOptions<GranaryAuthOptions> options)
     {
         _adminKey = adminKey;
         _grains = grains;
+        _cache = cache;
         _clock = clock;
         _configured = ConfiguredUsers(options.Value.Users);
     }
@@ -52,7 +54,13 @@ public sealed class ApiKeyDirectory
             return new KeyLookup(configured, null);
         }
 
-        var resolved = await _grains.GetGrain<IUserDirectoryGrain>(IUserDirectoryGrain.Key).Resolve(hash);
+        if (!_cache.TryGet(hash, out var resolved))
+        {
+            var resolution = await _grains.GetGrain<IUserDirectoryGrain>(IUserDirectoryGrain.Key).Resolve(hash);
+            _cache.Keep(hash, resolution);
+            resolved = resolution.Found;
+        }
+
         if (resolved is null)
         {
             return new KeyLookup(null, "The API key is not valid.");

@@ -8,6 +8,9 @@ public static class AuthServiceExtensions
         builder.Services.Configure<GranaryAuthOptions>(builder.Configuration.GetSection(GranaryAuthOptions.Section));
         builder.Services.AddSingleton<AdminKeyStore>();
         builder.Services.AddSingleton<ApiKeyDirectory>();
+        builder.Services.AddSingleton<ApiKeyCache>();
+        builder.Services.AddSingleton<KeyCacheSubscription>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyCacheSubscription>());
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(
                 ApiKeyAuthenticationHandler.SchemeName, null);

@@ -111,10 +111,8 @@ public static class SessionsApi
         }
 
         var key = everyone ? ISessionIndexGrain.AllKey : user.GetId();
-        var ids = await grains.GetGrain<ISessionIndexGrain>(key).List();
-        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ISessionGrain>(id).Get()));
+        var views = await grains.GetGrain<ISessionIndexGrain>(key).ListViews();
         return TypedResults.Ok(views
-            .OfType<SessionView>()
             .Where(v => wanted is null || v.Status == wanted)
             .OrderByDescending(v => v.CreatedAt)
             .Select(v => SessionResponse.From(v, request))
@@ -140,21 +138,19 @@ public static class SessionsApi
 
         var index = grains.GetGrain<ISessionIndexGrain>(everyone ? ISessionIndexGrain.AllKey : user.GetId());
         return TypedResults.ServerSentEvents(
-            WatchStream(index, grains, context.Request, options.Value.WatchInterval, context.RequestAborted));
+            WatchStream(index, context.Request, options.Value.WatchInterval, context.RequestAborted));
     }
 
     private static async IAsyncEnumerable<SseItem<object>> WatchStream(
-        ISessionIndexGrain index, IGrainFactory grains, HttpRequest request, TimeSpan interval,
+        ISessionIndexGrain index, HttpRequest request, TimeSpan interval,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var sent = new Dictionary<string, string>(StringComparer.Ordinal);
-        var ended = new HashSet<string>(StringComparer.Ordinal); // final sessions never change again: not asked again
+        var ended = new HashSet<string>(StringComparer.Ordinal); // final sessions never change again: not sent again
         var synced = false;
         while (true)
         {
-            var ids = (await index.List()).Where(id => !ended.Contains(id)).ToArray();
-            var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ISessionGrain>(id).Get()));
-            foreach (var view in views.OfType<SessionView>().OrderBy(v => v.CreatedAt))
+            foreach (var view in (await index.ListViews()).Where(v => !ended.Contains(v.Id)).OrderBy(v => v.CreatedAt))
             {
                 var session = SessionResponse.From(view, request);
                 var json = JsonSerializer.Serialize(session);

@@ -15,6 +15,10 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The session, or null when no session has this id.</summary>
     Task<SessionView?> Get();
 
+    /// <summary>The session with its revision, for its owner's index (which otherwise hears of each change from the
+    /// session); null when no session has this id.</summary>
+    Task<IndexedSession?> GetIndexed();
+
     /// <summary>Asks the session to end: TERMINATING, then TERMINATED once the agent has removed the container.
     /// A PENDING session is CANCELLED at once. Force ends a stuck session without waiting for its agent.</summary>
     Task<SessionView> Terminate(bool force);

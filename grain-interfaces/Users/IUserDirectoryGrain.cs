@@ -4,9 +4,11 @@ namespace Granary.Users;
 
 /// <summary>
 /// Users created through the API and every user's API keys (single activation, key "all"), shared by every
-/// gateway. Gateways resolve each request's key here (no cache), so a deleted key or user stops working on every
-/// gateway with the next request. A user and its keys change in one state write: deleting a user removes its keys.
-/// Calls no other grain.
+/// gateway. Gateways cache resolved keys only under a lease (<see cref="SubscribeKeyCache"/>): every change that
+/// revokes a key (a key or user deleted, a user changed) tells each leased gateway before it returns, or waits until
+/// that gateway's lease has ended, so a revoked key stops working on every gateway with the next request. A user
+/// and its keys change in one state write: deleting a user removes its keys. Calls no grain, only the gateways'
+/// observers.
 /// </summary>
 public interface IUserDirectoryGrain : IGrainWithStringKey
 {
@@ -30,9 +32,16 @@ public interface IUserDirectoryGrain : IGrainWithStringKey
     [ReadOnly]
     Task<IReadOnlyList<DeletedUser>> ListDeleted();
 
-    /// <summary>The key with this hash and its user; null when no key has it. Expiry is the caller's to check.</summary>
+    /// <summary>The key with this hash and its user (Found null when no key has it), and the version it was found at.
+    /// Expiry is the caller's to check.</summary>
     [ReadOnly]
-    Task<ResolvedKey?> Resolve(string keyHash);
+    Task<KeyResolution> Resolve(string keyHash);
+
+    /// <summary>Grants (or renews) a gateway's key-cache lease: it is told of each revocation while the lease lasts.</summary>
+    Task<KeyCacheLease> SubscribeKeyCache(IKeyRevocationObserver observer);
+
+    /// <summary>Ends a gateway's lease (it stops).</summary>
+    Task UnsubscribeKeyCache(IKeyRevocationObserver observer);
 
     /// <summary>Adds a key; false when its user was deleted or (for an API user's id) does not exist.</summary>
     Task<bool> AddKey(ApiKeyRecord key);

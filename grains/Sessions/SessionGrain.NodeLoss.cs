@@ -16,7 +16,7 @@ public sealed partial class SessionGrain
         S.NodeUnreachableSince = lastHeartbeat;
         S.StatusReason = $"node {agentId} unreachable: no heartbeat since {lastHeartbeat:O}";
         Append(time.GetUtcNow());
-        await state.WriteStateAsync();
+        await Save();
     }
 
     public async Task NodeReachable(string agentId)
@@ -28,7 +28,7 @@ public sealed partial class SessionGrain
         S.NodeUnreachableSince = null;
         S.StatusReason = $"node {agentId} reachable again";
         Append(time.GetUtcNow());
-        await state.WriteStateAsync();
+        await Save();
     }
 
     public async Task AgentLost(string agentId, DateTimeOffset lastHeartbeat)
@@ -41,7 +41,7 @@ public sealed partial class SessionGrain
             Id, AgentLostReason, agentId, lastHeartbeat);
         S.TerminatedAt = time.GetUtcNow();
         MoveTo(SessionStatus.Error, $"{AgentLostReason}: node {agentId} silent since {lastHeartbeat:O} did not return within its grace");
-        await state.WriteStateAsync();
+        await Save();
         await Ended();
     }
 

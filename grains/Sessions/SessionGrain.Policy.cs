@@ -3,10 +3,13 @@ using Granary.Policies;
 namespace Granary.Sessions;
 
 /// <summary>The session under its owner's resource policy: waiting for the quota to admit it, and its time limits
-/// (maxLifetime, idleTimeout) while it runs.</summary>
+/// (maxLifetime, idleTimeout) while it runs. A grain timer checks the limits; a reminder (kept where grain state is)
+/// brings the session back to do so after a manager restart, when the timer is gone with the activation.</summary>
 public sealed partial class SessionGrain
 {
+    private const string LimitsReminder = "limits";
     private static readonly TimeSpan QuotaPollInterval = TimeSpan.FromSeconds(5);
+    private bool _limitsReminded;
     private IGrainTimer? _quotaPoll;
     private IGrainTimer? _limitTimer;
     private DateTimeOffset _lastActivity;
@@ -24,7 +27,7 @@ public sealed partial class SessionGrain
         _quotaPoll = null;
         S.AwaitingQuota = false;
         S.StatusReason = "waiting for the scheduler";
-        await state.WriteStateAsync();
+        await Save();
         await Enqueue();
     }
 
@@ -75,6 +78,44 @@ public sealed partial class SessionGrain
         {
             await End(force: false, reason);
         }
+    }
+
+    /// <summary>Once per activation while running under limits (registering writes the reminder table).</summary>
+    private async Task RemindOfLimits()
+    {
+        if (_limitsReminded || SessionLimits.CheckPeriod(Policy) is not { } period)
+        {
+            return;
+        }
+        var minimum = reminders.Value.MinimumReminderPeriod;
+        var every = period > minimum ? period : minimum;
+        await this.RegisterOrUpdateReminder(LimitsReminder, every, every);
+        _limitsReminded = true;
+    }
+
+    private async Task ForgetLimitsReminder()
+    {
+        if (S.Spec is null || SessionLimits.CheckPeriod(Policy) is null)
+        {
+            return;
+        }
+        if (await this.GetReminder(LimitsReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+        _limitsReminded = false;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (S.Spec is null || S.Status != SessionStatus.Running)
+        {
+            await ForgetLimitsReminder();
+            return;
+        }
+        _limitsReminded = true;
+        WatchLimits();
+        await CheckLimits();
     }
 
     private QuotaRequest QuotaRequestOf(SessionSpec spec) =>

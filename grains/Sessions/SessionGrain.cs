@@ -5,6 +5,7 @@ using Granary.Scheduling;
 using Granary.SiloPlacement;
 using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Granary.Sessions;
 
@@ -21,7 +22,8 @@ public sealed partial class SessionGrain(
     [PersistentState("session", GranaryStorage.Name)] IPersistentState<SessionState> state,
     ImageCatalogCache images,
     TimeProvider time,
-    ILogger<SessionGrain> logger) : Grain, ISessionGrain
+    IOptions<ReminderOptions> reminders,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain, IRemindable
 {
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
@@ -86,13 +88,10 @@ public sealed partial class SessionGrain(
         S.AwaitingQuota = admission.Outcome == AdmissionOutcome.Queued;
         S.StatusReason = S.AwaitingQuota ? admission.Reason : "waiting for the scheduler";
         Append(now);
-        await state.WriteStateAsync();
+        await Store();
 
         // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
-        await Task.WhenAll(
-            // Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.
-            GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(spec.Owner, Id)).Add(Id),
-            S.AwaitingQuota ? Task.CompletedTask : Enqueue());
+        await Task.WhenAll(Publish(), S.AwaitingQuota ? Task.CompletedTask : Enqueue());
         if (S.AwaitingQuota)
         {
             PollQuota();
@@ -101,6 +100,8 @@ public sealed partial class SessionGrain(
     }
 
     public Task<SessionView?> Get() => Task.FromResult(S.Spec is null ? null : View());
+
+    public Task<IndexedSession?> GetIndexed() => Task.FromResult(S.Spec is null ? null : new IndexedSession(View(), S.Revision));
 
     public Task<IReadOnlyList<SessionEvent>> GetEvents(long afterSequence) =>
         Task.FromResult<IReadOnlyList<SessionEvent>>(S.Events.Where(e => e.Sequence > afterSequence).ToArray());
@@ -115,7 +116,7 @@ public sealed partial class SessionGrain(
         // Made here, stored with the placement: one write fewer on the way to RUNNING than storing it on its own.
         S.AppSecret ??= NewAppSecret();
         MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
-        await state.WriteStateAsync();
+        await Save();
         await StartOnAgent();
         return true;
     }
@@ -127,7 +128,7 @@ public sealed partial class SessionGrain(
             return;
         }
         S.StatusReason = reason;
-        await state.WriteStateAsync();
+        await Save();
     }
 
     public async Task Report(params RuntimeReport[] reports)
@@ -141,11 +142,12 @@ public sealed partial class SessionGrain(
         {
             return;
         }
-        await state.WriteStateAsync();
+        await Save();
         if (S.Status == SessionStatus.Running)
         {
             _ = Quota.Started(Id);
             WatchLimits();
+            await RemindOfLimits();
         }
         if (SessionTransitions.IsFinal(S.Status))
         {
@@ -242,14 +244,14 @@ public sealed partial class SessionGrain(
         {
             S.TerminatedAt = time.GetUtcNow();
             MoveTo(SessionStatus.Cancelled, IsPlainRequest(requested) ? "cancelled before it was placed" : $"cancelled: {requested}");
-            await state.WriteStateAsync();
+            await Save();
             await Ended();
             return View();
         }
         if (S.Status != SessionStatus.Terminating)
         {
             MoveTo(SessionStatus.Terminating, requested);
-            await state.WriteStateAsync();
+            await Save();
         }
 
         var reason = IsPlainRequest(requested) ? "terminated" : $"terminated: {requested}";
@@ -272,7 +274,7 @@ public sealed partial class SessionGrain(
         }
         S.TerminatedAt = time.GetUtcNow();
         MoveTo(SessionStatus.Terminated, reason);
-        await state.WriteStateAsync();
+        await Save();
         await Ended();
         return View();
     }
@@ -311,7 +313,7 @@ public sealed partial class SessionGrain(
         {
             // A session stored as scheduled before Assign made the secret.
             S.AppSecret = NewAppSecret();
-            await state.WriteStateAsync();
+            await Store(); // not in the view
         }
 
         if (S.SshKey is null && await ImageServesSsh(S.Spec!.Image))
@@ -319,7 +321,7 @@ public sealed partial class SessionGrain(
             // Off the grain's thread: an RSA key takes most of a second of CPU.
             var pair = await Task.Run(() => SshKeyPair.Generate($"granary-session-{Id}"));
             S.SshKey = new SshKey(pair.PublicKey, pair.PrivateKey);
-            await state.WriteStateAsync();
+            await Store(); // not in the view
         }
 
         StartDecision decision;
@@ -340,7 +342,7 @@ public sealed partial class SessionGrain(
         var reason = decision.Reason ?? "refused";
         S.Placement = null;
         MoveTo(SessionStatus.Pending, $"placement on {placement.AgentId} refused: {reason}");
-        await state.WriteStateAsync();
+        await Save();
         try
         {
             await Scheduler.PlacementRefused(placement, reason);
@@ -366,6 +368,7 @@ public sealed partial class SessionGrain(
     private async Task Ended()
     {
         StopPolicyTimers();
+        await ForgetLimitsReminder();
         await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
         await DetachFolders();
     }
@@ -390,6 +393,23 @@ public sealed partial class SessionGrain(
 
     private PendingSession ToPending() =>
         new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);
+
+    /// <summary>Stores the state and tells the owner's index the new view (its lists then need not ask this grain).</summary>
+    private async Task Save()
+    {
+        await Store();
+        await Publish();
+    }
+
+    private async Task Store()
+    {
+        S.Revision++;
+        await state.WriteStateAsync();
+    }
+
+    /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
+    private Task Publish() =>
+        GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(S.Spec!.Owner, Id)).Publish(new IndexedSession(View(), S.Revision));
 
     private SessionView View() => new(
         Id, S.Spec!, S.Status, S.StatusReason, S.Placement?.AgentId, S.Placement?.Gpus ?? [],

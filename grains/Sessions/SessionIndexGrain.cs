@@ -4,7 +4,7 @@ using Orleans.Concurrency;
 
 namespace Granary.Sessions;
 
-/// <summary>The ids of one owner's sessions; "*" lists every owner's.</summary>
+/// <summary>The ids of one owner's sessions and their latest views; "*" lists every owner's.</summary>
 /// <remarks>
 /// A grain with a plain key is the front of its index: it spreads the ids over <see cref="Shards"/> shard grains
 /// (same class, key + <see cref="ShardSeparator"/> + shard number, the shard chosen by a stable hash of the id) and
@@ -14,6 +14,8 @@ namespace Granary.Sessions;
 /// so creating a session adds its id once. Ids "*" shards stored before this are still listed.
 /// Reentrant so that a burst of Adds shares one state write (group commit): every turn changes the state before
 /// its first await, and the writer serialises the writes.
+/// A shard also keeps, in memory only, each session's latest view, which the session publishes after every stored
+/// change; a session it has no view of yet (the shard's first list after an activation) it asks once.
 /// </remarks>
 [ManagerPlacement, Reentrant]
 public sealed class SessionIndexGrain(
@@ -24,6 +26,7 @@ public sealed class SessionIndexGrain(
     /// <summary>Separates an index key from its shard number; no owner name contains it.</summary>
     public const char ShardSeparator = '\u001f';
 
+    private readonly Dictionary<string, IndexedSession> _views = new(StringComparer.Ordinal);
     private HashSet<string>? _known;
     private StateWriter? _writer;
     private Task? _ownerRegistered;
@@ -62,6 +65,57 @@ public sealed class SessionIndexGrain(
                 ? state.State.Owners.Select(owner => GrainFactory.Ref<ISessionIndexGrain>(owner).List())
                 : []));
         return state.State.SessionIds.Concat(lists.SelectMany(ids => ids)).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    public async Task<IReadOnlyList<SessionView>> ListViews()
+    {
+        if (IsShard)
+        {
+            if (IndexKey == ISessionIndexGrain.AllKey)
+            {
+                // Ids stored in "*"'s shards before it kept owners: their sessions publish to their owners' shards,
+                // not here, so they are asked each time.
+                _views.Clear();
+            }
+            var missing = state.State.SessionIds.Where(id => !_views.ContainsKey(id)).ToArray();
+            var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.Ref<ISessionGrain>(id).GetIndexed()));
+            foreach (var session in fetched.OfType<IndexedSession>())
+            {
+                Remember(session);
+            }
+            return state.State.SessionIds.Select(id => _views.GetValueOrDefault(id)?.View).OfType<SessionView>().ToArray();
+        }
+        var key = this.GetPrimaryKeyString();
+        var lists = await Task.WhenAll(Enumerable.Range(0, Shards)
+            .Select(shard => GrainFactory.Ref<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").ListViews())
+            .Concat(key == ISessionIndexGrain.AllKey
+                ? state.State.Owners.Select(owner => GrainFactory.Ref<ISessionIndexGrain>(owner).ListViews())
+                : []));
+        var views = lists.SelectMany(v => v).DistinctBy(v => v.Id, StringComparer.Ordinal).ToList();
+        // Ids a front stored itself before sharding have no shard to publish to: asked each time.
+        var listed = views.Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
+        var unsharded = await Task.WhenAll(state.State.SessionIds.Where(id => !listed.Contains(id))
+            .Select(id => GrainFactory.Ref<ISessionGrain>(id).Get()));
+        return [.. views, .. unsharded.OfType<SessionView>()];
+    }
+
+    public async Task Publish(IndexedSession session)
+    {
+        if (!IsShard)
+        {
+            await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), session.View.Id)).Publish(session);
+            return;
+        }
+        Remember(session);
+        await Add(session.View.Id);
+    }
+
+    private void Remember(IndexedSession session)
+    {
+        if (!_views.TryGetValue(session.View.Id, out var known) || known.Revision < session.Revision)
+        {
+            _views[session.View.Id] = session;
+        }
     }
 
     public async Task AddOwner(string owner)

@@ -29,4 +29,7 @@ public sealed class SessionState
 
     /// <summary>Set while the session's node is lost: the time of the node's last heartbeat.</summary>
     [Id(14)] public DateTimeOffset? NodeUnreachableSince { get; set; }
+
+    /// <summary>Counts stored changes (see <see cref="IndexedSession"/>).</summary>
+    [Id(15)] public long Revision { get; set; }
 }

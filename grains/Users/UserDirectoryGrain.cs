@@ -1,14 +1,24 @@
 using System.Collections.Immutable;
 using Granary.SiloPlacement;
+using Microsoft.Extensions.Logging;
 
 namespace Granary.Users;
 
 /// <summary>Keeps API-created users by name and every API key by the hash of its secret.</summary>
 [ManagerPlacement]
 public sealed class UserDirectoryGrain(
-    [PersistentState("users", GranaryStorage.Name)] IPersistentState<UserDirectoryState> state)
+    [PersistentState("users", GranaryStorage.Name)] IPersistentState<UserDirectoryState> state,
+    TimeProvider clock,
+    ILogger<UserDirectoryGrain> logger)
     : Grain, IUserDirectoryGrain
 {
+    /// <summary>How long a gateway may cache keys without hearing from the directory; also the longest a revocation
+    /// waits for a gateway it cannot reach.</summary>
+    public static readonly TimeSpan KeyCacheLeaseDuration = TimeSpan.FromSeconds(5);
+
+    private readonly KeyCacheLeases _leases = new(clock, KeyCacheLeaseDuration);
+    private KeyDirectoryVersion _version = new(Guid.NewGuid(), 0);
+
     private UserDirectoryState S => state.State;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -43,6 +53,7 @@ public sealed class UserDirectoryGrain(
         S.KeysByHash = S.KeysByHash.RemoveRange(S.KeysByHash.Where(k => k.Value.UserId == user.Id).Select(k => k.Key));
         S.Deleted = S.Deleted.Add(new DeletedUser(user.Id, user.Name, DateTimeOffset.UtcNow));
         await state.WriteStateAsync();
+        await Revoke();
         return user;
     }
 
@@ -62,6 +73,7 @@ public sealed class UserDirectoryGrain(
         };
         S.Users[name] = user;
         await state.WriteStateAsync();
+        await Revoke();
         return user;
     }
 
@@ -72,15 +84,62 @@ public sealed class UserDirectoryGrain(
 
     public Task<IReadOnlyList<DeletedUser>> ListDeleted() => Task.FromResult<IReadOnlyList<DeletedUser>>(S.Deleted);
 
-    public Task<ResolvedKey?> Resolve(string keyHash)
+    public Task<KeyResolution> Resolve(string keyHash)
     {
         if (!S.KeysByHash.TryGetValue(keyHash, out var key))
         {
-            return Task.FromResult<ResolvedKey?>(null);
+            return Task.FromResult(new KeyResolution(null, _version));
         }
 
         var user = S.Users.Values.FirstOrDefault(u => u.Id == key.UserId);
-        return Task.FromResult<ResolvedKey?>(user is null && !UserIds.IsExternal(key.UserId) ? null : new ResolvedKey(key, user));
+        return Task.FromResult(new KeyResolution(user is null && !UserIds.IsExternal(key.UserId) ? null : new ResolvedKey(key, user), _version));
+    }
+
+    public Task<KeyCacheLease> SubscribeKeyCache(IKeyRevocationObserver observer)
+    {
+        _leases.Grant(observer);
+        return Task.FromResult(new KeyCacheLease(_version, _leases.Duration));
+    }
+
+    public Task UnsubscribeKeyCache(IKeyRevocationObserver observer)
+    {
+        _leases.End(observer);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// After a revoking change is stored: tells every gateway with a lease to drop its cached keys, and returns once
+    /// each has, or its lease has ended (a gateway that cannot be reached stops using its cache by then), and once
+    /// any lease an earlier activation granted has ended.
+    /// </summary>
+    private async Task Revoke()
+    {
+        _version = _version.Next();
+        var version = _version;
+        await Task.WhenAll(_leases.Current()
+            .Select(lease => Tell(lease.Observer, lease.Left, version))
+            .Append(Task.Delay(_leases.EarlierActivationsLeft, clock)));
+    }
+
+    private async Task Tell(IKeyRevocationObserver observer, TimeSpan left, KeyDirectoryVersion version)
+    {
+        var askedAt = clock.GetTimestamp();
+        try
+        {
+            await observer.Revoked(version).WaitAsync(left, clock);
+        }
+        catch (Exception exception)
+        {
+            // Not told: the gateway must not use its cache any more, which is so once its lease has ended.
+            _leases.End(observer);
+            var rest = left - clock.GetElapsedTime(askedAt);
+            logger.LogWarning("A gateway's key cache could not be told of a revocation ({Error}); waiting {Rest} for its lease to end.",
+                exception.GetType().Name, rest > TimeSpan.Zero ? rest : TimeSpan.Zero);
+            if (rest > TimeSpan.Zero)
+            {
+                await Task.Delay(rest, clock);
+            }
+        }
     }
 
     public async Task<bool> AddKey(ApiKeyRecord key)
@@ -110,6 +169,7 @@ public sealed class UserDirectoryGrain(
 
         S.KeysByHash = S.KeysByHash.Remove(found.Hash);
         await state.WriteStateAsync();
+        await Revoke();
         return true;
     }
 }

@@ -86,6 +86,21 @@ public static class GranarySiloExtensions
             services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) => new InProcessGrainStorage(sp.GetRequiredService<DeepCopier>()));
         }
 
+        // Reminders live where grain state does (sessions' time limits outlive a restart through them).
+        if (options.EffectiveGrainStorage == "adonet")
+        {
+            silo.UseAdoNetReminderService(reminders =>
+            {
+                reminders.Invariant = "Npgsql";
+                reminders.ConnectionString = options.Database.ConnectionString;
+            });
+        }
+        else
+        {
+            silo.UseInMemoryReminderService();
+        }
+        services.Configure<ReminderOptions>(configuration.GetSection("Granary:Reminders"));
+
         if (options.HasManagerRole)
         {
             metadata[SiloMetadataKeys.ManagerRole] = "true";

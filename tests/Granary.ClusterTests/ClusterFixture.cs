@@ -78,6 +78,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Roles"] = siloName == ManagerSilo ? "manager" : "agent",
             ["Granary:Agent:HeartbeatInterval"] = "00:00:01",
             ["Granary:Scheduler:Interval"] = "00:00:01",
+            ["Granary:Reminders:MinimumReminderPeriod"] = "00:00:01",
             ["Granary:Scheduler:AgentTimeout"] = AgentTimeout.ToString(),
             ["Granary:Agent:StuckTimeout"] = StuckTimeout.ToString(),
             ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,

@@ -1,5 +1,6 @@
 using Granary.Policies;
 using Granary.Sessions;
+using Orleans.Core.Internal;
 
 namespace Granary.ClusterTests;
 
@@ -80,6 +81,23 @@ public sealed class QuotaTests(ClusterFixture fixture)
 
         Assert.Contains("maxLifetime", ended.StatusReason);
         Assert.True(ended.TerminatedAt - ended.StartedAt >= TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Max_lifetime_ends_a_session_whose_activation_and_timer_were_lost_as_in_a_restart()
+    {
+        var owner = NewOwner();
+        var session = await Sessions.Create(fixture.Client, Spec(owner, new ResourcePolicy("restarted", MaxLifetime: TimeSpan.FromSeconds(3))));
+        await Sessions.WaitFor(session, SessionStatus.Running);
+
+        // As after a manager restart: the activation and its limit timer are gone, and nothing calls the session
+        // (its owner's index answers from the views the session published).
+        await session.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        var index = fixture.Client.GetGrain<ISessionIndexGrain>(owner);
+        var ended = await Eventually.Value(async () => (await index.ListViews()).Single(), v => v.Status == SessionStatus.Terminated,
+            "the session ended by its reminder");
+
+        Assert.Contains("maxLifetime", ended.StatusReason);
     }
 
     [Fact]

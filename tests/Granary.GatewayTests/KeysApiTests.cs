@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Granary.Gateway.Auth;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.GatewayTests;
 
@@ -47,6 +49,32 @@ public sealed class KeysApiTests(GatewayFactory factory)
         await Api.AssertProblem(await user.DeleteAsync($"/v1/me/keys/{keyId}"), HttpStatusCode.NotFound);
 
         await admin.DeleteAsync($"/v1/users/{name}");
+    }
+
+    [Fact]
+    public async Task A_user_deleted_or_changed_through_one_gateway_is_seen_at_once_by_another_that_has_its_key_cached()
+    {
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        var name = TestUsers.UniqueName("revoked");
+        var (_, key) = await TestUsers.Create(admin, name);
+        await using var second = factory.SecondGateway();
+        using var onSecond = second.ClientWithKey(key);
+        // Used on the second gateway until it has the key cached, then changed and deleted through the first.
+        var cache = second.Services.GetRequiredService<ApiKeyCache>();
+        await Eventually.True(async () =>
+        {
+            Assert.Equal("user", (await Api.GetJson(onSecond, "/v1/me")).GetProperty("role").GetString());
+            return cache.TryGet(ApiKeys.Hash(key), out _);
+        }, "the second gateway caches the key");
+
+        using var promoted = await admin.PatchAsJsonAsync($"/v1/users/{name}", new { role = "admin" });
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        Assert.Equal("admin", (await Api.GetJson(onSecond, "/v1/me")).GetProperty("role").GetString());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/v1/users/{name}")).StatusCode);
+        await Api.AssertProblem(await onSecond.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
+        await Api.AssertProblem(await onSecond.GetAsync("/v1/sessions"), HttpStatusCode.Unauthorized);
+        Assert.False(cache.TryGet(ApiKeys.Hash(key), out _));
     }
 
     [Fact]

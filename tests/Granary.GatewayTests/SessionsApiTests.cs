@@ -80,6 +80,50 @@ public sealed class SessionsApiTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task A_list_shows_only_the_callers_sessions_each_as_get_shows_it_right_after_each_change()
+    {
+        using var admin = factory.ClientWithKey(GatewayFactory.AdminKey);
+        var (_, ownerKey) = await TestUsers.Create(admin, TestUsers.UniqueName("lister"));
+        var (_, otherKey) = await TestUsers.Create(admin, TestUsers.UniqueName("other"));
+        using var owner = factory.ClientWithKey(ownerKey);
+        using var other = factory.ClientWithKey(otherKey);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await Api.CreateSession(owner, Api.SmallSession($"listed-{i}"))).GetProperty("id").GetString()!);
+        }
+        var othersId = (await Api.CreateSession(other, Api.SmallSession("not-listed"))).GetProperty("id").GetString()!;
+        foreach (var id in ids)
+        {
+            await Api.WaitForStatus(owner, id, "RUNNING");
+        }
+
+        var listed = await Api.GetJson(owner, "/v1/sessions");
+        Assert.Equal(ids.Order(), listed.EnumerateArray().Select(s => s.GetProperty("id").GetString()!).Order());
+        foreach (var session in listed.EnumerateArray())
+        {
+            Assert.Equal((await Api.GetJson(owner, $"/v1/sessions/{session.GetProperty("id").GetString()}")).ToString(), session.ToString());
+        }
+        Assert.Equal([othersId], await Api.ListIds(other));
+
+        // Straight after the delete (no waiting), the list shows what the delete answered or later, never RUNNING.
+        using var deleted = await owner.DeleteAsync($"/v1/sessions/{ids[0]}");
+        Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        var status = (await Api.GetJson(owner, "/v1/sessions")).EnumerateArray()
+            .Single(s => s.GetProperty("id").GetString() == ids[0]).GetProperty("status").GetString();
+        Assert.Contains(status, new[] { "TERMINATING", "TERMINATED" });
+        await Api.WaitForStatus(owner, ids[0], "TERMINATED");
+        Assert.Equal([ids[0]], await Api.ListIds(owner, "?status=TERMINATED"));
+        Assert.Equal(ids.Skip(1).Order(), (await Api.ListIds(owner, "?status=RUNNING")).Order());
+        Assert.Empty(await Api.ListIds(other, "?status=TERMINATED"));
+
+        foreach (var id in ids.Skip(1).Append(othersId))
+        {
+            using var _ = await admin.DeleteAsync($"/v1/sessions/{id}");
+        }
+    }
+
+    [Fact]
     public async Task Another_users_session_is_404_everywhere_and_untouched()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);

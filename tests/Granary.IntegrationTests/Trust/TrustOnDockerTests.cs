@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Docker.DotNet.Models;
+using Granary.Agents;
+
+namespace Granary.IntegrationTests.Trust;
+
+/// <summary>
+/// The trust checks of the gateway tests (keys, resource policies, the rate limit, refused input), run once more on
+/// the real Docker driver with PostgreSQL, bounded: a key revoked stops at once, a policy's limit refuses a second
+/// session and its maxLifetime ends the first (its container removed), a burst on one key meets 429 with
+/// Retry-After while another key goes on, and hostile session requests are 400 and start no container.
+/// </summary>
+[Collection(DockerCollection.Name)]
+public sealed class TrustOnDockerTests(DockerFixture docker)
+{
+    [Fact]
+    public async Task Keys_policies_the_rate_limit_and_refused_input_hold_on_the_docker_driver()
+    {
+        var logDirectory = Directory.CreateTempSubdirectory("granary-trust-docker-").FullName;
+        await using var granary = await LocalGranary.Start(new LocalGranaryOptions("trust", DockerFixture.Endpoint(), SeparateAgent: false, logDirectory,
+            new Dictionary<string, string?> { ["Granary__RateLimit__PermitsPerSecond"] = "50", ["Granary__RateLimit__Burst"] = "100" }));
+        using var admin = granary.Client(granary.AdminKey);
+        var policy = "trust" + Guid.NewGuid().ToString("N")[..6];
+        await Answer(admin.PutAsJsonAsync($"/v1/policies/{policy}", new { maxConcurrentSessions = 1, maxLifetime = 25 }), HttpStatusCode.Created);
+        var name = "trust" + Guid.NewGuid().ToString("N")[..6];
+        var created = await Answer(admin.PostAsJsonAsync("/v1/users", new { name, policy }), HttpStatusCode.Created);
+        using var user = granary.Client(created.GetProperty("key").GetString()!);
+        var extra = await Answer(user.PostAsJsonAsync("/v1/me/keys", new { name = "burst" }), HttpStatusCode.Created);
+        using var burst = granary.Client(extra.GetProperty("key").GetString()!);
+
+        // Hostile session requests: each a 400 naming the field, and no container started.
+        foreach (var (body, field) in new[]
+        {
+            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":-1}}", "resources.cpu"),
+            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":1,\"memory\":\"-4g\"}}", "resources.memory"),
+            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":1},\"mounts\":[{\"folder\":\"../etc\",\"path\":\"/home/work/x\"}]}", "mounts"),
+            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":1},\"privileged\":true}", "privileged"),
+            ("{\"image\":", "body"),
+        })
+        {
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            var problem = await Answer(user.PostAsync("/v1/sessions", content), HttpStatusCode.BadRequest);
+            Assert.True(problem.GetProperty("errors").EnumerateObject().Any(e => e.Name.StartsWith(field, StringComparison.Ordinal)), $"{field}: {problem}");
+        }
+        Assert.Equal(0, (await Answer(user.GetAsync("/v1/sessions"), HttpStatusCode.OK)).GetArrayLength());
+        Assert.Empty(await Containers(granary.NodeId));
+
+        // The policy: one session at a time, ended by its lifetime.
+        var session = new { image = DockerFixture.PythonImage, resources = new { cpu = 0.5, memory = "512m" } };
+        var id = (await Answer(user.PostAsJsonAsync("/v1/sessions", session), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var refused = await Answer(user.PostAsJsonAsync("/v1/sessions", session), HttpStatusCode.Forbidden);
+        Assert.Equal("maxConcurrentSessions", refused.GetProperty("limit").GetString());
+        await Eventually.Value(async () => (await Answer(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString(),
+            status => status == "RUNNING", $"session {id} runs");
+        Assert.Single(await Containers(granary.NodeId));
+
+        // The rate limit is per key: a burst on one key meets 429 with Retry-After, never a 5xx; the other goes on.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 400).Select(async _ =>
+        {
+            using var response = await burst.GetAsync("/v1/me");
+            return (response.StatusCode, RetryAfter: response.Headers.RetryAfter is not null);
+        }));
+        Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.All(answers, a => Assert.True(a.StatusCode == HttpStatusCode.OK || (a.StatusCode == HttpStatusCode.TooManyRequests && a.RetryAfter), a.ToString()));
+        await Answer(user.GetAsync("/v1/me"), HttpStatusCode.OK);
+
+        // A deleted key stops at once; the user's other key works on.
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the burst key's bucket refills, so the next answer is about the key
+        await Answer(burst.GetAsync("/v1/me"), HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.NoContent, (await user.DeleteAsync($"/v1/me/keys/{extra.GetProperty("id").GetString()}")).StatusCode);
+        await Answer(burst.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
+
+        var ended = await Eventually.Value(async () => await Answer(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK),
+            s => s.GetProperty("status").GetString() is "TERMINATED" or "ERROR", $"session {id} ends by its lifetime");
+        Assert.Equal("TERMINATED", ended.GetProperty("status").GetString());
+        Assert.Contains("maxLifetime", ended.GetProperty("statusReason").GetString());
+        await Eventually.True(async () => (await Containers(granary.NodeId)).Count == 0, $"session {id}'s container is removed");
+
+        await Answer(admin.DeleteAsync($"/v1/users/{name}"), HttpStatusCode.NoContent, json: false);
+        await Answer(user.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>The containers of this Granary's node.</summary>
+    private async Task<IList<ContainerListResponse>> Containers(string nodeId)
+        => await docker.Docker.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{ContainerLabels.Node}={nodeId}"] = true },
+            },
+        });
+
+    private static async Task<JsonElement> Answer(Task<HttpResponseMessage> request, HttpStatusCode expected, bool json = true)
+    {
+        using var response = await request;
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {body}");
+        return json ? JsonDocument.Parse(body).RootElement.Clone() : default;
+    }
+}
