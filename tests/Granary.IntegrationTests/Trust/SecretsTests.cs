@@ -37,15 +37,15 @@ public sealed class SecretsTests(DockerFixture docker)
             using var admin = Client(granary.AdminKey);
 
             var userName = "trust" + Guid.NewGuid().ToString("N")[..6];
-            var created = await Expect(admin.PostAsJsonAsync("/v1/users", new { name = userName }), HttpStatusCode.Created);
+            var created = await Answers.Expect(admin.PostAsJsonAsync("/v1/users", new { name = userName }), HttpStatusCode.Created);
             secrets["key made with the user"] = created.GetProperty("key").GetString()!;
-            var issued = await Expect(admin.PostAsJsonAsync($"/v1/users/{userName}/keys", new { name = "laptop" }), HttpStatusCode.Created);
+            var issued = await Answers.Expect(admin.PostAsJsonAsync($"/v1/users/{userName}/keys", new { name = "laptop" }), HttpStatusCode.Created);
             secrets["key made by the admin"] = issued.GetProperty("key").GetString()!;
             using var user = Client(secrets["key made by the admin"]);
-            var own = await Expect(user.PostAsJsonAsync("/v1/me/keys", new { name = "script" }), HttpStatusCode.Created);
+            var own = await Answers.Expect(user.PostAsJsonAsync("/v1/me/keys", new { name = "script" }), HttpStatusCode.Created);
             secrets["key made by the user"] = own.GetProperty("key").GetString()!;
 
-            var session = await Expect(user.PostAsJsonAsync("/v1/sessions", new
+            var session = await Answers.Expect(user.PostAsJsonAsync("/v1/sessions", new
             {
                 image = DockerFixture.PythonImage,
                 resources = new { cpu = 1, memory = "1g" },
@@ -175,15 +175,7 @@ public sealed class SecretsTests(DockerFixture docker)
     }
 
     private static async Task<JsonElement> Get(HttpClient client, string path)
-        => await Expect(client.GetAsync(path), HttpStatusCode.OK);
-
-    private static async Task<JsonElement> Expect(Task<HttpResponseMessage> request, HttpStatusCode expected)
-    {
-        using var response = await request;
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+        => await Answers.Expect(client.GetAsync(path), HttpStatusCode.OK);
 
     /// <summary>Keeps the body of every answer that is not a success (the problem details clients see).</summary>
     private sealed class ProblemRecorder(ConcurrentQueue<string> problems) : DelegatingHandler(new HttpClientHandler())

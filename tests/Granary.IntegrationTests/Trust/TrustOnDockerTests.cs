@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Docker.DotNet.Models;
 using Granary.Agents;
 
@@ -24,11 +23,11 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
             new Dictionary<string, string?> { ["Granary__RateLimit__PermitsPerSecond"] = "50", ["Granary__RateLimit__Burst"] = "100" }));
         using var admin = granary.Client(granary.AdminKey);
         var policy = "trust" + Guid.NewGuid().ToString("N")[..6];
-        await Answer(admin.PutAsJsonAsync($"/v1/policies/{policy}", new { maxConcurrentSessions = 1, maxLifetime = 25 }), HttpStatusCode.Created);
+        await Answers.Expect(admin.PutAsJsonAsync($"/v1/policies/{policy}", new { maxConcurrentSessions = 1, maxLifetime = 25 }), HttpStatusCode.Created);
         var name = "trust" + Guid.NewGuid().ToString("N")[..6];
-        var created = await Answer(admin.PostAsJsonAsync("/v1/users", new { name, policy }), HttpStatusCode.Created);
+        var created = await Answers.Expect(admin.PostAsJsonAsync("/v1/users", new { name, policy }), HttpStatusCode.Created);
         using var user = granary.Client(created.GetProperty("key").GetString()!);
-        var extra = await Answer(user.PostAsJsonAsync("/v1/me/keys", new { name = "burst" }), HttpStatusCode.Created);
+        var extra = await Answers.Expect(user.PostAsJsonAsync("/v1/me/keys", new { name = "burst" }), HttpStatusCode.Created);
         using var burst = granary.Client(extra.GetProperty("key").GetString()!);
 
         // Hostile session requests: each a 400 naming the field, and no container started.
@@ -42,18 +41,18 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
         })
         {
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
-            var problem = await Answer(user.PostAsync("/v1/sessions", content), HttpStatusCode.BadRequest);
+            var problem = await Answers.Expect(user.PostAsync("/v1/sessions", content), HttpStatusCode.BadRequest);
             Assert.True(problem.GetProperty("errors").EnumerateObject().Any(e => e.Name.StartsWith(field, StringComparison.Ordinal)), $"{field}: {problem}");
         }
-        Assert.Equal(0, (await Answer(user.GetAsync("/v1/sessions"), HttpStatusCode.OK)).GetArrayLength());
+        Assert.Equal(0, (await Answers.Expect(user.GetAsync("/v1/sessions"), HttpStatusCode.OK)).GetArrayLength());
         Assert.Empty(await Containers(granary.NodeId));
 
         // The policy: one session at a time, ended by its lifetime.
         var session = new { image = DockerFixture.PythonImage, resources = new { cpu = 0.5, memory = "512m" } };
-        var id = (await Answer(user.PostAsJsonAsync("/v1/sessions", session), HttpStatusCode.Created)).GetProperty("id").GetString()!;
-        var refused = await Answer(user.PostAsJsonAsync("/v1/sessions", session), HttpStatusCode.Forbidden);
+        var id = (await Answers.Expect(user.PostAsJsonAsync("/v1/sessions", session), HttpStatusCode.Created)).GetProperty("id").GetString()!;
+        var refused = await Answers.Expect(user.PostAsJsonAsync("/v1/sessions", session), HttpStatusCode.Forbidden);
         Assert.Equal("maxConcurrentSessions", refused.GetProperty("limit").GetString());
-        await Eventually.Value(async () => (await Answer(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString(),
+        await Eventually.Value(async () => (await Answers.Expect(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK)).GetProperty("status").GetString(),
             status => status == "RUNNING", $"session {id} runs");
         Assert.Single(await Containers(granary.NodeId));
 
@@ -65,22 +64,22 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
         }));
         Assert.Contains(answers, a => a.StatusCode == HttpStatusCode.TooManyRequests);
         Assert.All(answers, a => Assert.True(a.StatusCode == HttpStatusCode.OK || (a.StatusCode == HttpStatusCode.TooManyRequests && a.RetryAfter), a.ToString()));
-        await Answer(user.GetAsync("/v1/me"), HttpStatusCode.OK);
+        await Answers.Expect(user.GetAsync("/v1/me"), HttpStatusCode.OK);
 
         // A deleted key stops at once; the user's other key works on.
         await Task.Delay(TimeSpan.FromSeconds(3)); // the burst key's bucket refills, so the next answer is about the key
-        await Answer(burst.GetAsync("/v1/me"), HttpStatusCode.OK);
+        await Answers.Expect(burst.GetAsync("/v1/me"), HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.NoContent, (await user.DeleteAsync($"/v1/me/keys/{extra.GetProperty("id").GetString()}")).StatusCode);
-        await Answer(burst.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
+        await Answers.Expect(burst.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
 
-        var ended = await Eventually.Value(async () => await Answer(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK),
+        var ended = await Eventually.Value(async () => await Answers.Expect(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK),
             s => s.GetProperty("status").GetString() is "TERMINATED" or "ERROR", $"session {id} ends by its lifetime");
         Assert.Equal("TERMINATED", ended.GetProperty("status").GetString());
         Assert.Contains("maxLifetime", ended.GetProperty("statusReason").GetString());
         await Eventually.True(async () => (await Containers(granary.NodeId)).Count == 0, $"session {id}'s container is removed");
 
-        await Answer(admin.DeleteAsync($"/v1/users/{name}"), HttpStatusCode.NoContent, json: false);
-        await Answer(user.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
+        await Answers.Expect(admin.DeleteAsync($"/v1/users/{name}"), HttpStatusCode.NoContent, json: false);
+        await Answers.Expect(user.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
     }
 
     /// <summary>The containers of this Granary's node.</summary>
@@ -93,12 +92,4 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
                 ["label"] = new Dictionary<string, bool> { [$"{ContainerLabels.Node}={nodeId}"] = true },
             },
         });
-
-    private static async Task<JsonElement> Answer(Task<HttpResponseMessage> request, HttpStatusCode expected, bool json = true)
-    {
-        using var response = await request;
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {body}");
-        return json ? JsonDocument.Parse(body).RootElement.Clone() : default;
-    }
 }
