@@ -31,9 +31,6 @@ public sealed class GranaryProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The repository checkout (the directory holding Cluster.sln above the running assembly).</summary>
-    public static string RepositoryRoot { get; } = FindRoot();
-
     /// <summary>The gateway executable, built in the configuration the caller was built in.</summary>
     public static string GatewayDll => Built("gateway", "granary-gateway.dll");
 
@@ -48,7 +45,7 @@ public sealed class GranaryProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot,
+            WorkingDirectory = Repository.Root,
         };
         info.ArgumentList.Add(dll);
         foreach (var arg in args)
@@ -202,21 +199,9 @@ public sealed class GranaryProcess : IAsyncDisposable
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
             ? "Debug" : "Release";
-        var path = Path.Combine(RepositoryRoot, project, "bin", configuration, "net10.0", dll);
+        var path = Path.Combine(Repository.Root, project, "bin", configuration, "net10.0", dll);
         return File.Exists(path)
             ? path
             : throw new FileNotFoundException($"{path} is not built: dotnet build {project} -c {configuration}.", path);
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"Cluster.sln not found above {AppContext.BaseDirectory}.");
     }
 }

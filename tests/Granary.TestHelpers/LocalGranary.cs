@@ -86,7 +86,7 @@ public sealed class LocalGranary : IAsyncDisposable
         try
         {
             await granary.CreateDatabase();
-            granary.Gateway = granary.Run(GranaryProcess.GatewayDll, ["--contentRoot", Path.Combine(GranaryProcess.RepositoryRoot, "gateway"), "--urls", granary.BaseUrl.ToString()],
+            granary.Gateway = granary.Run(GranaryProcess.GatewayDll, ["--contentRoot", Path.Combine(Repository.Root, "gateway"), "--urls", granary.BaseUrl.ToString()],
             granary.GatewaySettings(), "gateway.log");
             await granary.Gateway.WaitUntilAnswering(new Uri(granary.BaseUrl, "/healthz"), TimeSpan.FromMinutes(3));
             if (options.SeparateAgent)

@@ -23,7 +23,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
         Database = $"granary_bench_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
         ConnectionString = new NpgsqlConnectionStringBuilder(serverConnection) { Database = Database, MaxPoolSize = poolSize }.ConnectionString;
         SynchronousCommit = synchronousCommit;
-        LogDirectory = Path.Combine(GranaryProcess.RepositoryRoot, ".test-results", "deployment-benchmark", Database);
+        LogDirectory = Path.Combine(Repository.Root, ".test-results", "deployment-benchmark", Database);
     }
 
     public string Database { get; }
@@ -110,7 +110,7 @@ public sealed class DeploymentCluster : IAsyncDisposable
             settings["Granary__RateLimit__PermitsPerSecond"] = "1000000";
             settings["Granary__RateLimit__Burst"] = "1000000";
             settings["Granary__DataDirectory"] = Path.Combine(LogDirectory, $"gateway-{i + 1}-data");
-            var gateway = Run(gatewayDll, ["--contentRoot", Path.Combine(GranaryProcess.RepositoryRoot, "gateway"), "--urls", url.ToString()],
+            var gateway = Run(gatewayDll, ["--contentRoot", Path.Combine(Repository.Root, "gateway"), "--urls", url.ToString()],
                 settings, $"gateway-{i + 1}.log");
             await gateway.WaitUntilAnswering(new Uri(url, "/healthz"), TimeSpan.FromMinutes(5));
             Gateways.Add(url);
