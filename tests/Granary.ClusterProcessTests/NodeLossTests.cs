@@ -61,9 +61,8 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         Cluster.Agents["node-b"].Kill();
 
         // Lost within LostAfter (plus the time to notice): listed as such, fast, with its last heartbeat.
-        var lost = await Eventually.Value(() => Rest.Agents(client), a => a["node-b"].GetProperty("status").GetString() == "lost", "node-b lost");
+        var b = await Rest.WaitForAgentStatus(client, "node-b", "lost");
         var markedLostAfter = DateTimeOffset.UtcNow - killedAt;
-        var b = lost["node-b"];
         Assert.False(b.GetProperty("reachable").GetBoolean());
         var lastHeartbeat = b.GetProperty("lastHeartbeat").GetDateTimeOffset();
         Assert.InRange(lastHeartbeat, killedAt - TimeSpan.FromSeconds(3), killedAt + TimeSpan.FromSeconds(1));
@@ -110,7 +109,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         Cluster.Agents[node].Pause();
         try
         {
-            await Eventually.Value(() => Rest.Agents(client), a => a[node].GetProperty("status").GetString() == "lost", node + " lost");
+            await Rest.WaitForAgentStatus(client, node, "lost");
             await Rest.WaitFor(client, id, s => s.GetProperty("nodeUnreachableSince").ValueKind != JsonValueKind.Null, "shows its node unreachable");
         }
         finally
@@ -118,7 +117,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
             Cluster.Agents[node].Resume();
         }
 
-        await Eventually.Value(() => Rest.Agents(client), a => a[node].GetProperty("status").GetString() == "alive", node + " alive again");
+        await Rest.WaitForAgentStatus(client, node, "alive");
         var session = await Rest.WaitFor(client, id, s => s.GetProperty("nodeUnreachableSince").ValueKind == JsonValueKind.Null, "reachable again");
         Assert.Equal("RUNNING", Rest.Status(session));
         Assert.Equal(node, Rest.Agent(session));
