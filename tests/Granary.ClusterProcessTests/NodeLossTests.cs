@@ -125,6 +125,28 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         Assert.Contains(id, await Rest.AssertNoOverAllocation(client));
     }
 
+    /// <summary>A gateway process talks to the managers only: Orleans routes a client's calls through the silo it
+    /// picked as its gateway, so an agent that stalls (SIGSTOP here) would hold up calls to every other grain.</summary>
+    [Fact]
+    public async Task Only_managers_accept_clients_so_a_stalled_agent_holds_up_no_gateway()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Cluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new Npgsql.NpgsqlCommand(
+            "SELECT Address, ProxyPort FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND Status = 3", connection);
+        query.Parameters.AddWithValue("cluster", Cluster.Database);
+        var proxyPorts = new Dictionary<string, int>();
+        await using (var rows = await query.ExecuteReaderAsync())
+        {
+            while (await rows.ReadAsync())
+            {
+                proxyPorts[rows.GetString(0)] = rows.IsDBNull(1) ? 0 : rows.GetInt32(1);
+            }
+        }
+        Assert.All(Cluster.Managers, m => Assert.True(proxyPorts.GetValueOrDefault(m.Address!) > 0, $"manager {m.Name} takes no clients: {string.Join(", ", proxyPorts)}"));
+        Assert.All(Cluster.Agents.Values, a => Assert.Equal(0, proxyPorts[a.Address!]));
+    }
+
     [Fact]
     public async Task Second_silo_claiming_a_live_node_id_or_its_GPUs_is_refused_at_start()
     {
