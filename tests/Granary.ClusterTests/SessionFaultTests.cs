@@ -7,6 +7,20 @@ namespace Granary.ClusterTests;
 public sealed class SessionFaultTests(ClusterFixture fixture)
 {
     [Fact]
+    public async Task A_session_whose_enqueue_failed_is_enqueued_again_and_runs()
+    {
+        var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
+        CallFaults.Shared.FailEnqueue(session.GetPrimaryKeyString(), times: 2);
+
+        // The failure reaches the caller (the gateway answers 503), but the session is stored as pending.
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => session.Create(Sessions.Spec("burst", cpuMilli: 500, owner: "fault-enqueue")));
+
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        Assert.Equal(0, CallFaults.Shared.Remaining(running.Id));
+        await session.Terminate(force: false);
+    }
+
+    [Fact]
     public async Task A_placement_whose_publish_failed_still_starts_and_the_index_catches_up()
     {
         var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
