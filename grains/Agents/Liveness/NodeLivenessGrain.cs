@@ -21,8 +21,9 @@ public sealed class NodeLivenessGrain(
     ILogger<NodeLivenessGrain> logger) : Grain, INodeLivenessGrain
 {
     private NodeLiveness _liveness = null!;
-    // Sessions whose agent-lost notice failed (their grain was unreachable), retried every tick.
-    private readonly Dictionary<string, (string NodeId, DateTimeOffset LastHeartbeat)> _lostNotices = new(StringComparer.Ordinal);
+    // What sessions are still to be told about their node, delivered (and retried until delivered) every tick: a
+    // call to a session fails while its grain's directory entry sits on the silo that just died.
+    private readonly Dictionary<string, SessionNotice> _notices = new(StringComparer.Ordinal);
     private DateTimeOffset _checkpointed;
     private bool _dirty;
 
@@ -82,8 +83,8 @@ public sealed class NodeLivenessGrain(
                 logger.LogWarning("Node {Node} is back within its grace (lost since {LostSince:O}); its {Count} session(s) continue",
                     nodeId, change.LostSince, change.Sessions.Length);
                 _dirty = true;
-                // One-way and outside this turn: a session never calls this grain, and the node must not wait for them.
-                _ = Notify(change.Sessions, session => session.NodeReachable(nodeId), nodeId);
+                // Told at the next tick: the node must not wait for its sessions.
+                Tell(change.Sessions, new SessionNotice(nodeId, NodeChange.Returned, change.LastHeartbeat));
                 break;
             case NodeChange.ReturnedAfterGrace:
                 logger.LogWarning("Node {Node} is back after its grace (lost since {LostSince:O}); it removes the containers " +
@@ -116,35 +117,16 @@ public sealed class NodeLivenessGrain(
                     change.NodeId, change.LastHeartbeat, _liveness.LostAfter, change.Sessions.Length, _liveness.LostGrace);
                 // The scheduler may have placed sessions there since the node's last heartbeat: they are its too.
                 var placed = await GrainFactory.Ref<ISchedulerGrain>(change.ResourceGroup).ForgetAgent(change.NodeId);
-                var sessions = _liveness.AddSessions(change.NodeId, placed);
-                await Notify(sessions, session => session.NodeUnreachable(change.NodeId, change.LastHeartbeat), change.NodeId);
+                Tell(_liveness.AddSessions(change.NodeId, placed), new SessionNotice(change.NodeId, NodeChange.Lost, change.LastHeartbeat));
             }
             else if (change.Change == NodeChange.Expired)
             {
                 logger.LogWarning("Node {Node} did not return within LostGrace {LostGrace} (lost since {LostSince:O}); its {Count} " +
                     "session(s) end as agent-lost", change.NodeId, _liveness.LostGrace, change.LostSince, change.Sessions.Length);
-                foreach (var session in change.Sessions)
-                {
-                    _lostNotices[session] = (change.NodeId, change.LastHeartbeat);
-                }
+                Tell(change.Sessions, new SessionNotice(change.NodeId, NodeChange.Expired, change.LastHeartbeat));
             }
         }
-        if (_lostNotices.Count > 0)
-        {
-            await Task.WhenAll(_lostNotices.ToArray().Select(async notice =>
-            {
-                var (nodeId, lastHeartbeat) = notice.Value;
-                try
-                {
-                    await GrainFactory.Ref<ISessionGrain>(notice.Key).AgentLost(nodeId, lastHeartbeat);
-                    _lostNotices.Remove(notice.Key);
-                }
-                catch (Exception exception)
-                {
-                    logger.LogError(exception, "Node {Node}: ending session {Session} as agent-lost failed; retrying", nodeId, notice.Key);
-                }
-            }));
-        }
+        await DeliverNotices();
         if (changes.Count > 0 || (_dirty && now - _checkpointed >= _liveness.LostAfter))
         {
             S.Nodes = [.. _liveness.Nodes];
@@ -154,18 +136,44 @@ public sealed class NodeLivenessGrain(
         }
     }
 
-    private async Task Notify(string[] sessions, Func<ISessionGrain, Task> call, string nodeId)
+    /// <summary>A later notice replaces one not yet delivered (a node back before its sessions heard it was lost
+    /// need not tell them anything else).</summary>
+    private void Tell(IEnumerable<string> sessions, SessionNotice notice)
     {
-        await Task.WhenAll(sessions.Select(async id =>
+        foreach (var session in sessions)
         {
+            _notices[session] = notice;
+        }
+    }
+
+    /// <summary>Each session's calls are idempotent, so a notice is simply sent again until one arrives.</summary>
+    private async Task DeliverNotices()
+    {
+        await Task.WhenAll(_notices.ToArray().Select(async pending =>
+        {
+            var (sessionId, notice) = (pending.Key, pending.Value);
+            var session = GrainFactory.Ref<ISessionGrain>(sessionId);
             try
             {
-                await call(GrainFactory.Ref<ISessionGrain>(id));
+                await (notice.Change switch
+                {
+                    NodeChange.Lost => session.NodeUnreachable(notice.NodeId, notice.LastHeartbeat),
+                    NodeChange.Returned => session.NodeReachable(notice.NodeId),
+                    _ => session.AgentLost(notice.NodeId, notice.LastHeartbeat),
+                });
+                if (_notices.GetValueOrDefault(sessionId) == notice)
+                {
+                    _notices.Remove(sessionId);
+                }
             }
             catch (Exception exception)
             {
-                logger.LogError(exception, "Node {Node}: telling session {Session} about its node failed", nodeId, id);
+                logger.LogError(exception, "Node {Node}: telling session {Session} that its node is {Change} failed; retrying",
+                    notice.NodeId, sessionId, notice.Change);
             }
         }));
     }
+
+    /// <summary>What a session is to hear: its node lost (Lost), back (Returned), or gone for good (Expired).</summary>
+    private sealed record SessionNotice(string NodeId, NodeChange Change, DateTimeOffset LastHeartbeat);
 }
