@@ -14,9 +14,10 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
+        "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "policies: ";
 
@@ -25,7 +26,8 @@ public static class ReplayCommand
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
-        string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null;
+        string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null, variant = null;
+        var variantSeed = 1;
         var json = false;
         var withBound = false;
         var timed = false;
@@ -45,6 +47,11 @@ public static class ReplayCommand
                     case "--policy": policyArg = Value(); break;
                     case "--seeds": seedsArg = Value(); break;
                     case "--json": json = true; break;
+                    case "--variant": variant = Value(); break;
+                    case "--variant-seed":
+                        variantSeed = int.TryParse(Value(), CultureInfo.InvariantCulture, out var vs)
+                            ? vs : throw new ArgumentException($"--variant-seed: '{rest[i]}' is not a seed");
+                        break;
                     case "--bound": withBound = true; break;
                     case "--time": timed = true; break;
                     case "--compress":
@@ -85,14 +92,16 @@ public static class ReplayCommand
         {
             nodes = TraceCsv.ReadNodes(nodesPath);
             pods = TraceCsv.ReadPods(podsPath);
+            if (variant is not null) pods = WorkloadVariant.Derive(pods, variant, variantSeed);
         }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException)
         {
             return Fail(error, e.Message);
         }
         if (nodes.Sum(n => n.Gpus) == 0) return Fail(error, $"{nodesPath}: the nodes have no GPUs");
 
         if (!json) output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
+        if (!json && variant is not null) output.WriteLine($"variant {variant}: {WorkloadVariant.Ratios(pods)}");
         if (!json && !timed)
         {
             output.WriteLine("unallocated GPU % (mean ± std) at arrived workload % of GPU capacity");
