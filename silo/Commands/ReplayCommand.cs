@@ -14,11 +14,12 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY]] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
+        "  --holding POLICY: also the bound for placements keeping the shares over half a GPU that POLICY placed\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -30,6 +31,7 @@ public static class ReplayCommand
         var variantSeed = 1;
         var json = false;
         var withBound = false;
+        string? holding = null;
         var timed = false;
         var compress = 1.0;
         var queueOrder = "fifo";
@@ -53,6 +55,7 @@ public static class ReplayCommand
                             ? vs : throw new ArgumentException($"--variant-seed: '{rest[i]}' is not a seed");
                         break;
                     case "--bound": withBound = true; break;
+                    case "--holding": holding = Value().ToLowerInvariant(); PlacementPolicy.Create(holding); break;
                     case "--time": timed = true; break;
                     case "--compress":
                         compress = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) && factor >= 1
@@ -129,6 +132,12 @@ public static class ReplayCommand
             bound = ReplayBenchmark.Bound(nodes, pods, seeds);
             output.WriteLine(json ? ToJson(bound, null) : ToRow(bound));
             output.Flush();
+            if (holding is not null)
+            {
+                var held = ReplayBenchmark.BoundHolding(nodes, pods, seeds, ReplayBenchmark.Run(nodes, pods, holding, seeds));
+                output.WriteLine(json ? ToJson(held, null) : ToRow(held));
+                output.Flush();
+            }
         }
         foreach (var policy in policies)
         {
