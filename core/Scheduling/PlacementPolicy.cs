@@ -34,10 +34,10 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
 
     /// <summary>Every policy name, the default first.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        [DefaultName, "whatif", "fgd", "fgd-coarse", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
+        [DefaultName, "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
 
     /// <summary>The portfolio "whatif" chooses from by replaying recent arrivals (<see cref="WhatIfScorer"/>).</summary>
-    public static IReadOnlyList<string> WhatIfMembers { get; } = ["fgd-consolidate", "fgd", "fgd-coarse"];
+    public static IReadOnlyList<string> WhatIfMembers { get; } = ["fgd-consolidate", "fgd", "fgd-coarse-consolidate"];
 
     /// <summary>The policy of that name (case-insensitive); ArgumentException for an unknown one. Stateless policies
     /// are shared; stateful ones (round robin, random) come fresh on every call, so a scheduler that wants their state
@@ -74,7 +74,9 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             "bestfit-cpugpu" => new CpuGpuFitScorer(resolution: 100),
             "fgd-coarse" => new FragmentationScorer(workload, resolution: 50) { WorkloadRefresh = workloadRefresh },
             DefaultName => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
-            "whatif" => new WhatIfScorer(WhatIfMembers.Select(m => Create(m, workload, seed, splitShares, workloadRefresh)).ToArray()),
+            "fgd-coarse-consolidate" => new FragmentationScorer(workload, resolution: 50) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
+            "whatif" => new WhatIfScorer(WhatIfMembers.Select(m => Create(m, workload, seed, splitShares, workloadRefresh)).ToArray(),
+                judge: WhatIfJudge.PlacedLessFragmentation, workload: workload),
             _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
         };
         return new PlacementPolicy(key!, splitShares ? StandardFilters : SingleDeviceShareFilters, scorer);
