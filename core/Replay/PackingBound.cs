@@ -128,6 +128,16 @@ public sealed class PackingBound : IDisposable
         constraint.SetUb(count);
     }
 
+    /// <summary>From now on, only placements holding at least <paramref name="count"/> pods of the type count (a lower
+    /// bound on Σ_s x[t, s]); the type must be of the universe and <paramref name="count"/> at most those arrived.</summary>
+    public void Hold(PodType type, int count)
+    {
+        if (!_available.TryGetValue(type, out var constraint))
+            throw new ArgumentException($"type {type} is not of the universe the bound was built for", nameof(type));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _counts[type]);
+        constraint.SetLb(count);
+    }
+
     /// <summary>The most GPU milli any placement of any subset of the arrived pods can hold (rounded up, with a
     /// margin over the solver's tolerance, so it stays an upper bound).</summary>
     public long MaxAllocatedGpuMilli()
@@ -141,7 +151,11 @@ public sealed class PackingBound : IDisposable
 
     /// <summary>The bound as a replay: the arrivals of <paramref name="offered"/> with, at every event some arrival
     /// point's figure averages, the most GPU any placement could hold then (other events: 0, never read).</summary>
-    public static ReplayRun Run(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> offered, int seed, IEnumerable<int> points)
+    /// <remarks>With <paramref name="holding"/> (a policy's replay of the same arrivals) only placements that hold at
+    /// least as many pods of each type <paramref name="held"/> selects as that replay held at the event count: the
+    /// result bounds every placement that keeps what the policy accepted of those types, the policy's own included.</remarks>
+    public static ReplayRun Run(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> offered, int seed, IEnumerable<int> points,
+        ReplayRun? holding = null, Func<PodType, bool>? held = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(offered);
@@ -151,15 +165,22 @@ public sealed class PackingBound : IDisposable
         for (var i = 0; i < offered.Count; i++) events[i] = new ReplayEvent(arrived += offered[i].TotalGpuMilli, 0);
         var needed = new HashSet<int>(points.SelectMany(p => ReplayMetrics.EventsAt(events, capacity, p)));
 
+        if (holding is not null && holding.Events.Count != offered.Count)
+            throw new ArgumentException("the run held must replay the same arrivals", nameof(holding));
+        var placed = new Dictionary<PodType, int>();
         var clock = Stopwatch.StartNew();
         using var bound = new PackingBound(nodes, offered);
         for (var i = 0; i < offered.Count; i++)
         {
             bound.Arrive(offered[i]);
+            if (holding is not null && offered[i].TotalGpuMilli > 0
+                && holding.Events[i].AllocatedGpuMilli > (i == 0 ? 0 : holding.Events[i - 1].AllocatedGpuMilli)
+                && PodType.Of(offered[i]) is var type && (held?.Invoke(type) ?? true))
+                bound.Hold(type, placed[type] = placed.GetValueOrDefault(type) + 1);
             if (needed.Contains(i))
                 events[i] = events[i] with { AllocatedGpuMilli = Math.Min(events[i].ArrivedGpuMilli, bound.MaxAllocatedGpuMilli()) };
         }
-        return new ReplayRun("bound", seed, capacity, events, 0, clock.Elapsed);
+        return new ReplayRun(holding is null ? "bound" : $"bound-holding-{holding.Policy}", seed, capacity, events, 0, clock.Elapsed);
     }
 
     public void Dispose() => _solver.Dispose();

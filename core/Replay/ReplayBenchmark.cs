@@ -47,6 +47,19 @@ public static class ReplayBenchmark
         return Summarise("bound", seeds, runs, points);
     }
 
+    /// <summary>The packing bound restricted to placements that hold at least the shares over half a device that
+    /// <paramref name="policy"/> held at each event (<see cref="PackingBound.Run"/>): the part of a policy's gap to the
+    /// bound that no placement keeping its accepted large shares can close.</summary>
+    public static ReplaySummary BoundHolding(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds,
+        ReplaySummary policy, IReadOnlyList<int>? points = null, double inflation = ReplayWorkload.DefaultInflation)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        var runs = seeds.Select((seed, i) => PackingBound.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation), seed,
+            points ?? ReplayMetrics.ArrivalPoints, policy.Runs[i], t => !t.Whole && t.GpuMilli > 500)).ToList();
+        return Summarise(runs[0].Policy, seeds, runs, points);
+    }
+
     public static ReplaySummary Summarise(string policy, IReadOnlyList<int> seeds, IReadOnlyList<ReplayRun> runs, IReadOnlyList<int>? points = null)
     {
         points ??= ReplayMetrics.ArrivalPoints;

@@ -14,10 +14,12 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY]] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
+        "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
+        "  --holding POLICY: also the bound for placements keeping the shares over half a GPU that POLICY placed\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -25,9 +27,11 @@ public static class ReplayCommand
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
-        string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null;
+        string? nodesPath = null, podsPath = null, policyArg = null, seedsArg = null, variant = null;
+        var variantSeed = 1;
         var json = false;
         var withBound = false;
+        string? holding = null;
         var timed = false;
         var compress = 1.0;
         var queueOrder = "fifo";
@@ -45,7 +49,13 @@ public static class ReplayCommand
                     case "--policy": policyArg = Value(); break;
                     case "--seeds": seedsArg = Value(); break;
                     case "--json": json = true; break;
+                    case "--variant": variant = Value(); break;
+                    case "--variant-seed":
+                        variantSeed = int.TryParse(Value(), CultureInfo.InvariantCulture, out var vs)
+                            ? vs : throw new ArgumentException($"--variant-seed: '{rest[i]}' is not a seed");
+                        break;
                     case "--bound": withBound = true; break;
+                    case "--holding": holding = Value().ToLowerInvariant(); PlacementPolicy.Create(holding); break;
                     case "--time": timed = true; break;
                     case "--compress":
                         compress = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) && factor >= 1
@@ -85,14 +95,16 @@ public static class ReplayCommand
         {
             nodes = TraceCsv.ReadNodes(nodesPath);
             pods = TraceCsv.ReadPods(podsPath);
+            if (variant is not null) pods = WorkloadVariant.Derive(pods, variant, variantSeed);
         }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException)
         {
             return Fail(error, e.Message);
         }
         if (nodes.Sum(n => n.Gpus) == 0) return Fail(error, $"{nodesPath}: the nodes have no GPUs");
 
         if (!json) output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
+        if (!json && variant is not null) output.WriteLine($"variant {variant}: {WorkloadVariant.Ratios(pods)}");
         if (!json && !timed)
         {
             output.WriteLine("unallocated GPU % (mean ± std) at arrived workload % of GPU capacity");
@@ -120,6 +132,12 @@ public static class ReplayCommand
             bound = ReplayBenchmark.Bound(nodes, pods, seeds);
             output.WriteLine(json ? ToJson(bound, null) : ToRow(bound));
             output.Flush();
+            if (holding is not null)
+            {
+                var held = ReplayBenchmark.BoundHolding(nodes, pods, seeds, ReplayBenchmark.Run(nodes, pods, holding, seeds));
+                output.WriteLine(json ? ToJson(held, null) : ToRow(held));
+                output.Flush();
+            }
         }
         foreach (var policy in policies)
         {

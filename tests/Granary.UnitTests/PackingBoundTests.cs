@@ -30,6 +30,27 @@ public class PackingBoundTests
     }
 
     [Fact]
+    public void Holding_the_large_share_a_policy_accepted_forgoes_the_better_pair()
+    {
+        // 810, 400, 600 on one device: the best packing refuses the 810 and holds 600 + 400 = 1000; one that keeps
+        // the 810 can add nothing (190 milli left). A policy that placed the 810 first: its events 810, 810, 810.
+        TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600)];
+        AssertBound(1000, Bound([OneT4], pods));
+        var placedThe810 = new ReplayRun("p", 1, 1000, [new(810, 810), new(1210, 810), new(1810, 810)], 2, TimeSpan.Zero);
+        using (var bound = new PackingBound([OneT4], pods))
+        {
+            foreach (var pod in pods) bound.Arrive(pod);
+            bound.Hold(PackingBound.PodType.Of(pods[0]), 1);
+            AssertBound(810, bound.MaxAllocatedGpuMilli());
+        }
+        // At 181 % arrived (event 2): the policy held the 810 but not the 600, so only the 810 is held.
+        var events = PackingBound.Run([OneT4], pods, seed: 1, [181], placedThe810, t => t.GpuMilli > 500).Events;
+        AssertBound(810, events[2].AllocatedGpuMilli);
+        using var empty = new PackingBound([OneT4], pods);
+        Assert.Throws<ArgumentOutOfRangeException>(() => empty.Hold(PackingBound.PodType.Of(pods[0]), 1));   // none arrived yet
+    }
+
+    [Fact]
     public void A_small_share_fills_the_room_a_large_one_leaves()
     {
         AssertBound(1000, Bound([OneT4], Pod("a", 1, 600), Pod("b", 1, 600), Pod("c", 1, 400)));

@@ -6,8 +6,8 @@ namespace Granary.Scheduling;
 /// <summary>
 /// What-if selection over a portfolio of policies: every <see cref="Period"/> arrivals the scheduler replays its own
 /// last <see cref="Window"/> arrivals, from the cluster as it is now, once per member policy (a plan on the current
-/// snapshot: nothing is changed) and adopts the member that would have placed the most GPU; ties keep the member in
-/// use. The recent arrivals stand in for the next ones, so the choice follows the workload the cluster sees.
+/// snapshot: nothing is changed) and adopts the member judged best (<see cref="WhatIfJudge"/>); ties keep the member
+/// in use. The recent arrivals stand in for the next ones, so the choice follows the workload the cluster sees.
 /// Deterministic given the arrivals and snapshots (no clock, no randomness). Use one instance from one thread.
 /// </summary>
 public sealed class WhatIfScorer : INodeScorer
@@ -19,8 +19,12 @@ public sealed class WhatIfScorer : INodeScorer
     private int _recorded;            // arrivals recorded in all (ring position = _recorded % Window)
     private int _sinceChoice;
     private int _current;
+    private readonly FragmentationModel? _fixedModel;
 
-    public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256)
+    /// <param name="workload">The mix <see cref="WhatIfJudge.PlacedLessFragmentation"/> measures fragmentation against
+    /// (null: the observed mix at each choice).</param>
+    public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256,
+        WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (members.Count == 0) throw new ArgumentException("a portfolio needs at least one member", nameof(members));
@@ -29,7 +33,11 @@ public sealed class WhatIfScorer : INodeScorer
         _members = members.ToArray();
         _recent = new QueuedRequest[window];
         Period = period;
+        Judge = judge;
+        _fixedModel = workload is null ? null : new FragmentationModel(workload);
     }
+
+    public WhatIfJudge Judge { get; }
 
     public int Window => _recent.Length;
     public int Period { get; }
@@ -42,6 +50,19 @@ public sealed class WhatIfScorer : INodeScorer
 
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
     {
+        Observe(queue, cluster);
+        return _members[_current].Scorer.ForRound(queue, cluster);
+    }
+
+    /// <summary>As the untimed round; the member gets the time (so it may reuse its observed mix).</summary>
+    public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster, DateTimeOffset now)
+    {
+        Observe(queue, cluster);
+        return _members[_current].Scorer.ForRound(queue, cluster, now);
+    }
+
+    private void Observe(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
+    {
         ArgumentNullException.ThrowIfNull(queue);
         foreach (var request in queue) Record(request.Session);
         if (_sinceChoice >= Period && _recorded >= Window && _members.Length > 1)
@@ -49,7 +70,6 @@ public sealed class WhatIfScorer : INodeScorer
             _sinceChoice = 0;
             Choose(cluster);
         }
-        return _members[_current].Scorer.ForRound(queue, cluster);
     }
 
     private void Record(PendingSession session)
@@ -70,25 +90,25 @@ public sealed class WhatIfScorer : INodeScorer
         var history = new QueuedRequest[Window];
         for (var i = 0; i < Window; i++) history[i] = _recent[(start + i) % Window];
 
+        var model = Judge == WhatIfJudge.PlacedGpu ? null : _fixedModel ?? new FragmentationModel(TargetWorkload.Observed(history, cluster));
         var best = _current;
-        var bestPlaced = Placed(_members[_current], history, cluster);
+        var bestValue = Value(_members[_current], history, cluster, model);
         for (var m = 0; m < _members.Length; m++)
         {
             if (m == _current) continue;
-            var placed = Placed(_members[m], history, cluster);
-            if (placed > bestPlaced) { best = m; bestPlaced = placed; }
+            var value = Value(_members[m], history, cluster, model);
+            if (value > bestValue) { best = m; bestValue = value; }
         }
         if (best != _current) Switches++;
         _current = best;
     }
 
-    private static long Placed(PlacementPolicy member, QueuedRequest[] history, ClusterState cluster)
+    /// <summary>GPU milli the member places of the history on the cluster as it is; with a model, less the growth in
+    /// fragmentation of the nodes it placed on (the total changes only there).</summary>
+    private static double Value(PlacementPolicy member, QueuedRequest[] history, ClusterState cluster, FragmentationModel? model)
     {
         var plan = Scheduler.Plan(history, cluster, int.MaxValue, member, FifoOrder.Instance);
-        long milli = 0;
-        foreach (var placement in plan.Placements)
-            foreach (var share in placement.Gpus) milli += share.Milli;
-        return milli;
+        return WhatIfValue.Of(plan.Placements, cluster, model);
     }
 
     public bool ScoresDependOnNodeOnly => _members[_current].Scorer.ScoresDependOnNodeOnly;

@@ -1,0 +1,49 @@
+using Granary.Agents;
+using Granary.Resources;
+using Granary.Scheduling;
+using static Granary.UnitTests.TestData;
+
+namespace Granary.UnitTests;
+
+public class WhatIfTests
+{
+    // Target: whole GPUs. Node a's only GPU has 500 milli free, node b's only GPU is idle.
+    private static readonly TargetWorkload WholeGpus = new([new WorkloadType(1, 0, 1, 1000, null)]);
+
+    private static ClusterState HalfUsedAndIdle()
+    {
+        var cluster = Cluster(Node("a", 8, 8, gpus: 1), Node("b", 8, 8, gpus: 1));
+        cluster.Apply(new Placement("x", "a", 0, 0, [new GpuShare("a-gpu-0", 500)]));
+        return cluster;
+    }
+
+    [Fact]
+    public void A_plan_is_worth_the_gpu_it_places_less_the_fragmentation_it_adds()
+    {
+        var cluster = HalfUsedAndIdle();
+        var model = new FragmentationModel(WholeGpus);
+        Placement Share(string agent) => new("s", agent, 0, 0, [new GpuShare($"{agent}-gpu-0", 300)]);
+
+        Assert.Equal(300, WhatIfValue.Of([Share("b")], cluster, model: null));
+        // On b: F goes 0 → 700 (the idle GPU is no longer whole): 300 − 700.
+        Assert.Equal(-400, WhatIfValue.Of([Share("b")], cluster, model), 9);
+        // On a: F goes 500 → 200: 300 + 300.
+        Assert.Equal(600, WhatIfValue.Of([Share("a")], cluster, model), 9);
+        Assert.Equal(500, WhatIfValue.Fragmentation(model, cluster.Find("a")!), 9);
+        Assert.Single(cluster.Find("a")!.Allocations);   // the cluster is not changed
+    }
+
+    [Theory]
+    [InlineData(WhatIfJudge.PlacedGpu, "worstfit", 0)]
+    [InlineData(WhatIfJudge.PlacedLessFragmentation, "fgd", 1)]
+    public void The_judge_decides_which_member_the_recent_arrivals_elect(WhatIfJudge judge, string elected, int switches)
+    {
+        // A 500-milli share: worst fit puts it on idle b (F 0 → 500: worth 0), FGD on a (F 500 → 0: worth 1000).
+        // Both place 500, so judged by GPU placed the member in use (worst fit) stays.
+        var scorer = new WhatIfScorer([PlacementPolicy.Create("worstfit"), PlacementPolicy.Create("fgd", WholeGpus)],
+            window: 1, period: 1, judge, WholeGpus);
+        Assert.Equal("worstfit", scorer.Current.Name);
+        scorer.ForRound(Queue(("s", Request(1, 1, fgpuMilli: 500))), HalfUsedAndIdle());
+        Assert.Equal((elected, switches), (scorer.Current.Name, scorer.Switches));
+    }
+}
