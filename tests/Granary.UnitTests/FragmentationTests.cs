@@ -58,7 +58,7 @@ public class FragmentationTests
         var workload = new TargetWorkload([new WorkloadType(1, 0, 1, 1000, null)]);
         var cluster = Cluster(Node("a", 8, 8, gpus: 2), Node("b", 8, 8, gpus: 2));
         cluster.Apply(new Placement("x", "b", 0, 0, [new GpuShare("b-gpu-0", 500)]));
-        foreach (var name in new[] { "fgd", "fgd-exact", "fgd-consolidate", PlacementPolicy.DefaultName })
+        foreach (var name in new[] { "fgd", "fgd-exact", PlacementPolicy.DefaultName })
         {
             var plan = Scheduler.Plan(Queue(("s", Request(1, 1, fgpuMilli: 300))), cluster, 0, PlacementPolicy.Create(name, workload), FifoOrder.Instance);
             Assert.Equal(("b", "b-gpu-0"), (plan.Placements.Single().AgentId, plan.Placements.Single().Gpus.Single().Uuid));
@@ -66,18 +66,17 @@ public class FragmentationTests
     }
 
     [Fact]
-    public void Consolidation_sends_ties_to_a_node_already_in_use()
+    public void The_default_sends_ties_to_a_node_already_in_use()
     {
         // Target: whole GPUs. A whole GPU on idle a or on half-used b changes nothing (ΔF = 0 on both): FGD takes
-        // the first node, fgd-consolidate the used one, keeping a whole for a 2-GPU request.
+        // the first node, the default the used one, keeping a whole for a 2-GPU request.
         var workload = new TargetWorkload([new WorkloadType(1, 0, 1, 1000, null)]);
         var cluster = Cluster(Node("a", 8, 8, gpus: 2), Node("b", 8, 8, gpus: 2));
         cluster.Apply(new Placement("x", "b", 0, 0, [new GpuShare("b-gpu-0", 1000)]));
         string Where(string policy) => Scheduler.Plan(Queue(("s", Request(1, 1, gpus: 1))), cluster, 0,
             PlacementPolicy.Create(policy, workload), FifoOrder.Instance).Placements.Single().AgentId;
         Assert.Equal("a", Where("fgd"));
-        Assert.Equal("b", Where("fgd-consolidate"));
-        Assert.Equal("b", Where(PlacementPolicy.DefaultName));   // its first member until the arrivals elect another
+        Assert.Equal("b", Where(PlacementPolicy.DefaultName));
     }
 
     [Fact]
