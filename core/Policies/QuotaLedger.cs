@@ -26,8 +26,8 @@ public static class QuotaLedger
         {
             return Refuse(alone, $"the session alone asks for more than the resource policy \"{policy.Name}\" allows in total ({alone})");
         }
-        var pending = held.Values.Count(h => !h.Started) + queue.Count;
-        if (policy.MaxPendingSessions is { } maxPending && pending + 1 > maxPending)
+        // Counted only under a limit: an unlimited policy (the default) decides without walking the user's sessions.
+        if (policy.MaxPendingSessions is { } maxPending && held.Values.Count(h => !h.Started) + queue.Count is var pending && pending + 1 > maxPending)
         {
             return Refuse("maxPendingSessions", $"{pending} of your sessions are not running yet; the resource policy \"{policy.Name}\" allows {maxPending} (maxPendingSessions)");
         }
@@ -59,7 +59,8 @@ public static class QuotaLedger
         {
             return "maxConcurrentSessions";
         }
-        return ExceededTotal(policy, Total(held.Values.Select(h => h.Resources)), request.Resources);
+        var limitsTotals = policy.CpuMilli is not null || policy.MemoryBytes is not null || policy.Gpus is not null || policy.FgpuMilli is not null;
+        return limitsTotals ? ExceededTotal(policy, Total(held.Values.Select(h => h.Resources)), request.Resources) : null;
     }
 
     public static ResourceRequest Total(IEnumerable<ResourceRequest> requests)

@@ -66,8 +66,10 @@ if as_postgres "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
   log "already running ($data)"
 else
   log "starting on 127.0.0.1:$port"
+  # 300 connections, not 100: the test run's process clusters are seven processes with a pool each, and a soak or
+  # an all-in-one may run beside them; an agent refused a connection at start exits ("too many clients").
   as_postgres "$bin/pg_ctl" -D "$data" -l "$logfile" -w -t 60 \
-    -o "-p $port -k $sock -c listen_addresses=127.0.0.1" start >&2
+    -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300" start >&2
 fi
 
 # A cluster that was already running may listen elsewhere: postmaster.pid line 4 is its port.

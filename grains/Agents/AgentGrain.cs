@@ -114,6 +114,8 @@ public sealed partial class AgentGrain(
         }
         if (S.Sessions.ContainsKey(placement.SessionId))
         {
+            // Asked again: the session's new activation may have lost what this node reported (its manager died).
+            _outbox.Repeat(placement.SessionId, spec.Owner);
             return new StartDecision(true);
         }
         if (!_node.TryApply(placement, out var reason))
@@ -321,6 +323,7 @@ public sealed partial class AgentGrain(
             return;
         }
         S.Sessions = S.Sessions.Remove(sessionId);
+        _outbox.Forget(sessionId);
         _node?.Release(sessionId);
         _telemetry.Changed();
         await _writer.Write();

@@ -53,6 +53,11 @@ public sealed partial class SessionGrain(
         {
             RetryEnqueue();
         }
+        // The last activation may have died between storing a change and publishing it.
+        if (S.Spec is not null)
+        {
+            PublishLater(TimeSpan.Zero);
+        }
         WatchLimits();
         return Task.CompletedTask;
     }
@@ -91,7 +96,7 @@ public sealed partial class SessionGrain(
         await Store();
 
         // Independent of each other, so sent together: the create waits for the slowest, not for their sum.
-        await Task.WhenAll(Publish(), S.AwaitingQuota ? Task.CompletedTask : Enqueue());
+        await Task.WhenAll(PublishOrRetry(), S.AwaitingQuota ? Task.CompletedTask : Enqueue());
         if (S.AwaitingQuota)
         {
             PollQuota();
@@ -398,7 +403,7 @@ public sealed partial class SessionGrain(
     private async Task Save()
     {
         await Store();
-        await Publish();
+        await PublishOrRetry();
     }
 
     private async Task Store()
@@ -406,10 +411,6 @@ public sealed partial class SessionGrain(
         S.Revision++;
         await state.WriteStateAsync();
     }
-
-    /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
-    private Task Publish() =>
-        GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(S.Spec!.Owner, Id)).Publish(new IndexedSession(View(), S.Revision));
 
     private SessionView View() => new(
         Id, S.Spec!, S.Status, S.StatusReason, S.Placement?.AgentId, S.Placement?.Gpus ?? [],

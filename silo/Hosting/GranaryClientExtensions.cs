@@ -19,6 +19,9 @@ public static class GranaryClientExtensions
         {
             client.AddDashboard();
             client.Configure<ClientMessagingOptions>(messaging => messaging.ResponseTimeout = responseTimeout);
+            // A manager the others declared dead leaves this client's gateway list at the next refresh; Orleans'
+            // default minute would route calls to a stalled (not closed) connection that long.
+            client.Configure<GatewayOptions>(gateways => gateways.GatewayListRefreshPeriod = TimeSpan.FromSeconds(10));
             client.UseGranaryTls(options.Tls);
             if (options.Clustering == "adonet")
             {

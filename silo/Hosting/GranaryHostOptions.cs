@@ -35,6 +35,11 @@ public sealed class GranaryHostOptions
     public bool HasManagerRole => RoleList.Contains("manager");
     public bool HasAgentRole => RoleList.Contains("agent");
 
+    /// <summary>The port clients (gateway processes) connect to; 0, no gateway, on a silo without the manager role.
+    /// Clients then talk to the managers only: an agent node that stalls (paused, swapping, partitioned) cannot hold
+    /// up a client's calls to every other grain, which Orleans would route through whichever gateway it picked.</summary>
+    public int ClientGatewayPort => HasManagerRole ? GatewayPort : 0;
+
     public string EffectiveGrainStorage => GrainStorage ?? (Clustering == "adonet" ? "adonet" : "memory");
 
     private string[] RoleList => Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

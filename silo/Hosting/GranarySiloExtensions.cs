@@ -143,12 +143,12 @@ public static class GranarySiloExtensions
                 cluster.ClusterId = options.ClusterId;
                 cluster.ServiceId = options.ServiceId;
             });
-            silo.ConfigureEndpoints(options.AdvertisedAddress(), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.ConfigureEndpoints(options.AdvertisedAddress(), options.SiloPort, options.ClientGatewayPort, listenOnAnyHostAddress: false);
         }
         else
         {
             var primary = new IPEndPoint(IPAddress.Loopback, options.PrimarySiloPort ?? options.SiloPort);
-            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, primary, options.ServiceId, options.ClusterId);
+            silo.UseLocalhostClustering(options.SiloPort, options.ClientGatewayPort, primary, options.ServiceId, options.ClusterId);
         }
     }
 

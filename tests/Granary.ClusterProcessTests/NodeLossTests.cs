@@ -61,9 +61,8 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         Cluster.Agents["node-b"].Kill();
 
         // Lost within LostAfter (plus the time to notice): listed as such, fast, with its last heartbeat.
-        var lost = await Eventually.Value(() => Rest.Agents(client), a => a["node-b"].GetProperty("status").GetString() == "lost", "node-b lost");
+        var b = await Rest.WaitForAgentStatus(client, "node-b", "lost");
         var markedLostAfter = DateTimeOffset.UtcNow - killedAt;
-        var b = lost["node-b"];
         Assert.False(b.GetProperty("reachable").GetBoolean());
         var lastHeartbeat = b.GetProperty("lastHeartbeat").GetDateTimeOffset();
         Assert.InRange(lastHeartbeat, killedAt - TimeSpan.FromSeconds(3), killedAt + TimeSpan.FromSeconds(1));
@@ -110,7 +109,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         Cluster.Agents[node].Pause();
         try
         {
-            await Eventually.Value(() => Rest.Agents(client), a => a[node].GetProperty("status").GetString() == "lost", node + " lost");
+            await Rest.WaitForAgentStatus(client, node, "lost");
             await Rest.WaitFor(client, id, s => s.GetProperty("nodeUnreachableSince").ValueKind != JsonValueKind.Null, "shows its node unreachable");
         }
         finally
@@ -118,12 +117,34 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
             Cluster.Agents[node].Resume();
         }
 
-        await Eventually.Value(() => Rest.Agents(client), a => a[node].GetProperty("status").GetString() == "alive", node + " alive again");
+        await Rest.WaitForAgentStatus(client, node, "alive");
         var session = await Rest.WaitFor(client, id, s => s.GetProperty("nodeUnreachableSince").ValueKind == JsonValueKind.Null, "reachable again");
         Assert.Equal("RUNNING", Rest.Status(session));
         Assert.Equal(node, Rest.Agent(session));
         Assert.True(Cluster.Agents[node].Running, $"{node} stopped itself:\n{Cluster.Agents[node].Log()[^2000..]}");
         Assert.Contains(id, await Rest.AssertNoOverAllocation(client));
+    }
+
+    /// <summary>A gateway process talks to the managers only: Orleans routes a client's calls through the silo it
+    /// picked as its gateway, so an agent that stalls (SIGSTOP here) would hold up calls to every other grain.</summary>
+    [Fact]
+    public async Task Only_managers_accept_clients_so_a_stalled_agent_holds_up_no_gateway()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Cluster.ConnectionString);
+        await connection.OpenAsync();
+        await using var query = new Npgsql.NpgsqlCommand(
+            "SELECT Address, ProxyPort FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND Status = 3", connection);
+        query.Parameters.AddWithValue("cluster", Cluster.Database);
+        var proxyPorts = new Dictionary<string, int>();
+        await using (var rows = await query.ExecuteReaderAsync())
+        {
+            while (await rows.ReadAsync())
+            {
+                proxyPorts[rows.GetString(0)] = rows.IsDBNull(1) ? 0 : rows.GetInt32(1);
+            }
+        }
+        Assert.All(Cluster.Managers, m => Assert.True(proxyPorts.GetValueOrDefault(m.Address!) > 0, $"manager {m.Name} takes no clients: {string.Join(", ", proxyPorts)}"));
+        Assert.All(Cluster.Agents.Values, a => Assert.Equal(0, proxyPorts[a.Address!]));
     }
 
     [Fact]

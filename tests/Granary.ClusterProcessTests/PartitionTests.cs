@@ -31,7 +31,7 @@ public sealed class PartitionTests
         try
         {
             partition.Cut(cutOff);
-            await Eventually.Value(() => Rest.Agents(client), a => a["node-b"].GetProperty("status").GetString() == "lost", "node-b lost");
+            await Rest.WaitForAgentStatus(client, "node-b", "lost");
             foreach (var id in onB)
             {
                 await Rest.WaitFor(client, id, s => s.GetProperty("nodeUnreachableSince").ValueKind != JsonValueKind.Null, "shows its node unreachable");

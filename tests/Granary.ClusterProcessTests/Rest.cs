@@ -91,6 +91,15 @@ public static class Rest
     public static string? Agent(JsonElement session) =>
         session.GetProperty("agent").ValueKind == JsonValueKind.Null ? null : session.GetProperty("agent").GetString();
 
+    /// <summary>Waits until GET /v1/agents lists the node with this status, and returns its entry; a timeout shows the
+    /// last listing.</summary>
+    public static async Task<JsonElement> WaitForAgentStatus(HttpClient client, string node, string status)
+    {
+        static JsonElement Entry(JsonElement agents, string node) => agents.EnumerateArray().Single(a => a.GetProperty("id").GetString() == node);
+        var agents = await Eventually.Value(() => Get(client, "/v1/agents"), a => Entry(a, node).GetProperty("status").GetString() == status, $"{node} {status}");
+        return Entry(agents, node);
+    }
+
     public static async Task<Dictionary<string, JsonElement>> Agents(HttpClient client) =>
         (await Get(client, "/v1/agents")).EnumerateArray().ToDictionary(a => a.GetProperty("id").GetString()!);
 

@@ -48,7 +48,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSiloHost((silo, host) =>
         {
             host.Configuration.AddInMemoryCollection(ConfigurationFor(silo.SiloName));
-            host.UseOrleans(siloBuilder => siloBuilder.AddGranary(host.Configuration));
+            host.UseOrleans(siloBuilder => siloBuilder.AddGranary(host.Configuration).AddIncomingGrainCallFilter(CallFaults.Shared));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Sessions;
+
+/// <summary>The owner's index holds a copy of this session's view, published after every stored change.</summary>
+public sealed partial class SessionGrain
+{
+    private static readonly TimeSpan PublishRetryInterval = TimeSpan.FromSeconds(2);
+    private IGrainTimer? _publishRetry;
+
+    /// <summary>The index is a copy of what is stored, so a failed publish (the shard's manager just died) must not
+    /// stop the session's next step: an Assign whose publish threw stored SCHEDULED and never asked its agent to
+    /// start. The latest view is published again every few seconds until the index has it.</summary>
+    private async Task PublishOrRetry()
+    {
+        try
+        {
+            await Publish();
+        }
+        catch (Exception exception)
+        {
+            Log.LogWarning(exception, "Session {Session}: publishing to its index failed; trying again every {Interval}", Id, PublishRetryInterval);
+            PublishLater(PublishRetryInterval);
+        }
+    }
+
+    /// <summary>A failed try stays on the timer (Orleans logs it) for the next; a newer view published meanwhile
+    /// makes the retry a harmless repeat (the index keeps the highest revision).</summary>
+    private void PublishLater(TimeSpan due) =>
+        _publishRetry ??= this.RegisterGrainTimer(async _ =>
+        {
+            await Publish();
+            _publishRetry?.Dispose();
+            _publishRetry = null;
+        }, new GrainTimerCreationOptions(due, PublishRetryInterval) { KeepAlive = true });
+
+    /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
+    private Task Publish() =>
+        GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(S.Spec!.Owner, Id)).Publish(new IndexedSession(View(), S.Revision));
+}

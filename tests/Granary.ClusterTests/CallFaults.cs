@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+using Granary.Scheduling;
+using Granary.Sessions;
+
+namespace Granary.ClusterTests;
+
+/// <summary>
+/// An incoming call filter on every silo of the test cluster that makes chosen calls about one session fail, as a
+/// call to a manager that just died fails: the scheduler's Enqueue of a session, or its publish to its index shard
+/// (optionally only once the session has reached a status). Armed per session, so other tests are not touched.
+/// </summary>
+public sealed class CallFaults : IIncomingGrainCallFilter
+{
+    public static readonly CallFaults Shared = new();
+
+    private readonly ConcurrentDictionary<(string Method, string SessionId), (SessionStatus? When, int Remaining)> _armed = new();
+
+    /// <summary>The next <paramref name="times"/> calls of ISchedulerGrain.Enqueue for the session fail.</summary>
+    public void FailEnqueue(string sessionId, int times) => _armed[(nameof(ISchedulerGrain.Enqueue), sessionId)] = (null, times);
+
+    /// <summary>The next <paramref name="times"/> publishes of the session's view with this status fail.</summary>
+    public void FailPublish(string sessionId, SessionStatus when, int times) => _armed[(nameof(ISessionIndexGrain.Publish), sessionId)] = (when, times);
+
+    /// <summary>How many armed failures are left for the session (0 once every one has happened).</summary>
+    public int Remaining(string sessionId) => _armed.Where(a => a.Key.SessionId == sessionId).Sum(a => a.Value.Remaining);
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        var (sessionId, status) = context.Request.GetArgumentCount() == 1 ? context.Request.GetArgument(0) switch
+        {
+            PendingSession pending when context.Grain is ISchedulerGrain => (pending.SessionId, (SessionStatus?)null),
+            IndexedSession indexed when context.Grain is ISessionIndexGrain => (indexed.View.Id, indexed.View.Status),
+            _ => (null, null),
+        } : (null, null);
+        var key = (context.MethodName, sessionId ?? "");
+        if (sessionId is not null && _armed.TryGetValue(key, out var armed) && armed.Remaining > 0 && (armed.When is null || armed.When == status))
+        {
+            _armed[key] = armed with { Remaining = armed.Remaining - 1 };
+            throw new SiloUnavailableException($"{context.MethodName} of {sessionId} failed on purpose (CallFaults)");
+        }
+        return context.Invoke();
+    }
+}

@@ -1,0 +1,38 @@
+using Granary.Sessions;
+
+namespace Granary.ClusterTests;
+
+/// <summary>A call that fails as a call to a dying manager fails loses no session: it is asked again until it lands.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SessionFaultTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task A_session_whose_enqueue_failed_is_enqueued_again_and_runs()
+    {
+        var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
+        CallFaults.Shared.FailEnqueue(session.GetPrimaryKeyString(), times: 2);
+
+        // The failure reaches the caller (the gateway answers 503), but the session is stored as pending.
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => session.Create(Sessions.Spec("burst", cpuMilli: 500, owner: "fault-enqueue")));
+
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        Assert.Equal(0, CallFaults.Shared.Remaining(running.Id));
+        await session.Terminate(force: false);
+    }
+
+    [Fact]
+    public async Task A_placement_whose_publish_failed_still_starts_and_the_index_catches_up()
+    {
+        var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
+        CallFaults.Shared.FailPublish(session.GetPrimaryKeyString(), SessionStatus.Scheduled, times: 1);
+
+        await session.Create(Sessions.Spec("burst", cpuMilli: 500, owner: "fault-publish"));
+
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        Assert.Equal(0, CallFaults.Shared.Remaining(running.Id));
+        var index = fixture.Client.GetGrain<ISessionIndexGrain>("fault-publish");
+        await Eventually.True(async () => (await index.ListViews()).Single(v => v.Id == running.Id).Status == SessionStatus.Running,
+            "the owner's index shows the session running");
+        await session.Terminate(force: false);
+    }
+}
