@@ -130,10 +130,11 @@ public sealed class SessionIndexGrain(
             await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), session.View.Id)).Publish(session);
             return;
         }
-        // A new id tells the front in Add; a newer view of a known one here.
+        // A new id tells the front in Add, a known one here: also when this view is not newer, for it may be the
+        // session's retry of a publish whose telling failed after the view was kept.
         var known = Known.Contains(session.View.Id);
-        var kept = Remember(session);
-        await Task.WhenAll(Add(session.View.Id), known && kept ? TellFront() : Task.CompletedTask);
+        Remember(session);
+        await Task.WhenAll(Add(session.View.Id), known ? TellFront() : Task.CompletedTask);
     }
 
     public Task ShardChanged()
@@ -146,15 +147,12 @@ public sealed class SessionIndexGrain(
     private Task TellFront()
         => IndexKey == ISessionIndexGrain.AllKey ? Task.CompletedTask : GrainFactory.Ref<ISessionIndexGrain>(IndexKey).ShardChanged();
 
-    /// <summary>Keeps the newer of the session's known view and this one; true when this one is kept.</summary>
-    private bool Remember(IndexedSession session)
+    private void Remember(IndexedSession session)
     {
-        if (_views.TryGetValue(session.View.Id, out var known) && known.Revision >= session.Revision)
+        if (!_views.TryGetValue(session.View.Id, out var known) || known.Revision < session.Revision)
         {
-            return false;
+            _views[session.View.Id] = session;
         }
-        _views[session.View.Id] = session;
-        return true;
     }
 
     public async Task AddOwner(string owner)
