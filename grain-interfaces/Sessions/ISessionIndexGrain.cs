@@ -19,6 +19,9 @@ public interface ISessionIndexGrain : IGrainWithStringKey
     /// <summary>A session's new view, sent by the session after each stored change (also adds its id).</summary>
     Task Publish(IndexedSession session);
 
+    /// <summary>On an owner's index: one of its shards changed, so its next list asks the shards again.</summary>
+    Task ShardChanged();
+
     /// <summary>On "*": remembers an owner whose index "*" lists. Idempotent.</summary>
     Task AddOwner(string owner);
 }

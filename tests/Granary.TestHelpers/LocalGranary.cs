@@ -38,6 +38,7 @@ public sealed class LocalGranary : IAsyncDisposable
     private readonly int _agentSiloPort = GranaryProcess.FreePort();
     private readonly int _agentGatewayPort = GranaryProcess.FreePort();
     private int _agentStarts;
+    private int _clientGateways;
 
     private LocalGranary(LocalGranaryOptions options, string serverConnection)
     {
@@ -103,11 +104,30 @@ public sealed class LocalGranary : IAsyncDisposable
         }
     }
 
-    public HttpClient Client(string key, HttpMessageHandler? handler = null)
+    public HttpClient Client(string key, HttpMessageHandler? handler = null) => Client(key, BaseUrl, handler);
+
+    /// <summary>A client of the gateway at <paramref name="gateway"/> (e.g. one <see cref="StartClientGateway"/> started).</summary>
+    public static HttpClient Client(string key, Uri gateway, HttpMessageHandler? handler = null)
     {
-        var client = new HttpClient(handler ?? new HttpClientHandler()) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromMinutes(2) };
+        var client = new HttpClient(handler ?? new HttpClientHandler()) { BaseAddress = gateway, Timeout = TimeSpan.FromMinutes(2) };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
+    }
+
+    /// <summary>Starts one more gateway, in client mode (an Orleans client of this deployment's cluster, as every
+    /// gateway beside the first of a real deployment is), and returns its URL once it answers.</summary>
+    public async Task<Uri> StartClientGateway()
+    {
+        _clientGateways++;
+        var url = new Uri($"http://127.0.0.1:{GranaryProcess.FreePort()}");
+        var settings = CommonSettings();
+        settings["Granary__Gateway__Mode"] = "client";
+        settings["Granary__Auth__AdminKey"] = AdminKey;
+        settings["Granary__DataDirectory"] = Path.Combine(DataDirectory, $"gateway-{_clientGateways + 1}");
+        var gateway = Run(GranaryProcess.GatewayDll, ["--contentRoot", Path.Combine(Repository.Root, "gateway"), "--urls", url.ToString()],
+            settings, $"gateway-{_clientGateways + 1}.log");
+        await gateway.WaitUntilAnswering(new Uri(url, "/healthz"), TimeSpan.FromMinutes(3));
+        return url;
     }
 
     /// <summary>Kills the agent silo (SIGKILL, as a crash would) and starts a new one for the same node.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
+using System.Text.Json;
 using Docker.DotNet.Models;
 using Granary.Agents;
 
@@ -10,11 +11,15 @@ namespace Granary.IntegrationTests.Trust;
 /// The trust checks of the gateway tests (keys, resource policies, the rate limit, refused input), run once more on
 /// the real Docker driver with PostgreSQL, bounded: a key revoked stops at once, a policy's limit refuses a second
 /// session and its maxLifetime ends the first (its container removed), a burst on one key meets 429 with
-/// Retry-After while another key goes on, and hostile session requests are 400 and start no container.
+/// Retry-After while another key goes on, a key deleted through one gateway is refused at once by a second gateway
+/// process, and a seeded fuzz of hostile session requests meets 400s naming the field and starts no container.
 /// </summary>
 [Collection(DockerCollection.Name)]
 public sealed class TrustOnDockerTests(DockerFixture docker)
 {
+    /// <summary>Hostile create bodies of the fuzz (GRANARY_FUZZ_SEED sets its seed, named in every failure).</summary>
+    private const int HostileBodies = 500;
+
     [Fact]
     public async Task Keys_policies_the_rate_limit_and_refused_input_hold_on_the_docker_driver()
     {
@@ -30,19 +35,13 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
         var extra = await Answers.Expect(user.PostAsJsonAsync("/v1/me/keys", new { name = "burst" }), HttpStatusCode.Created);
         using var burst = granary.Client(extra.GetProperty("key").GetString()!);
 
-        // Hostile session requests: each a 400 naming the field, and no container started.
-        foreach (var (body, field) in new[]
+        // A seeded fuzz of hostile session requests: each a 400 problem naming a field it spoiled, and nothing started.
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("GRANARY_FUZZ_SEED"), out var s) ? s : Random.Shared.Next();
+        foreach (var hostile in HostileCreateBodies.Generate(seed, HostileBodies, DockerFixture.PythonImage))
         {
-            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":-1}}", "resources.cpu"),
-            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":1,\"memory\":\"-4g\"}}", "resources.memory"),
-            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":1},\"mounts\":[{\"folder\":\"../etc\",\"path\":\"/home/work/x\"}]}", "mounts"),
-            ("{\"image\":\"granary/python:3.11\",\"resources\":{\"cpu\":1},\"privileged\":true}", "privileged"),
-            ("{\"image\":", "body"),
-        })
-        {
-            using var content = new StringContent(body, Encoding.UTF8, "application/json");
-            var problem = await Answers.Expect(user.PostAsync("/v1/sessions", content), HttpStatusCode.BadRequest);
-            Assert.True(problem.GetProperty("errors").EnumerateObject().Any(e => e.Name.StartsWith(field, StringComparison.Ordinal)), $"{field}: {problem}");
+            var problem = await Refused(user, hostile);
+            Assert.True(problem.GetProperty("errors").EnumerateObject().Any(e => hostile.Fields.Any(f => e.Name.StartsWith(f, StringComparison.Ordinal))),
+                $"GRANARY_FUZZ_SEED={seed}: {hostile.Description}: {problem}");
         }
         Assert.Equal(0, (await Answers.Expect(user.GetAsync("/v1/sessions"), HttpStatusCode.OK)).GetArrayLength());
         Assert.Empty(await Containers(granary.NodeId));
@@ -66,10 +65,14 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
         Assert.All(answers, a => Assert.True(a.StatusCode == HttpStatusCode.OK || (a.StatusCode == HttpStatusCode.TooManyRequests && a.RetryAfter), a.ToString()));
         await Answers.Expect(user.GetAsync("/v1/me"), HttpStatusCode.OK);
 
-        // A deleted key stops at once; the user's other key works on.
+        // A key deleted through one gateway stops at once on both, though the second (client mode, a process of its
+        // own) has it cached; the user's other key works on.
+        using var burstOnB = LocalGranary.Client(extra.GetProperty("key").GetString()!, await granary.StartClientGateway());
         await Task.Delay(TimeSpan.FromSeconds(3)); // the burst key's bucket refills, so the next answer is about the key
         await Answers.Expect(burst.GetAsync("/v1/me"), HttpStatusCode.OK);
+        await Answers.Expect(burstOnB.GetAsync("/v1/me"), HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.NoContent, (await user.DeleteAsync($"/v1/me/keys/{extra.GetProperty("id").GetString()}")).StatusCode);
+        await Answers.Expect(burstOnB.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
         await Answers.Expect(burst.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
 
         var ended = await Eventually.Value(async () => await Answers.Expect(user.GetAsync($"/v1/sessions/{id}"), HttpStatusCode.OK),
@@ -80,6 +83,26 @@ public sealed class TrustOnDockerTests(DockerFixture docker)
 
         await Answers.Expect(admin.DeleteAsync($"/v1/users/{name}"), HttpStatusCode.NoContent, json: false);
         await Answers.Expect(user.GetAsync("/v1/me"), HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>Sends a hostile body (again after Retry-After when the rate limit refuses it) and returns the 400's problem.</summary>
+    private static async Task<JsonElement> Refused(HttpClient client, HostileCreateBody hostile)
+    {
+        while (true)
+        {
+            using var content = new ByteArrayContent(hostile.Body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await client.PostAsync("/v1/sessions", content);
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                continue;
+            }
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{hostile.Description}: {(int)response.StatusCode} {body}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            return JsonDocument.Parse(body).RootElement.Clone();
+        }
     }
 
     /// <summary>The containers of this Granary's node.</summary>

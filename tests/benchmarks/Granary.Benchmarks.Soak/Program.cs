@@ -47,6 +47,9 @@ var clock = Stopwatch.StartNew();
 var deadline = DateTime.UtcNow + options.Duration;
 using var stop = new CancellationTokenSource();
 var memory = new MemorySamples();
+var heap = new MemorySamples();
+var committed = new MemorySamples();
+using var metrics = granary.Client(granary.AdminKey);
 var sampling = Task.Run(async () =>
 {
     while (!stop.IsCancellationRequested)
@@ -54,6 +57,21 @@ var sampling = Task.Run(async () =>
         if (granary.Gateway.ResidentBytes() is { } bytes)
         {
             memory.Add(clock.Elapsed, bytes);
+        }
+        try
+        {
+            if (await ManagedHeap.Read(metrics, ManagedHeap.HeapSize, CancellationToken.None) is { } heapBytes)
+            {
+                heap.Add(clock.Elapsed, heapBytes);
+            }
+            if (await ManagedHeap.Read(metrics, ManagedHeap.Committed, CancellationToken.None) is { } committedBytes)
+            {
+                committed.Add(clock.Elapsed, committedBytes);
+            }
+        }
+        catch (HttpRequestException e)
+        {
+            Console.WriteLine($"soak: {clock.Elapsed:mm\\:ss} no heap sample: {e.Message}");
         }
         await Task.Delay(TimeSpan.FromSeconds(5), stop.Token).ContinueWith(_ => { });
     }
@@ -95,6 +113,10 @@ var (count, first, last, slope) = memory.After(warmUp);
 Console.WriteLine($"soak: {ran.TotalMinutes:F1} min, {restarts.Count} agent restarts, {clients.Sum(c => c.Cycles)} cycles, {clients.Sum(c => c.Ran)} sessions ran, {clients.Sum(c => c.Interrupted)} ended before running by a restart");
 Console.WriteLine($"soak: requests {ledger.Total}: {ledger.Summary()}");
 Console.WriteLine($"soak: gateway+manager RSS after {warmUp.TotalMinutes:F1} min warm-up: {count} samples, {first:F0} → {last:F0} MiB, slope {slope:F2} MiB/min");
+var (heapCount, heapFirst, heapLast, heapSlope) = heap.After(warmUp);
+Console.WriteLine($"soak: gateway+manager managed heap after its last GC, after warm-up: {heapCount} samples, {heapFirst:F0} → {heapLast:F0} MiB, slope {heapSlope:F2} MiB/min");
+var (committedCount, committedFirst, committedLast, committedSlope) = committed.After(warmUp);
+Console.WriteLine($"soak: gateway+manager GC committed memory as of its last GC, after warm-up: {committedCount} samples, {committedFirst:F0} → {committedLast:F0} MiB, slope {committedSlope:F2} MiB/min");
 if (granary.Agent?.ResidentBytes() is { } agentBytes)
 {
     Console.WriteLine($"soak: agent silo RSS at the end: {agentBytes / 1024.0 / 1024.0:F0} MiB (restarted {restarts.Count} times)");
