@@ -16,9 +16,9 @@ namespace Granary.Sessions;
 /// its first await, and the writer serialises the writes.
 /// A shard also keeps, in memory only, each session's latest view, which the session publishes after every stored
 /// change; a session it has no view of yet (the shard's first list after an activation) it asks once.
-/// A front of one owner keeps, in memory only, the list its shards last gave it: a shard tells its front of every
-/// change (before its Publish or Add returns), and the front asks its shards again only after one, so a list that
-/// nothing changed since is one call instead of seventeen.
+/// A front of one owner keeps, in memory only, the list its shards last gave it: a shard tells its front of a change
+/// (before its Publish or Add returns; once per time the front listed it), and the front asks its shards again only
+/// after one, so a list that nothing changed since is one call instead of seventeen.
 /// </remarks>
 [ManagerPlacement, Reentrant]
 public sealed class SessionIndexGrain(
@@ -37,6 +37,11 @@ public sealed class SessionIndexGrain(
     // On a front: the count of changes its shards told it of, and its merged list as of a count (see ListViews).
     private long _changes;
     private (long Changes, IReadOnlyList<SessionView> Views)? _merged;
+    // On a shard: how often its front listed it, and that count as of the last change it told the front of. A front
+    // caches only what it listed, so a change needs telling only once per listing; not every publish pays a call.
+    // It starts "listed": a front may hold a list from this shard's earlier activation.
+    private long _listedByFront = 1;
+    private long _toldFrontAt;
 
     private bool IsShard => this.GetPrimaryKeyString().Contains(ShardSeparator);
     private string IndexKey => this.GetPrimaryKeyString().Split(ShardSeparator)[0];
@@ -78,6 +83,7 @@ public sealed class SessionIndexGrain(
     {
         if (IsShard)
         {
+            _listedByFront++;
             if (IndexKey == ISessionIndexGrain.AllKey)
             {
                 // Ids stored in "*"'s shards before it kept owners: their sessions publish to their owners' shards,
@@ -143,9 +149,18 @@ public sealed class SessionIndexGrain(
         return Task.CompletedTask;
     }
 
-    /// <summary>A shard tells its front that its list changed (awaited, so a list asked after the change sees it).</summary>
-    private Task TellFront()
-        => IndexKey == ISessionIndexGrain.AllKey ? Task.CompletedTask : GrainFactory.Ref<ISessionIndexGrain>(IndexKey).ShardChanged();
+    /// <summary>A shard tells its front that its list changed (awaited, so a list asked after the change sees it),
+    /// unless it already told it since the front last listed it.</summary>
+    private async Task TellFront()
+    {
+        var listed = _listedByFront;
+        if (IndexKey == ISessionIndexGrain.AllKey || listed == _toldFrontAt)
+        {
+            return;
+        }
+        await GrainFactory.Ref<ISessionIndexGrain>(IndexKey).ShardChanged();
+        _toldFrontAt = Math.Max(_toldFrontAt, listed);
+    }
 
     private void Remember(IndexedSession session)
     {
