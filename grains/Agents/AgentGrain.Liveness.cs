@@ -12,6 +12,7 @@ namespace Granary.Agents;
 /// </summary>
 public sealed partial class AgentGrain
 {
+    private static readonly TimeSpan VerifyPatience = TimeSpan.FromSeconds(10);
     private IGrainTimer? _livenessTimer;
     private TimeSpan _livenessInterval;
     private Task? _verifying;
@@ -69,7 +70,9 @@ public sealed partial class AgentGrain
         {
             foreach (var sessionId in S.Sessions.Keys.ToArray())
             {
-                var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+                // Bounded: right after a partition heals a call can hang past Orleans' own response timeout (seen in
+                // CI: the node stayed unschedulable for minutes); a timeout retries the whole check at the next beat.
+                var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get().WaitAsync(VerifyPatience);
                 if (view is null || SessionTransitions.IsFinal(view.Status) || view.AgentId != Id)
                 {
                     logger.LogWarning("Agent {Agent}: session {Session} ended ({Status}: {Reason}) while this node was lost; removing its container",
