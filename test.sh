@@ -156,6 +156,18 @@ for trx in "$RESULTS"/*.trx; do
   echo "$(basename "$trx" .trx): ${p:-0} passed, $(( ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0} )) failed"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
 done
+# The failed tests by name, with the first line of each message: CI shows only the tail of this output.
+for trx in "$RESULTS"/*.trx; do
+  [ -f "$trx" ] || continue
+  python3 - "$trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") not in ("Passed", "NotExecuted"):
+        message = r.findtext("t:Output/t:ErrorInfo/t:Message", "", ns).strip().splitlines()
+        print(f"FAILED {r.get('testName')} ({r.get('duration')}): {message[0][:300] if message else ''}")
+PY
+done
 echo "end-to-end: $e2e_passed passed, $e2e_failed failed"
 passed=$((passed + e2e_passed)); failed=$((failed + e2e_failed + crashed + setup_failures))
 echo "$passed passed, $failed failed"
