@@ -4,7 +4,7 @@ namespace Granary.Gateway.Http;
 
 /// <summary>
 /// A request that failed because part of the cluster is briefly out of reach (a manager silo died and its grains
-/// are moving, grain storage is down, no silo accepts this client) answers 503 problem+json with Retry-After
+/// are moving, grain storage is down, no silo accepts this client, the folder storage is not mounted) answers 503 problem+json with Retry-After
 /// instead of a generic 500: the client may simply try again.
 /// </summary>
 public sealed class ClusterUnavailableHandler(ILogger<ClusterUnavailableHandler> logger) : IExceptionHandler
@@ -36,6 +36,8 @@ public sealed class ClusterUnavailableHandler(ILogger<ClusterUnavailableHandler>
             {
                 case StorageUnavailableException:
                     return "grain storage (PostgreSQL) is unavailable";
+                case Granary.Folders.FoldersUnavailableException:
+                    return "folder storage is not mounted on the node that holds this folder";
                 case SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException:
                     return "a silo of the cluster is unavailable";
                 case TimeoutException:

@@ -1,5 +1,8 @@
+using Granary.SiloPlacement;
+
 namespace Granary.Folders;
 
+[FolderStoragePlacement]
 public sealed class FolderGrain(
     [PersistentState("folder", GranaryStorage.Name)] IPersistentState<FolderState> state,
     IFolderStorage storage,

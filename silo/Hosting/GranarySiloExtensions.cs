@@ -56,6 +56,7 @@ public static class GranarySiloExtensions
         services.AddSingleton<ImageCatalogCache>();
         silo.AddPlacementDirector<ManagerPlacement, ManagerPlacementDirector>();
         silo.AddPlacementDirector<AgentNodePlacement, AgentNodePlacementDirector>();
+        silo.AddPlacementDirector<FolderStoragePlacement, FolderStoragePlacementDirector>();
 
         services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
         services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
