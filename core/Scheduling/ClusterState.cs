@@ -24,6 +24,7 @@ public sealed class ClusterState
         Upsert(new NodeState(snapshot.AgentId, snapshot.Capacity, snapshot.Allocations ?? [])
         {
             Schedulable = snapshot.Schedulable,
+            FoldersUnavailable = snapshot.FoldersUnavailable,
             Version = snapshot.Version,
         });
     }

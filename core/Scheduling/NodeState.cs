@@ -38,6 +38,7 @@ public sealed class NodeState
         _usedCpuMilli = other._usedCpuMilli;
         _usedMemoryBytes = other._usedMemoryBytes;
         Schedulable = other.Schedulable;
+        FoldersUnavailable = other.FoldersUnavailable;
         Version = other.Version;
     }
 
@@ -49,6 +50,9 @@ public sealed class NodeState
 
     /// <summary>False when the agent takes no new sessions (draining, cordoned).</summary>
     public bool Schedulable { get; set; } = true;
+
+    /// <summary>Why the node cannot mount storage folders; null when it can.</summary>
+    public string? FoldersUnavailable { get; set; }
 
     /// <summary>The version of the agent snapshot this view came from.</summary>
     public long Version { get; set; }

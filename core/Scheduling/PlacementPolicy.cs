@@ -20,9 +20,9 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
         return true;
     }
 
-    /// <summary>Schedulable, GPU model, CPU, memory, GPU share: the checks every policy needs.</summary>
+    /// <summary>Schedulable, folders, GPU model, CPU, memory, GPU share: the checks every policy needs.</summary>
     public static readonly IReadOnlyList<INodeFilter> StandardFilters =
-        [SchedulableFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.Instance];
+        [SchedulableFilter.Instance, FolderFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.Instance];
 
     public static readonly PlacementPolicy BestFit = new("bestfit", StandardFilters, BestFitScorer.Instance);
     public static readonly PlacementPolicy WorstFit = new("worstfit", StandardFilters, WorstFitScorer.Instance);
@@ -51,7 +51,7 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
 
     /// <summary>Standard filters, except that a fractional share must fit on one device (no even split).</summary>
     public static readonly IReadOnlyList<INodeFilter> SingleDeviceShareFilters =
-        [SchedulableFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.SingleDevice];
+        [SchedulableFilter.Instance, FolderFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.SingleDevice];
 
     /// <summary>A new instance of the named policy. <paramref name="workload"/> fixes the mix the fragmentation-aware
     /// policies measure against (null: the observed mix of each round); <paramref name="seed"/> seeds "random";

@@ -109,7 +109,7 @@ public static class Scheduler
         private const int MaxShapes = 64;
         private Dictionary<string, NodeState>? _touched;
         private List<NodeState>? _explainA, _explainB;
-        private readonly Dictionary<(long Cpu, long Memory, int Gpus, long Fgpu, string Models, string? Mig), ShapeScores>? _shapes =
+        private readonly Dictionary<(long Cpu, long Memory, int Gpus, long Fgpu, string Models, string? Mig, bool Folders), ShapeScores>? _shapes =
             scorer.ScoresDependOnNodeOnly ? new() : null;
         private readonly List<int> _changed = [];   // node positions placed on this round, in order
 
@@ -164,8 +164,10 @@ public static class Scheduler
             return best;
         }
 
-        private static (long, long, int, long, string, string?) Key(ResourceRequest request) =>
-            (request.CpuMilli, request.MemoryBytes, request.Gpus, request.FgpuMilli, TargetWorkload.ModelKey(request.GpuModels), request.MigProfile);
+        // Everything a filter reads of the request: two requests with one key pass the same nodes.
+        private static (long, long, int, long, string, string?, bool) Key(ResourceRequest request) =>
+            (request.CpuMilli, request.MemoryBytes, request.Gpus, request.FgpuMilli, TargetWorkload.ModelKey(request.GpuModels), request.MigProfile,
+             request.MountsFolders);
 
         public Placement? TryPlace(PendingSession session)
         {

@@ -10,7 +10,8 @@ namespace Granary.Gateway.Agents;
 /// An agent that does not answer is listed with reachable false, the error, and nulls for what it would have said.
 /// Status is the node's liveness: "alive", "lost" (silent for Granary:Agent:LostAfter; nothing new is placed on it),
 /// "expired" (not back within Granary:Agent:LostGrace; its sessions ended agent-lost) or "unknown" (no heartbeat yet);
-/// LastHeartbeat is then the managers' last word from it.
+/// LastHeartbeat is then the managers' last word from it. FoldersUnavailable says why the node cannot mount storage
+/// folders (its folder root is not the cluster's shared storage), so it takes no session that mounts one.
 /// </summary>
 public sealed record AgentResponse(
     string Id,
@@ -22,6 +23,7 @@ public sealed record AgentResponse(
     string? Runtime,
     bool Simulated,
     bool Schedulable,
+    string? FoldersUnavailable,
     DateTimeOffset? LastHeartbeat,
     CapacityResponse? Capacity,
     UsageResponse? Allocated,
@@ -38,7 +40,7 @@ public sealed record AgentResponse(
         => answer.Snapshot is { } snapshot
             ? From(snapshot, answer.Liveness)
             : new AgentResponse(answer.Id, false, answer.Error, answer.Liveness?.Status ?? UnknownStatus, answer.Liveness?.LostSince,
-                null, null, false, false, answer.Liveness?.LastHeartbeat, null, null, null, [], [], []);
+                null, null, false, false, null, answer.Liveness?.LastHeartbeat, null, null, null, [], [], []);
 
     public static AgentResponse From(AgentSnapshot snapshot, AgentLiveness? liveness = null)
     {
@@ -68,6 +70,7 @@ public sealed record AgentResponse(
             snapshot.Runtime,
             string.Equals(snapshot.Runtime, SimulatedRuntime, StringComparison.OrdinalIgnoreCase),
             snapshot.Schedulable,
+            snapshot.FoldersUnavailable,
             liveness is null ? snapshot.At : liveness.LastHeartbeat > snapshot.At ? liveness.LastHeartbeat : snapshot.At,
             new CapacityResponse(capacity.CpuMilli / 1000m, capacity.MemoryBytes, capacity.Gpus.Length, capacity.FgpuPerGpu, capacity.EnforcementMode,
                 GpuEnforcement.Enforces(capacity.EnforcementMode), capacity.GpuSource),

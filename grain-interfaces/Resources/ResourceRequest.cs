@@ -8,6 +8,7 @@ namespace Granary.Resources;
 /// GpuModels, when non-empty, restricts the devices to those models (e.g. "V100M16", "V100M32").
 /// MigProfile, when set, asks for one whole MIG instance of that profile (e.g. "1g.10gb"); FgpuMilli then holds
 /// what it is charged as against quotas (its compute slices over 7) and does not choose the instance.
+/// MountsFolders: the session mounts storage folders, so only a node that can mount them takes it.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record ResourceRequest(
@@ -16,7 +17,8 @@ public sealed record ResourceRequest(
     [property: Id(2)] int Gpus = 0,
     [property: Id(3)] long FgpuMilli = 0,
     [property: Id(4)] string[]? GpuModels = null,
-    [property: Id(5)] string? MigProfile = null)
+    [property: Id(5)] string? MigProfile = null,
+    [property: Id(6)] bool MountsFolders = false)
 {
     public bool WantsGpu => Gpus > 0 || FgpuMilli > 0 || MigProfile is not null;
 }

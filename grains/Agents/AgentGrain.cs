@@ -56,7 +56,7 @@ public sealed partial class AgentGrain(
         _writer = new StateWriter(state.WriteStateAsync);
         _runs = new SessionRuns(Id, logger);
         _terminals = new AgentTerminals(runtime, Id);
-        _telemetry = new AgentTelemetry(Id, () => S.Registration, () => _node, runtime, GrainFactory, Options, time, logger);
+        _telemetry = new AgentTelemetry(Id, () => S.Registration, () => _node, runtime, folders.Unavailable, GrainFactory, Options, time, logger);
         // A GPU source with live metrics is registered only where GPUs are discovered (NVML, mock); configured GPUs have none.
         _gpus = new AgentGpus(Id, () => S.Registration, () => _node, () => S.Sessions, ServiceProvider.GetService<IGpuDiscovery>(), time);
         _outbox = new ReportOutbox(Id, GrainFactory, time, logger);
@@ -118,9 +118,11 @@ public sealed partial class AgentGrain(
             _outbox.Repeat(placement.SessionId, spec.Owner);
             return new StartDecision(true);
         }
-        if (!_node.TryApply(placement, out var reason))
+        var reason = spec.Mounts.Length > 0 && !_telemetry.CanMountFolders() ? $"node {Id} cannot mount storage folders now (see its log)" : null;
+        if (reason is not null || !_node.TryApply(placement, out reason))
         {
-            // The scheduler's view was wrong: a fresh snapshot (new version) corrects it.
+            // The scheduler's view was wrong (the folders' share went away, or the placement does not fit): a fresh
+            // snapshot (new version) corrects it.
             _telemetry.Changed();
             _telemetry.RequestPush();
             return new StartDecision(false, reason ?? "does not fit");

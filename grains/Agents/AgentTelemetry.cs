@@ -15,6 +15,7 @@ internal sealed class AgentTelemetry(
     Func<AgentRegistration?> registration,
     Func<NodeState?> node,
     IContainerRuntime runtime,
+    Func<string?> foldersUnavailable,
     IGrainFactory grains,
     AgentOptions options,
     TimeProvider time,
@@ -25,6 +26,7 @@ internal sealed class AgentTelemetry(
     private string[] _images = [];
     private IGrainTimer? _pushTimer;
     private bool _pushRequested;
+    private string? _foldersUnavailable;
 
     /// <summary>False while the node, back from being lost, checks its sessions: the scheduler places nothing on it.</summary>
     public bool Schedulable { get; set; } = true;
@@ -57,6 +59,33 @@ internal sealed class AgentTelemetry(
         await PushSnapshot();
     }
 
+    /// <summary>Whether the node can mount folders now (the shared storage may come and go); a change is a new
+    /// version, logged with the operator's details, while the snapshot says it in words fit for users.</summary>
+    public void RefreshFolders()
+    {
+        var unavailable = foldersUnavailable();
+        if (unavailable == _foldersUnavailable)
+        {
+            return;
+        }
+        _foldersUnavailable = unavailable;
+        _version++;
+        if (unavailable is null)
+        {
+            logger.LogInformation("Agent {Agent}: storage folders can be mounted again", agentId);
+        }
+        else
+        {
+            logger.LogWarning("Agent {Agent}: storage folders cannot be mounted, so no session that mounts one is placed here: {Reason}", agentId, unavailable);
+        }
+    }
+
+    public bool CanMountFolders()
+    {
+        RefreshFolders();
+        return _foldersUnavailable is null;
+    }
+
     public async Task RefreshImages()
     {
         try
@@ -83,6 +112,7 @@ internal sealed class AgentTelemetry(
         {
             return;
         }
+        RefreshFolders();
         try
         {
             await grains.Ref<ISchedulerGrain>(registered.ResourceGroup).ReportAgent(Snapshot());
@@ -105,6 +135,7 @@ internal sealed class AgentTelemetry(
             runtime.Name,
             _version,
             time.GetUtcNow(),
-            Schedulable);
+            Schedulable,
+            _foldersUnavailable is null ? null : $"node {agentId}: its folder root is not the cluster's shared storage (see its log)");
     }
 }

@@ -1,6 +1,7 @@
 using Granary.Agents.Launch;
 using Granary.Agents.Readiness;
 using Granary.Agents.Runtime;
+using Granary.Folders;
 using Granary.Sessions;
 using Granary.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -101,7 +102,10 @@ internal sealed class SessionDriver(
             var phase = host.PhaseOf(sessionId, session);
             logger.LogWarning(exception, "Agent {Agent}: starting {Session} failed in {Phase}", agentId, sessionId, phase);
             // In words only: the runtime's own text (Docker's) stays in the log, it may name host paths and more.
-            await host.Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: the container runtime reported an error (details in agent {agentId}'s log)"));
+            var cause = exception is FoldersUnavailableException
+                ? "the node cannot mount storage folders (its folder root is not the cluster's shared storage)"
+                : "the container runtime reported an error";
+            await host.Finish(sessionId, new RuntimeReport(SessionStatus.Error, $"{phase} failed: {cause} (details in agent {agentId}'s log)"));
             return;
         }
 

@@ -13,4 +13,8 @@ public interface IFolderStorage
     /// <summary>Moves the folder's directory (if any) to another owner and name; throws IOException when the
     /// target directory already exists.</summary>
     void Move(string ownerId, string name, string toOwnerId, string toName);
+
+    /// <summary>Why this node cannot hold folders now (for the operator's log: it may name host paths), or null
+    /// when it can. Ensure, Delete and Move then throw <see cref="FoldersUnavailableException"/>.</summary>
+    string? Unavailable() => null;
 }

@@ -397,7 +397,7 @@ public sealed partial class SessionGrain(
         reported is SessionStatus.Preparing or SessionStatus.Pulling or SessionStatus.Running;
 
     private PendingSession ToPending() =>
-        new(Id, S.Spec!.Owner, S.Spec.Resources, S.Spec.Priority, S.CreatedAt);
+        new(Id, S.Spec!.Owner, S.Spec.Resources with { MountsFolders = S.Spec.Mounts.Length > 0 }, S.Spec.Priority, S.CreatedAt);
 
     /// <summary>Stores the state and tells the owner's index the new view (its lists then need not ask this grain).</summary>
     private async Task Save()

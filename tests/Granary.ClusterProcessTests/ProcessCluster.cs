@@ -175,8 +175,9 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>An agent silo for one node; its GPUs are GPU-{gpusOf}-0 and -1 (gpusOf defaults to the node id).</summary>
-    public GranaryProcess Agent(string node, string? gpusOf = null, string? name = null, string? cgroup = null) =>
+    /// <summary>An agent silo for one node; its GPUs are GPU-{gpusOf}-0 and -1 (gpusOf defaults to the node id);
+    /// more: further command-line settings.</summary>
+    public GranaryProcess Agent(string node, string? gpusOf = null, string? name = null, string? cgroup = null, IReadOnlyList<string>? more = null) =>
         Silo(name ?? node, "agent", cgroup,
         [
             "--Granary:Agent:Nodes:0:Id=" + node,
@@ -191,6 +192,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             }),
             "--Granary:Agent:Driver=simulated",
             "--Granary:Agent:ClaimPatience=00:00:05",
+            .. more ?? [],
         ]);
 
     private GranaryProcess Silo(string name, string roles, string? cgroup, string[] more)

@@ -107,10 +107,12 @@ public class ClusterStateTests
     {
         var cluster = new ClusterState();
         cluster.UpsertAgent(Snapshot("b", Capacity(4, 8)));
-        cluster.UpsertAgent(Snapshot("a", Capacity(4, 8, gpus: 1)) with { Schedulable = false, Version = 7 });
+        cluster.UpsertAgent(Snapshot("a", Capacity(4, 8, gpus: 1)) with { Schedulable = false, Version = 7, FoldersUnavailable = "no share" });
 
         Assert.Equal(["a", "b"], cluster.Nodes.Select(n => n.AgentId).ToArray());
         Assert.False(cluster.Find("a")!.Schedulable);
+        Assert.Equal("no share", cluster.Find("a")!.FoldersUnavailable);
+        Assert.Null(cluster.Find("b")!.FoldersUnavailable);
         Assert.Equal(7, cluster.Find("a")!.Version);
         Assert.Null(cluster.Find("zzz"));
 

@@ -26,6 +26,15 @@ public class RequestDominanceTests
     }
 
     [Fact]
+    public void Mounting_folders_is_harder_than_not()
+    {
+        var mounting = Request(1, 1) with { MountsFolders = true };
+        Assert.True(RequestDominance.NeedsAtLeast(mounting, Request(1, 1)));
+        Assert.False(RequestDominance.NeedsAtLeast(Request(2, 2), mounting));
+        Assert.False(RequestDominance.SameNeeds(mounting, Request(1, 1)));
+    }
+
+    [Fact]
     public void SameNeeds_compares_models_as_sets()
     {
         Assert.True(RequestDominance.SameNeeds(Request(1, 1, 1, models: ["A", "B"]), Request(1, 1, 1, models: ["b", "a"])));

@@ -275,6 +275,31 @@ public class SchedulerTests
         Assert.StartsWith("no schedulable agents", drained.PendingReasons["s"]);
     }
 
+    [Theory]
+    [InlineData("bestfit", false)]
+    [InlineData("bestfit", true)]
+    [InlineData(PlacementPolicy.DefaultName, false)]
+    [InlineData(PlacementPolicy.DefaultName, true)]
+    public void A_session_that_mounts_folders_goes_only_to_a_node_that_can_mount_them(string placement, bool mountsFirst)
+    {
+        var cluster = Cluster(Node("a", 4, 8), Node("b", 8, 16));
+        cluster.Find("a")!.FoldersUnavailable = "node a: its folder root is not the cluster's shared storage (see its log)";
+        var mounting = Request(1, 1) with { MountsFolders = true };
+        (string, ResourceRequest)[] sessions = mountsFirst ? [("mounts", mounting), ("plain", Request(1, 1))] : [("plain", Request(1, 1)), ("mounts", mounting)];
+
+        // Both policies prefer the smaller node a (best fit, consolidation); only the session without folders may go
+        // there, whichever of the two the round sees first (the round caches node scores per request shape).
+        var plan = Scheduler.Plan(Queue(sessions), cluster, new SchedulingPolicy(placement, "fifo"));
+        Assert.Equal("a", plan.Placements.Single(p => p.SessionId == "plain").AgentId);
+        Assert.Equal("b", plan.Placements.Single(p => p.SessionId == "mounts").AgentId);
+
+        cluster.RemoveAgent("b");
+        var pending = Scheduler.Plan(Queue(("mounts", mounting)), cluster, new SchedulingPolicy(placement, "fifo"));
+        Assert.Empty(pending.Placements);
+        Assert.Equal("no agent can mount storage folders now (1 cannot: node a: its folder root is not the cluster's shared storage (see its log))",
+            pending.PendingReasons["mounts"]);
+    }
+
     [Fact]
     public void Unknown_policy_names_are_rejected()
     {

@@ -26,7 +26,7 @@
  * @typedef {{ sessionId: string, cpu: number, memory: number, gpus: GpuShare[] }} Allocation
  * @typedef {{
  *   id: string, reachable: boolean, error: string | null, resourceGroup: string | null, runtime: string | null,
- *   simulated: boolean, schedulable: boolean, lastHeartbeat: string | null, capacity: Capacity | null,
+ *   simulated: boolean, schedulable: boolean, foldersUnavailable: string | null, lastHeartbeat: string | null, capacity: Capacity | null,
  *   allocated: Usage | null, free: Usage | null, gpus: AgentGpu[], allocations: Allocation[], images: string[]
  * }} Agent
  * @typedef {{

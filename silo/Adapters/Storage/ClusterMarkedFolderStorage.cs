@@ -3,8 +3,9 @@ namespace Granary.Folders;
 /// <summary>
 /// Folders on shared storage (Granary:Folders:Shared=true): every node mounts the same NFS/CephFS export at the same
 /// root, and the root holds a marker file naming the cluster. A node whose root lacks it (the share is not mounted,
-/// or belongs to another cluster) refuses to mount, delete or move folders with the reason, instead of handing a session an
-/// empty local directory.
+/// or belongs to another cluster) refuses to mount, delete or move folders with the reason, instead of handing a
+/// session an empty local directory; its agent says so in its snapshots, so the scheduler sends it no session that
+/// mounts folders.
 /// </summary>
 public sealed class ClusterMarkedFolderStorage(IFolderStorage inner, string root, string clusterId) : IFolderStorage
 {
@@ -28,16 +29,25 @@ public sealed class ClusterMarkedFolderStorage(IFolderStorage inner, string root
         inner.Move(ownerId, name, toOwnerId, toName);
     }
 
-    private void EnsureMarked()
+    public string? Unavailable()
     {
         var marker = Path.Combine(root, MarkerName);
         var found = File.Exists(marker) ? File.ReadAllText(marker).Trim() : null;
-        if (found != clusterId)
+        if (found == clusterId)
         {
-            throw new InvalidOperationException(found is null
-                ? $"folder root {root} has no {MarkerName} marker: the cluster's shared storage is not mounted there " +
-                  $"(create it once on the share: echo {clusterId} > {marker})"
-                : $"folder root {root} belongs to cluster '{found}', not '{clusterId}' ({marker})");
+            return inner.Unavailable();
+        }
+        return found is null
+            ? $"folder root {root} has no {MarkerName} marker: the cluster's shared storage is not mounted there " +
+              $"(create it once on the share: echo {clusterId} > {marker})"
+            : $"folder root {root} belongs to cluster '{found}', not '{clusterId}' ({marker})";
+    }
+
+    private void EnsureMarked()
+    {
+        if (Unavailable() is { } reason)
+        {
+            throw new FoldersUnavailableException(reason);
         }
     }
 }

@@ -15,8 +15,9 @@ public sealed class ClusterMarkedFolderStorageTests : IDisposable
     [Fact]
     public void Root_without_the_marker_refuses_to_mount_and_says_why()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Storage().Ensure(Alice, "data"));
+        var error = Assert.Throws<FoldersUnavailableException>(() => Storage().Ensure(Alice, "data"));
         Assert.Contains("no .granary-cluster marker", error.Message);
+        Assert.Equal(error.Message, Storage().Unavailable());
         Assert.False(Directory.Exists(Path.Combine(_root, Alice)));
     }
 
@@ -24,14 +25,16 @@ public sealed class ClusterMarkedFolderStorageTests : IDisposable
     public void Root_of_another_cluster_refuses_to_mount()
     {
         File.WriteAllText(Path.Combine(_root, ClusterMarkedFolderStorage.MarkerName), "staging\n");
-        var error = Assert.Throws<InvalidOperationException>(() => Storage().Delete(Alice, "data"));
+        var error = Assert.Throws<FoldersUnavailableException>(() => Storage().Delete(Alice, "data"));
         Assert.Contains("belongs to cluster 'staging', not 'prod'", error.Message);
+        Assert.Equal(error.Message, Storage().Unavailable());
     }
 
     [Fact]
     public void Root_with_this_clusters_marker_mounts()
     {
         File.WriteAllText(Path.Combine(_root, ClusterMarkedFolderStorage.MarkerName), "prod\n");
+        Assert.Null(Storage().Unavailable());
         Assert.Equal(Path.Combine(_root, Alice, "data"), Storage().Ensure(Alice, "data"));
     }
 }

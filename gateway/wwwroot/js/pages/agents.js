@@ -36,6 +36,7 @@ function agentCard(a) {
       el('span', { class: a.simulated ? 'badge warn' : 'badge' }, a.simulated ? 'simulated' : a.runtime),
       ' ', el('span', { class: 'badge ok' }, 'reachable'),
       a.schedulable ? '' : el('span', { class: 'badge warn' }, 'not schedulable'),
+      a.foldersUnavailable ? [' ', el('span', { class: 'badge warn', title: a.foldersUnavailable }, 'no folders')] : null,
       c.gpu && !c.gpuEnforced ? [' ', el('span', { class: 'badge warn', title: `enforcement mode ${c.enforcementMode}: fractions are accounted, not enforced` }, 'GPU not enforced')] : null,
       c.gpuSource === 'mock' ? [' ', el('span', { class: 'badge warn', title: 'made up by a mock GPU file' }, 'mock GPUs')] : null),
     el('p', { class: 'muted' }, `group ${a.resourceGroup} · heartbeat ${when(a.lastHeartbeat)}${age !== null ? ` (${age} s ago)` : ''} · ${a.allocations.length} session(s)`),
