@@ -44,7 +44,12 @@ public static class SessionsApi
         }
 
         var (spec, errors) = CreateSessionValidator.Validate(body.Value!, user.GetId(), user.GetName());
-        if (spec is null)
+        var keys = request.Headers[IdempotencyKeys.Header];
+        if (keys.Count > 1 || keys.Count == 1 && !IdempotencyKeys.IsValid(keys[0]!))
+        {
+            errors.Add(IdempotencyKeys.Header, IdempotencyKeys.Rule);
+        }
+        if (spec is null || !errors.IsEmpty)
         {
             return Problems.Invalid(errors.ToDictionary());
         }
@@ -74,7 +79,7 @@ public static class SessionsApi
             return Problems.Forbidden($"Your resource policy \"{policyName}\" is not defined; ask an admin.");
         }
 
-        var id = CreateSessionValidator.NewSessionId();
+        var id = keys.Count == 1 ? IdempotencyKeys.SessionId(user.GetId(), keys[0]!) : CreateSessionValidator.NewSessionId();
         try
         {
             var view = await grains.GetGrain<ISessionGrain>(id).Create(spec with { Policy = policy ?? ResourcePolicy.Unlimited });

@@ -66,7 +66,8 @@ public sealed partial class SessionGrain(
     {
         if (S.Spec is not null)
         {
-            throw new InvalidOperationException($"Session '{Id}' already exists.");
+            // The same create sent again (its id comes from the owner's Idempotency-Key): the session it made.
+            return S.Spec.Owner == spec.Owner ? View() : throw new InvalidOperationException($"Session '{Id}' already exists.");
         }
         // Reserved before anything is stored: a refusal leaves nothing behind, and the owner's quota grain decides
         // admissions one at a time, so concurrent creates cannot overshoot a limit.

@@ -44,6 +44,38 @@ public sealed class SessionsApiTests(GatewayFactory factory)
     }
 
     [Fact]
+    public async Task A_create_sent_again_with_the_same_idempotency_key_answers_the_same_session()
+    {
+        using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);
+        using var bob = factory.ClientWithKey(GatewayFactory.BobKey);
+        var key = $"retry-{Guid.NewGuid():N}";
+        HttpRequestMessage Create(string idempotencyKey) => new(HttpMethod.Post, "/v1/sessions")
+        {
+            Content = JsonContent.Create(Api.SmallSession("idempotent")),
+            Headers = { { "Idempotency-Key", idempotencyKey } },
+        };
+
+        using var first = await alice.SendAsync(Create(key));
+        using var again = await alice.SendAsync(Create(key));
+        using var bobs = await bob.SendAsync(Create(key));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, bobs.StatusCode);
+        var id = (await Api.ReadJson(first)).GetProperty("id").GetString()!;
+        Assert.Equal(id, (await Api.ReadJson(again)).GetProperty("id").GetString());
+        var bobsId = (await Api.ReadJson(bobs)).GetProperty("id").GetString()!;
+        Assert.NotEqual(id, bobsId);
+        Assert.Single(await Api.ListIds(alice), listed => listed == id);
+
+        await Api.AssertValidationProblem(await alice.SendAsync(Create("has spaces")), "Idempotency-Key");
+        await Api.AssertValidationProblem(await alice.SendAsync(Create(new string('k', 256))), "Idempotency-Key");
+
+        await alice.DeleteAsync($"/v1/sessions/{id}");
+        await bob.DeleteAsync($"/v1/sessions/{bobsId}");
+    }
+
+    [Fact]
     public async Task Create_without_name_generates_one()
     {
         using var alice = factory.ClientWithKey(GatewayFactory.AliceKey);

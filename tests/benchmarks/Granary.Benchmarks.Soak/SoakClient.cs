@@ -58,12 +58,17 @@ public sealed class SoakClient(LocalGranary granary, RequestLedger ledger, Agent
 
         var folder = $"f{n}";
         await Json(await Call(() => _http.PostAsJsonAsync("/v1/folders", new { name = folder })), HttpStatusCode.Created);
-        var session = await Json(await Call(() => _http.PostAsJsonAsync("/v1/sessions", new
+        // A create answered 503 may still have made the session: sent again with the same key, it answers that one.
+        var session = await Json(await Call(() => _http.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/sessions")
         {
-            name = $"soak-{n}",
-            image = Image,
-            resources = new { cpu = 0.25, memory = "384m" },
-            mounts = new[] { new { folder } },
+            Content = JsonContent.Create(new
+            {
+                name = $"soak-{n}",
+                image = Image,
+                resources = new { cpu = 0.25, memory = "384m" },
+                mounts = new[] { new { folder } },
+            }),
+            Headers = { { "Idempotency-Key", $"{name}-{n}" } },
         })), HttpStatusCode.Created);
         var id = session.GetProperty("id").GetString()!;
         var created = DateTime.UtcNow;
