@@ -58,6 +58,10 @@ public sealed partial class SessionGrain(
         {
             PublishLater(TimeSpan.Zero);
         }
+        if (S.Spec is not null && S.ReleasePending)
+        {
+            ReleaseLater(TimeSpan.Zero);
+        }
         WatchLimits();
         return Task.CompletedTask;
     }
@@ -275,16 +279,6 @@ public sealed partial class SessionGrain(
         (await images.Find(image))?.Apps.Any(a => a.Name == SshApp) ?? false;
 
     private static bool IsPlainRequest(string reason) => reason is "termination requested" or "forced termination requested";
-
-    /// <summary>The session has reached a final status: it leaves the scheduler and the owner's quota, and releases
-    /// its folders.</summary>
-    private async Task Ended()
-    {
-        StopPolicyTimers();
-        await ForgetLimitsReminder();
-        await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
-        await DetachFolders();
-    }
 
     private void MoveTo(SessionStatus to, string? reason)
     {

@@ -32,4 +32,7 @@ public sealed class SessionState
 
     /// <summary>Counts stored changes (see <see cref="IndexedSession"/>).</summary>
     [Id(15)] public long Revision { get; set; }
+
+    /// <summary>Ended, but leaving its scheduler, quota or folders failed: retried until done (see Ended).</summary>
+    [Id(16)] public bool ReleasePending { get; set; }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Granary.Folders;
 using Granary.Scheduling;
 using Granary.Sessions;
 
@@ -6,8 +7,9 @@ namespace Granary.ClusterTests;
 
 /// <summary>
 /// An incoming call filter on every silo of the test cluster that makes chosen calls about one session fail, as a
-/// call to a manager that just died fails: the scheduler's Enqueue of a session, or its publish to its index shard
-/// (optionally only once the session has reached a status). Armed per session, so other tests are not touched.
+/// call to a silo that just died fails: the scheduler's Enqueue of a session, a folder's Detach of it, or its publish
+/// to its index shard (optionally only once the session has reached a status). Armed per session, so other tests are
+/// not touched.
 /// </summary>
 public sealed class CallFaults : IIncomingGrainCallFilter
 {
@@ -21,6 +23,10 @@ public sealed class CallFaults : IIncomingGrainCallFilter
     /// <summary>The next <paramref name="times"/> publishes of the session's view with this status fail.</summary>
     public void FailPublish(string sessionId, SessionStatus when, int times) => _armed[(nameof(ISessionIndexGrain.Publish), sessionId)] = (when, times);
 
+    /// <summary>The next <paramref name="times"/> calls of IFolderGrain.Detach for the session fail (a folder grain on
+    /// an agent silo that just died).</summary>
+    public void FailDetach(string sessionId, int times) => _armed[(nameof(IFolderGrain.Detach), sessionId)] = (null, times);
+
     /// <summary>How many armed failures are left for the session (0 once every one has happened).</summary>
     public int Remaining(string sessionId) => _armed.Where(a => a.Key.SessionId == sessionId).Sum(a => a.Value.Remaining);
 
@@ -29,6 +35,7 @@ public sealed class CallFaults : IIncomingGrainCallFilter
         var (sessionId, status) = context.Request.GetArgumentCount() == 1 ? context.Request.GetArgument(0) switch
         {
             PendingSession pending when context.Grain is ISchedulerGrain => (pending.SessionId, (SessionStatus?)null),
+            string detached when context.Grain is IFolderGrain => (detached, null),
             IndexedSession indexed when context.Grain is ISessionIndexGrain => (indexed.View.Id, indexed.View.Status),
             _ => (null, null),
         } : (null, null);

@@ -1,4 +1,6 @@
+using Granary.Folders;
 using Granary.Sessions;
+using Granary.Users;
 
 namespace Granary.ClusterTests;
 
@@ -34,5 +36,23 @@ public sealed class SessionFaultTests(ClusterFixture fixture)
         await Eventually.True(async () => (await index.ListViews()).Single(v => v.Id == running.Id).Status == SessionStatus.Running,
             "the owner's index shows the session running");
         await session.Terminate(force: false);
+    }
+
+    [Fact]
+    public async Task A_session_whose_folder_release_failed_still_ends_and_releases_it_later()
+    {
+        var owner = UserIds.NewApiUser();
+        var folder = fixture.Client.GetGrain<IFolderGrain>(FolderKey.Of(owner, "data"));
+        await folder.Create();
+        var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
+        await session.Create(Sessions.Spec("burst", cpuMilli: 500, owner: owner) with { Mounts = [new MountSpec("data", "/home/work/data", false)] });
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        CallFaults.Shared.FailDetach(running.Id, times: 1);
+
+        // The end stands although the folder's grain did not answer; the folder is released by a retry.
+        Assert.Equal(SessionStatus.Terminated, (await session.Terminate(force: false)).Status);
+        Assert.Equal(0, CallFaults.Shared.Remaining(running.Id));
+        await Eventually.True(async () => (await folder.Get())!.MountedBy.Length == 0, "the folder is released");
+        Assert.True(await folder.Delete());
     }
 }

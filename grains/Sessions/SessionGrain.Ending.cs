@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace Granary.Sessions;
+
+/// <summary>
+/// A session that reached a final status leaves its scheduler and its owner's quota, and releases its folders. Each
+/// lives on another grain whose silo may just have died (folders live on agent silos, which restart), so what fails
+/// is retried every few seconds until done, also by a later activation: a folder left marked as mounted could never
+/// be deleted, and a hold left in the quota would count against its owner for ever. The session's end itself is
+/// stored first and stands either way.
+/// </summary>
+public sealed partial class SessionGrain
+{
+    private static readonly TimeSpan ReleaseRetryInterval = TimeSpan.FromSeconds(2);
+    private IGrainTimer? _releaseRetry;
+
+    private async Task Ended()
+    {
+        StopPolicyTimers();
+        try
+        {
+            await Release();
+        }
+        catch (Exception exception)
+        {
+            Log.LogWarning(exception, "Session {Session}: leaving its scheduler, quota or folders failed; trying again every {Interval}", Id, ReleaseRetryInterval);
+            S.ReleasePending = true;
+            await Store(); // not in the view
+            ReleaseLater(ReleaseRetryInterval);
+        }
+    }
+
+    /// <summary>Every step is idempotent, so a retry repeats the whole.</summary>
+    private async Task Release()
+    {
+        await ForgetLimitsReminder();
+        await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
+        await DetachFolders();
+    }
+
+    /// <summary>A failed try stays on the timer (Orleans logs it) for the next.</summary>
+    private void ReleaseLater(TimeSpan due) =>
+        _releaseRetry ??= this.RegisterGrainTimer(async _ =>
+        {
+            await Release();
+            S.ReleasePending = false;
+            await Store();
+            _releaseRetry?.Dispose();
+            _releaseRetry = null;
+        }, new GrainTimerCreationOptions(due, ReleaseRetryInterval) { KeepAlive = true });
+}
