@@ -223,12 +223,6 @@ public sealed partial class AgentGrain(
                     Id, container.Id, container.Labels.GetValueOrDefault(ContainerLabels.Session));
                 await runtime.Remove(container.Id, CancellationToken.None);
             }
-            var leftovers = await runtime.RemoveLeftovers(
-                new Dictionary<string, string> { [ContainerLabels.Node] = Id }, S.Sessions.Keys.ToHashSet(), CancellationToken.None);
-            if (leftovers > 0)
-            {
-                logger.LogWarning("Agent {Agent}: removed {Count} session network(s) no container used", Id, leftovers);
-            }
             foreach (var (sessionId, session) in S.Sessions.Where(s => heldAtActivation.Contains(s.Key)).ToArray())
             {
                 if (_runs.IsRunning(sessionId))
@@ -237,6 +231,14 @@ public sealed partial class AgentGrain(
                 }
                 var mine = containers.Where(c => c.Labels.GetValueOrDefault(ContainerLabels.Session) == sessionId).ToArray();
                 await Reconcile(sessionId, session, mine.FirstOrDefault(c => c.State == ContainerState.Running) ?? mine.FirstOrDefault());
+            }
+            // After reconciling: a session whose container vanished (the agent died while stopping it) is freed by
+            // now, and its network goes too.
+            var leftovers = await runtime.RemoveLeftovers(
+                new Dictionary<string, string> { [ContainerLabels.Node] = Id }, S.Sessions.Keys.ToHashSet(), CancellationToken.None);
+            if (leftovers > 0)
+            {
+                logger.LogWarning("Agent {Agent}: removed {Count} session network(s) no container used", Id, leftovers);
             }
         }
         catch (Exception exception)
