@@ -24,9 +24,10 @@ public sealed partial class SessionGrain
         catch (Exception exception)
         {
             Log.LogWarning(exception, "Session {Session}: leaving its scheduler, quota or folders failed; trying again every {Interval}", Id, ReleaseRetryInterval);
+            // The timer first: if storing the flag fails too, this activation still retries.
+            ReleaseLater(ReleaseRetryInterval);
             S.ReleasePending = true;
             await Store(); // not in the view
-            ReleaseLater(ReleaseRetryInterval);
         }
     }
 
