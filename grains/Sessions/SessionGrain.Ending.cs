@@ -12,7 +12,7 @@ namespace Granary.Sessions;
 public sealed partial class SessionGrain
 {
     private static readonly TimeSpan ReleaseRetryInterval = TimeSpan.FromSeconds(2);
-    private IGrainTimer? _releaseRetry;
+    private RetryUntilDone? _releaseRetry;
 
     private async Task Ended()
     {
@@ -39,14 +39,11 @@ public sealed partial class SessionGrain
         await DetachFolders();
     }
 
-    /// <summary>A failed try stays on the timer (Orleans logs it) for the next.</summary>
     private void ReleaseLater(TimeSpan due) =>
-        _releaseRetry ??= this.RegisterGrainTimer(async _ =>
+        (_releaseRetry ??= new RetryUntilDone(this, async () =>
         {
             await Release();
             S.ReleasePending = false;
             await Store();
-            _releaseRetry?.Dispose();
-            _releaseRetry = null;
-        }, new GrainTimerCreationOptions(due, ReleaseRetryInterval) { KeepAlive = true });
+        }, ReleaseRetryInterval)).Start(due);
 }

@@ -6,7 +6,7 @@ namespace Granary.Sessions;
 public sealed partial class SessionGrain
 {
     private static readonly TimeSpan PublishRetryInterval = TimeSpan.FromSeconds(2);
-    private IGrainTimer? _publishRetry;
+    private RetryUntilDone? _publishRetry;
 
     /// <summary>The index is a copy of what is stored, so a failed publish (the shard's manager just died) must not
     /// stop the session's next step: an Assign whose publish threw stored SCHEDULED and never asked its agent to
@@ -24,15 +24,10 @@ public sealed partial class SessionGrain
         }
     }
 
-    /// <summary>A failed try stays on the timer (Orleans logs it) for the next; a newer view published meanwhile
-    /// makes the retry a harmless repeat (the index keeps the highest revision).</summary>
+    /// <summary>A newer view published meanwhile makes the retry a harmless repeat (the index keeps the highest
+    /// revision).</summary>
     private void PublishLater(TimeSpan due) =>
-        _publishRetry ??= this.RegisterGrainTimer(async _ =>
-        {
-            await Publish();
-            _publishRetry?.Dispose();
-            _publishRetry = null;
-        }, new GrainTimerCreationOptions(due, PublishRetryInterval) { KeepAlive = true });
+        (_publishRetry ??= new RetryUntilDone(this, Publish, PublishRetryInterval)).Start(due);
 
     /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
     private Task Publish() =>

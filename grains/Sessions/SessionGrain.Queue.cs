@@ -4,7 +4,7 @@ namespace Granary.Sessions;
 public sealed partial class SessionGrain
 {
     private static readonly TimeSpan EnqueueRetryInterval = TimeSpan.FromSeconds(5);
-    private IGrainTimer? _enqueueRetry;
+    private RetryUntilDone? _enqueueRetry;
 
     /// <summary>Asks the scheduler to place this session. When the call fails (its manager died, storage is down)
     /// the session is already stored as pending: it asks again every few seconds until the scheduler takes it,
@@ -22,18 +22,13 @@ public sealed partial class SessionGrain
         }
     }
 
-    /// <summary>Enqueue is idempotent, so asking again is always safe; a failed try stays on the timer (Orleans logs
-    /// it) for the next.</summary>
-    private void RetryEnqueue()
-    {
-        _enqueueRetry ??= this.RegisterGrainTimer(async _ =>
+    /// <summary>Enqueue is idempotent, so asking again is always safe, as long as the session still waits for it.</summary>
+    private void RetryEnqueue() =>
+        (_enqueueRetry ??= new RetryUntilDone(this, async () =>
         {
             if (S.Status == SessionStatus.Pending && !S.AwaitingQuota)
             {
                 await Scheduler.Enqueue(ToPending());
             }
-            _enqueueRetry?.Dispose();
-            _enqueueRetry = null;
-        }, new GrainTimerCreationOptions(TimeSpan.Zero, EnqueueRetryInterval) { KeepAlive = true });
-    }
+        }, EnqueueRetryInterval)).Start(TimeSpan.Zero);
 }
