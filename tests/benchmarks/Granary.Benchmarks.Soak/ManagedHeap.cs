@@ -7,14 +7,20 @@ namespace Granary.Benchmarks.Soak;
 /// GC keeps committed for later, and that committed memory.</summary>
 public static class ManagedHeap
 {
-    public const string HeapSize = "dotnet_gc_last_collection_heap_size_bytes";
-    public const string Committed = "dotnet_gc_last_collection_memory_committed_size_bytes";
+    private const string HeapSize = "dotnet_gc_last_collection_heap_size_bytes";
+    private const string Committed = "dotnet_gc_last_collection_memory_committed_size_bytes";
 
-    /// <summary>The metric summed over its series (the heap's generations), or null if /metrics has none.</summary>
-    public static async Task<long?> Read(HttpClient client, string metric, CancellationToken cancellationToken)
+    /// <summary>Both, from one read of /metrics; each null if /metrics has none.</summary>
+    public static async Task<(long? Heap, long? Committed)> Read(HttpClient client, CancellationToken cancellationToken)
     {
-        var text = await client.GetStringAsync("/metrics", cancellationToken);
-        var values = text.Split('\n')
+        var lines = (await client.GetStringAsync("/metrics", cancellationToken)).Split('\n');
+        return (Sum(lines, HeapSize), Sum(lines, Committed));
+    }
+
+    /// <summary>The metric summed over its series (the heap's generations), or null if there is none.</summary>
+    private static long? Sum(string[] lines, string metric)
+    {
+        var values = lines
             .Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal))
             // name{labels} value [timestamp], or name value [timestamp]
             .Select(line => line.Contains('}') ? line[(line.LastIndexOf('}') + 1)..] : line[metric.Length..])

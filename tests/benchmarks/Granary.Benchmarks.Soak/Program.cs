@@ -60,13 +60,14 @@ var sampling = Task.Run(async () =>
         }
         try
         {
-            if (await ManagedHeap.Read(metrics, ManagedHeap.HeapSize, CancellationToken.None) is { } heapBytes)
+            var (heapBytes, committedBytes) = await ManagedHeap.Read(metrics, CancellationToken.None);
+            if (heapBytes is { } heapNow)
             {
-                heap.Add(clock.Elapsed, heapBytes);
+                heap.Add(clock.Elapsed, heapNow);
             }
-            if (await ManagedHeap.Read(metrics, ManagedHeap.Committed, CancellationToken.None) is { } committedBytes)
+            if (committedBytes is { } committedNow)
             {
-                committed.Add(clock.Elapsed, committedBytes);
+                committed.Add(clock.Elapsed, committedNow);
             }
         }
         catch (HttpRequestException e)
