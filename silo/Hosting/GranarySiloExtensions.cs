@@ -101,6 +101,10 @@ public static class GranarySiloExtensions
             silo.UseInMemoryReminderService();
         }
         services.Configure<ReminderOptions>(configuration.GetSection("Granary:Reminders"));
+        // Orleans declares a silo dead after NumMissedProbesLimit missed probes (about 10-15 s by default) and that
+        // silo stops: a node that stalls longer restarts under its supervisor and re-adopts its containers. Raising
+        // the limit lets a node ride out a longer stall, as Granary's own LostAfter/LostGrace would allow.
+        services.Configure<ClusterMembershipOptions>(configuration.GetSection("Granary:Membership"));
 
         if (options.HasManagerRole)
         {
