@@ -3,7 +3,9 @@ using System.Text.Json;
 
 namespace Granary.ClusterProcessTests;
 
-public sealed class NodeLossFixture() : ProcessClusterFixture("loss");
+/// <summary>Orleans declares a silo that misses 3 probes in a row (about 10 s) dead, and that silo stops when it wakes;
+/// 10 lets a node stall through LostAfter and most of LostGrace, which is what these tests are about.</summary>
+public sealed class NodeLossFixture() : ProcessClusterFixture("loss", siloSettings: ["--Granary:Membership:NumMissedProbesLimit=10"]);
 
 /// <summary>Two managers, two agents, two gateways as processes; each test leaves the cluster as it found it.</summary>
 public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeLossFixture>, IAsyncLifetime
@@ -12,10 +14,11 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>Every session in the cluster is deleted (also one whose create answered 503 but happened) and every
-    /// agent is free again.</summary>
+    /// <summary>Every agent runs, every session in the cluster is deleted (also one whose create answered 503 but
+    /// happened) and every agent is free again.</summary>
     public async Task DisposeAsync()
     {
+        await Cluster.RestartStoppedAgents();
         using var client = Cluster.Gateway();
         await Rest.DeleteEverything(client);
     }
@@ -107,6 +110,7 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         var node = Rest.Agent(await Rest.WaitForStatus(client, id, "RUNNING"))!;
 
         Cluster.Agents[node].Pause();
+        var paused = Stopwatch.StartNew();
         try
         {
             await Rest.WaitForAgentStatus(client, node, "lost");
@@ -115,9 +119,18 @@ public sealed class NodeLossTests(NodeLossFixture fixture) : IClassFixture<NodeL
         finally
         {
             Cluster.Agents[node].Resume();
+            Console.WriteLine($"{node} paused for {paused.Elapsed.TotalSeconds:0.0} s (LostAfter {ProcessCluster.LostAfter}, LostGrace {ProcessCluster.LostGrace})");
         }
 
-        await Rest.WaitForAgentStatus(client, node, "alive");
+        try
+        {
+            await Rest.WaitForAgentStatus(client, node, "alive");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{node} not alive again after a pause of {paused.Elapsed.TotalSeconds:0.0} s " +
+                $"(process running: {Cluster.Agents[node].Running}); {e.Message}\n{node}'s log ends:\n{Cluster.Agents[node].Log()[^3000..]}", e);
+        }
         var session = await Rest.WaitFor(client, id, s => s.GetProperty("nodeUnreachableSince").ValueKind == JsonValueKind.Null, "reachable again");
         Assert.Equal("RUNNING", Rest.Status(session));
         Assert.Equal(node, Rest.Agent(session));

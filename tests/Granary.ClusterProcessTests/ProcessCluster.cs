@@ -27,6 +27,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     private static int _nextHost = 10 + Random.Shared.Next(200);
     private readonly string _serverConnection;
     private readonly string _logDirectory;
+    private readonly IReadOnlyList<string> _siloSettings;
 
     public string Database { get; }
     public string ConnectionString { get; }
@@ -34,8 +35,9 @@ public sealed class ProcessCluster : IAsyncDisposable
     public Dictionary<string, GranaryProcess> Agents { get; } = [];
     public List<(GranaryProcess Process, Uri Url)> Gateways { get; } = [];
 
-    private ProcessCluster(string serverConnection, string database, string logDirectory)
+    private ProcessCluster(string serverConnection, string database, string logDirectory, IReadOnlyList<string> siloSettings)
     {
+        _siloSettings = siloSettings;
         _serverConnection = serverConnection;
         Database = database;
         ConnectionString = new NpgsqlConnectionStringBuilder(serverConnection) { Database = database, Pooling = true }.ConnectionString;
@@ -43,9 +45,10 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>Creates a fresh database on the server of GRANARY_PG_CONNECTION (or the given one), migrates it, and
-    /// starts the processes: managers first, then agents, then gateways; returns once every agent is alive.</summary>
+    /// starts the processes: managers first, then agents, then gateways; returns once every agent is alive.
+    /// siloSettings: further command-line settings for every silo (also those started later).</summary>
     public static async Task<ProcessCluster> Start(string name, int managers = 2, int agents = 2, int gateways = 2,
-        string? serverConnection = null, IReadOnlyList<string>? extra = null)
+        string? serverConnection = null, IReadOnlyList<string>? siloSettings = null)
     {
         serverConnection ??= Environment.GetEnvironmentVariable("GRANARY_PG_CONNECTION")
             ?? throw new InvalidOperationException("GRANARY_PG_CONNECTION is not set: eval \"$(bash deploy/scripts/postgres-up.sh)\" (test.sh does).");
@@ -58,10 +61,10 @@ public sealed class ProcessCluster : IAsyncDisposable
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
             await create.ExecuteNonQueryAsync();
         }
-        var cluster = new ProcessCluster(serverConnection, database, logs);
+        var cluster = new ProcessCluster(serverConnection, database, logs, siloSettings ?? []);
         try
         {
-            await cluster.StartProcesses(managers, agents, gateways, extra);
+            await cluster.StartProcesses(managers, agents, gateways);
         }
         catch
         {
@@ -71,7 +74,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         return cluster;
     }
 
-    private async Task StartProcesses(int managers, int agents, int gateways, IReadOnlyList<string>? extra)
+    private async Task StartProcesses(int managers, int agents, int gateways)
     {
         var cluster = this;
         var logs = _logDirectory;
@@ -81,7 +84,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
         for (var i = 0; i < managers; i++)
         {
-            cluster.Managers.Add(cluster.Silo($"manager-{i + 1}", "manager", null, [.. extra ?? []]));
+            cluster.Managers.Add(cluster.Silo($"manager-{i + 1}", "manager", null, []));
         }
         foreach (var manager in cluster.Managers)
         {
@@ -128,6 +131,22 @@ public sealed class ProcessCluster : IAsyncDisposable
     {
         using var client = Gateway(index);
         await Until(async () => (await AliveAgents(client)).Count == Agents.Count, StartPatience, $"{Agents.Count} agents alive through {Gateways[index].Url}");
+    }
+
+    /// <summary>Starts again every agent whose process ended (a test that failed midway, or a silo the cluster declared
+    /// dead) and waits until every gateway sees all agents alive, so one test's failure does not fail the next.</summary>
+    public async Task RestartStoppedAgents()
+    {
+        var stopped = Agents.Values.Where(a => !a.Running).ToList();
+        foreach (var agent in stopped)
+        {
+            Console.WriteLine($"{agent.Name} had stopped; starting it again for the next test (its log: {agent.LogFile})");
+            agent.Start();
+        }
+        for (var i = 0; i < Gateways.Count && stopped.Count > 0; i++)
+        {
+            await GatewayReady(i);
+        }
     }
 
     /// <summary>How long processes may take to start: the machine these tests run on is often shared and loaded.</summary>
@@ -206,6 +225,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             "--Granary:SiloPort=" + FreePort(),
             "--Granary:GatewayPort=" + FreePort(),
             .. Common(),
+            .. _siloSettings,
             .. more,
         ], Path.Combine(_logDirectory, name + ".log"))
         { Address = host, Cgroup = cgroup };
