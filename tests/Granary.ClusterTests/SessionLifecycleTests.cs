@@ -135,9 +135,12 @@ public sealed class SessionLifecycleTests(ClusterFixture fixture)
         var first = await Sessions.Create(fixture.Client, Sessions.Spec("refusal", cpuMilli: 4000));
         await Sessions.WaitFor(first, SessionStatus.Running);
         var truth = await fixture.Agent("refusal-b").GetSnapshot();
-        // Make the scheduler believe the node is empty while the agent knows it is full. The version is far ahead so
-        // the agent's own pushes (a version up per change) cannot replace the lie before the placement; the refusal
-        // makes the scheduler forget the node, so its next true snapshot is taken whatever its version.
+        // The truth first: until a snapshot shows the first session, the scheduler holds its placement in flight and
+        // lays it over any snapshot (the agent's own push may not have arrived yet), so the node would look full.
+        await fixture.Scheduler("refusal").ReportAgent(truth);
+        // Then make the scheduler believe the node is empty while the agent knows it is full. The version is far
+        // ahead so the agent's own pushes (a version up per change) cannot replace the lie before the placement; the
+        // refusal makes the scheduler forget the node, so its next true snapshot is taken whatever its version.
         await fixture.Scheduler("refusal").ReportAgent(truth with { Allocations = [], Version = truth.Version + 1_000_000 });
 
         var second = await Sessions.Create(fixture.Client, Sessions.Spec("refusal", cpuMilli: 4000));
