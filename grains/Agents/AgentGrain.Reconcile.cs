@@ -59,6 +59,10 @@ public sealed partial class AgentGrain
         using var scope = About(sessionId, session.Spec.Owner);
         if (container is null || container.State is not (ContainerState.Running or ContainerState.Exited))
         {
+            if (await StartAgain(sessionId, session, container))
+            {
+                return;
+            }
             await Finish(sessionId, new RuntimeReport(SessionStatus.Error,
                 $"container vanished while agent {Id} was down (the session was {session.Phase})"));
             return;
@@ -89,6 +93,27 @@ public sealed partial class AgentGrain
             // A message to itself, handled as a turn like any other Stop.
             await this.AsReference<IAgentGrain>().Stop(sessionId, force: true);
         }
+    }
+
+    /// <summary>The node went down before the session's container ran (reserved, pulling, creating; the session has
+    /// not heard RUNNING, so nothing of its user's is lost): its start is made again from scratch, a half-made
+    /// container removed first, instead of failing the session. False when the session is past that (it ran, ended
+    /// or moved): its container is then truly gone. The node's own phase cannot tell: RUNNING is stored lazily.</summary>
+    private async Task<bool> StartAgain(string sessionId, AgentSession session, ContainerInfo? halfMade)
+    {
+        var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        if (view is not { Status: SessionStatus.Scheduled or SessionStatus.Preparing or SessionStatus.Pulling } || view.AgentId != Id)
+        {
+            return false;
+        }
+        if (halfMade is not null)
+        {
+            await runtime.Remove(halfMade.Id, CancellationToken.None);
+        }
+        logger.LogWarning("Agent {Agent}: session {Session} had not started when this node went down ({Status}); starting it again",
+            Id, sessionId, view.Status);
+        _runs.Start(sessionId, session.Spec.Owner, Driver(sessionId, session).Drive);
+        return true;
     }
 
     /// <summary>The apps to probe again after a restart: those the session still records as starting; all of them

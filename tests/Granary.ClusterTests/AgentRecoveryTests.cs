@@ -42,6 +42,29 @@ public sealed class AgentRecoveryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_start_that_an_agent_restart_interrupted_is_made_again_instead_of_failing_the_session()
+    {
+        var runtime = fixture.RuntimeOf(ClusterFixture.AgentSiloA);
+        // Its container is created but never starts (the hanging image), as a node that died mid-start leaves it.
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("reconcile", image: ClusterFixture.HangingImage));
+        var labels = new Dictionary<string, string> { [ContainerLabels.Session] = session.GetPrimaryKeyString() };
+        var halfMade = await Eventually.Value(() => runtime.List(labels, CancellationToken.None), c => c.Count == 1, "its container is created");
+        var agent = fixture.Agent("reconcile-a");
+
+        await fixture.Cluster.DeactivateAsync(agent);
+        await agent.GetSnapshot(); // activates it again
+
+        var remade = await Eventually.Value(() => runtime.List(labels, CancellationToken.None),
+            c => c.Count == 1 && c[0].Id != halfMade[0].Id, "the half-made container is replaced by a new one");
+        Assert.Equal(ContainerState.Created, remade[0].State);
+        var view = (await session.Get())!;
+        Assert.Equal(SessionStatus.Preparing, view.Status);
+        Assert.Equal([session.GetPrimaryKeyString()], (await agent.GetSnapshot()).Allocations.Select(a => a.SessionId));
+        await session.Terminate(force: true);
+        await Eventually.True(async () => (await runtime.List(labels, CancellationToken.None)).Count == 0, "its container is removed");
+    }
+
+    [Fact]
     public async Task An_app_still_starting_when_its_agent_restarts_is_probed_again_and_becomes_ready()
     {
         var probe = fixture.AppProbeOf(ClusterFixture.AgentSiloA);
