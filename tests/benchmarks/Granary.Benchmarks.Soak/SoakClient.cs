@@ -108,16 +108,29 @@ public sealed class SoakClient(LocalGranary granary, RequestLedger ledger, Agent
     }
 
     /// <summary>A delete sent again after a 503 may find that its first attempt, cut off by an agent restart, had
-    /// deleted the folder: 404 then counts as deleted (the leak check at the end still looks for the folder).</summary>
+    /// deleted the folder: 404 then counts as deleted (the leak check at the end still looks for the folder).
+    /// A 409 (still mounted) is sent again every 2 s until StepDeadline, as a script would: the ended session's
+    /// release of its folder is retried until done when the folder's grain was on an agent that just died.</summary>
     private async Task DeleteFolder(string folder)
     {
         var attempts = 0;
-        var response = await Call(() =>
+        var until = DateTime.UtcNow + StepDeadline;
+        while (true)
         {
-            attempts++;
-            return _http.DeleteAsync($"/v1/folders/{folder}");
-        });
-        Expect(response, attempts > 1 && response.StatusCode == HttpStatusCode.NotFound ? HttpStatusCode.NotFound : HttpStatusCode.NoContent);
+            var response = await Call(() =>
+            {
+                attempts++;
+                return _http.DeleteAsync($"/v1/folders/{folder}");
+            });
+            if (response.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < until)
+            {
+                response.Dispose();
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                continue;
+            }
+            Expect(response, attempts > 1 && response.StatusCode == HttpStatusCode.NotFound ? HttpStatusCode.NotFound : HttpStatusCode.NoContent);
+            return;
+        }
     }
 
     private async Task<string> WaitForStatus(string id, Func<string, bool> accept)
