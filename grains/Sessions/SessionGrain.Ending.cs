@@ -7,11 +7,14 @@ namespace Granary.Sessions;
 /// lives on another grain whose silo may just have died (folders live on agent silos, which restart), so what fails
 /// is retried every few seconds until done, also by a later activation: a folder left marked as mounted could never
 /// be deleted, and a hold left in the quota would count against its owner for ever. The session's end itself is
-/// stored first and stands either way.
+/// stored first and stands either way. Each attempt waits at most ReleasePatience: a call to a silo that died a
+/// moment ago can hang for the whole response timeout (30 s), and the session, which answers nothing meanwhile,
+/// would make its own delete answer 503.
 /// </summary>
 public sealed partial class SessionGrain
 {
     private static readonly TimeSpan ReleaseRetryInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ReleasePatience = TimeSpan.FromSeconds(5);
     private RetryUntilDone? _releaseRetry;
 
     private async Task Ended()
@@ -19,7 +22,7 @@ public sealed partial class SessionGrain
         StopPolicyTimers();
         try
         {
-            await Release();
+            await Release().WaitAsync(ReleasePatience);
         }
         catch (Exception exception)
         {
@@ -42,7 +45,7 @@ public sealed partial class SessionGrain
     private void ReleaseLater(TimeSpan due) =>
         (_releaseRetry ??= new RetryUntilDone(this, async () =>
         {
-            await Release();
+            await Release().WaitAsync(ReleasePatience);
             S.ReleasePending = false;
             await Store();
         }, ReleaseRetryInterval)).Start(due);

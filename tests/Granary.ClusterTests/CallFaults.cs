@@ -8,14 +8,15 @@ namespace Granary.ClusterTests;
 /// <summary>
 /// An incoming call filter on every silo of the test cluster that makes chosen calls about one session fail, as a
 /// call to a silo that just died fails: the scheduler's Enqueue of a session, a folder's Detach of it, or its publish
-/// to its index shard (optionally only once the session has reached a status). Armed per session, so other tests are
-/// not touched.
+/// to its index shard (optionally only once the session has reached a status); or hold a folder's Detach until the test
+/// lets it go, as a call to a silo that died a moment ago hangs. Armed per session, so other tests are not touched.
 /// </summary>
 public sealed class CallFaults : IIncomingGrainCallFilter
 {
     public static readonly CallFaults Shared = new();
 
     private readonly ConcurrentDictionary<(string Method, string SessionId), (SessionStatus? When, int Remaining)> _armed = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _heldDetaches = new();
 
     /// <summary>The next <paramref name="times"/> calls of ISchedulerGrain.Enqueue for the session fail.</summary>
     public void FailEnqueue(string sessionId, int times) => _armed[(nameof(ISchedulerGrain.Enqueue), sessionId)] = (null, times);
@@ -27,10 +28,22 @@ public sealed class CallFaults : IIncomingGrainCallFilter
     /// an agent silo that just died).</summary>
     public void FailDetach(string sessionId, int times) => _armed[(nameof(IFolderGrain.Detach), sessionId)] = (null, times);
 
+    /// <summary>Calls of IFolderGrain.Detach for the session wait until the returned action is called.</summary>
+    public Action HoldDetach(string sessionId)
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _heldDetaches[sessionId] = gate;
+        return () =>
+        {
+            _heldDetaches.TryRemove(sessionId, out _);
+            gate.TrySetResult();
+        };
+    }
+
     /// <summary>How many armed failures are left for the session (0 once every one has happened).</summary>
     public int Remaining(string sessionId) => _armed.Where(a => a.Key.SessionId == sessionId).Sum(a => a.Value.Remaining);
 
-    public Task Invoke(IIncomingGrainCallContext context)
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
         var (sessionId, status) = context.Request.GetArgumentCount() == 1 ? context.Request.GetArgument(0) switch
         {
@@ -45,6 +58,10 @@ public sealed class CallFaults : IIncomingGrainCallFilter
             _armed[key] = armed with { Remaining = armed.Remaining - 1 };
             throw new SiloUnavailableException($"{context.MethodName} of {sessionId} failed on purpose (CallFaults)");
         }
-        return context.Invoke();
+        if (sessionId is not null && context.Grain is IFolderGrain && _heldDetaches.TryGetValue(sessionId, out var gate))
+        {
+            await gate.Task;
+        }
+        await context.Invoke();
     }
 }
