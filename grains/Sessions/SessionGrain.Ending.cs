@@ -22,7 +22,7 @@ public sealed partial class SessionGrain
         StopPolicyTimers();
         try
         {
-            await Release().WaitAsync(ReleasePatience);
+            await Release();
         }
         catch (Exception exception)
         {
@@ -34,8 +34,10 @@ public sealed partial class SessionGrain
         }
     }
 
-    /// <summary>Every step is idempotent, so a retry repeats the whole.</summary>
-    private async Task Release()
+    /// <summary>Every step is idempotent, so a retry repeats the whole; an attempt gives up after ReleasePatience.</summary>
+    private Task Release() => ReleaseSteps().WaitAsync(ReleasePatience);
+
+    private async Task ReleaseSteps()
     {
         await ForgetLimitsReminder();
         await Task.WhenAll(Scheduler.Dequeue(Id), Quota.Release(Id));
@@ -45,7 +47,7 @@ public sealed partial class SessionGrain
     private void ReleaseLater(TimeSpan due) =>
         (_releaseRetry ??= new RetryUntilDone(this, async () =>
         {
-            await Release().WaitAsync(ReleasePatience);
+            await Release();
             S.ReleasePending = false;
             await Store();
         }, ReleaseRetryInterval)).Start(due);
