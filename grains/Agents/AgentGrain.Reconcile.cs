@@ -101,7 +101,17 @@ public sealed partial class AgentGrain
     /// or moved): its container is then truly gone. The node's own phase cannot tell: RUNNING is stored lazily.</summary>
     private async Task<bool> StartAgain(string sessionId, AgentSession session, ContainerInfo? halfMade)
     {
-        var view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        SessionView? view;
+        try
+        {
+            view = await GrainFactory.Ref<ISessionGrain>(sessionId).Get();
+        }
+        catch (Exception exception)
+        {
+            // One session that cannot be asked must not stop the reconciliation of the others.
+            logger.LogWarning(exception, "Agent {Agent}: could not ask session {Session} whether it had started; it ends as vanished", Id, sessionId);
+            return false;
+        }
         if (view is not { Status: SessionStatus.Scheduled or SessionStatus.Preparing or SessionStatus.Pulling } || view.AgentId != Id)
         {
             return false;
