@@ -57,6 +57,19 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     }
 
     [Fact]
+    public async Task Removals_of_one_container_at_the_same_moment_all_succeed()
+    {
+        // The session's exit watcher and a stop may remove its container together: Docker answers the later ones
+        // 409 "removal already in progress", which is no error.
+        var id = await _runtime.Create(fixture.Spec("removals", DockerFixture.BaseImage), None);
+        await _runtime.Start(id, None);
+
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => _runtime.Remove(id, None)));
+
+        Assert.Null(await _runtime.Inspect(id, None));
+    }
+
+    [Fact]
     public async Task Limits_reach_the_cgroups_and_the_process_has_no_new_privileges()
     {
         var spec = fixture.Spec("cgroups", DockerFixture.BaseImage,

@@ -18,6 +18,8 @@ namespace Granary.Silo.Adapters.Docker;
 /// </summary>
 public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
 {
+    private static readonly TimeSpan RemovalPatience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RemovalPollInterval = TimeSpan.FromMilliseconds(100);
     private readonly DockerClient _docker;
     private readonly DockerRuntimeOptions _options;
     private readonly IReadOnlyList<string> _allowedCapabilities;
@@ -204,14 +206,22 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         }
     }
 
-    /// <summary>Removes the container and then its session network.</summary>
+    /// <summary>Removes the container and then its session network. A removal another caller already started (the
+    /// session's exit watcher and a stop at the same moment) is waited for, not an error.</summary>
     public async Task Remove(string containerId, CancellationToken cancellationToken)
     {
         try
         {
             var network = (await _docker.Containers.InspectContainerAsync(containerId, cancellationToken)).HostConfig?.NetworkMode;
-            await _docker.Containers.RemoveContainerAsync(
-                containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+            try
+            {
+                await _docker.Containers.RemoveContainerAsync(
+                    containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cancellationToken);
+            }
+            catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict && e.ResponseBody?.Contains("already in progress", StringComparison.Ordinal) == true)
+            {
+                await UntilGone(containerId, cancellationToken);
+            }
             if (!string.IsNullOrEmpty(network))
                 await _networks.Remove(network, cancellationToken);
         }
@@ -221,6 +231,27 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         catch (Exception e) when (IsEngineFailure(e))
         {
             throw Describe($"remove container {containerId}", e);
+        }
+    }
+
+    private async Task UntilGone(string containerId, CancellationToken cancellationToken)
+    {
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        patience.CancelAfter(RemovalPatience);
+        try
+        {
+            while (true)
+            {
+                await _docker.Containers.InspectContainerAsync(containerId, patience.Token);
+                await Task.Delay(RemovalPollInterval, patience.Token);
+            }
+        }
+        catch (DockerContainerNotFoundException)
+        {
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Container {containerId} was still being removed after {RemovalPatience}.");
         }
     }
 
