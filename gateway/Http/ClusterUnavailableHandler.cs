@@ -4,8 +4,9 @@ namespace Granary.Gateway.Http;
 
 /// <summary>
 /// A request that failed because part of the cluster is briefly out of reach (a manager silo died and its grains
-/// are moving, grain storage is down, no silo accepts this client, the folder storage is not mounted) answers 503 problem+json with Retry-After
-/// instead of a generic 500: the client may simply try again.
+/// are moving, grain storage is down, no silo accepts this client, the folder storage is not mounted, a node's
+/// container engine failed) answers 503 problem+json with Retry-After instead of a generic 500: the client may simply
+/// try again.
 /// </summary>
 public sealed class ClusterUnavailableHandler(ILogger<ClusterUnavailableHandler> logger) : IExceptionHandler
 {
@@ -36,6 +37,8 @@ public sealed class ClusterUnavailableHandler(ILogger<ClusterUnavailableHandler>
             {
                 case StorageUnavailableException:
                     return "grain storage (PostgreSQL) is unavailable";
+                case ContainerRuntimeException:
+                    return "the container engine of a node failed";
                 case Granary.Folders.FoldersUnavailableException:
                     return "folder storage is not mounted on the node that holds this folder";
                 case SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException:

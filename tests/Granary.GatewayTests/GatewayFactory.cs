@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +26,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     private readonly bool _ownsDataDirectory;
     private readonly IReadOnlyDictionary<string, string?> _cluster;
     private bool _onKestrel;
+    private Action<IServiceCollection>? _services;
 
     public GatewayFactory() : this(withAdminKey: true, dataDirectory: null, TestCluster.Settings())
     {
@@ -71,6 +73,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public static GatewayFactory WithSettings(IReadOnlyDictionary<string, string?> extra)
         => new(withAdminKey: true, dataDirectory: null, TestCluster.Settings().Concat(extra).ToDictionary());
 
+    /// <summary>An all-in-one gateway of its own whose services are changed after its own (e.g. a faulty runtime).</summary>
+    public static GatewayFactory WithServices(Action<IServiceCollection> services)
+        => new(withAdminKey: true, dataDirectory: null, TestCluster.Settings()) { _services = services };
+
     public string DataDirectory { get; }
 
     /// <summary>Log records of the audit category (admin access to other users' sessions).</summary>
@@ -113,6 +119,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureLogging(logging => logging.AddProvider(Audit).AddProvider(Errors));
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
         var settings = new Dictionary<string, string?>
         {
             ["Granary:Gateway:Mode"] = _cluster.ContainsKey("Granary:Roles") ? "all-in-one" : "client",

@@ -46,7 +46,7 @@ public sealed class DockerFixture : IAsyncLifetime
         {
             await Runtime.Ping(CancellationToken.None);
         }
-        catch (DockerRuntimeException e)
+        catch (ContainerRuntimeException e)
         {
             throw new InvalidOperationException(
                 $"No Docker daemon answers at {Runtime.Endpoint}. Start one with deploy/scripts/docker-up.sh " +

@@ -293,7 +293,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
         const string missing = "granary/not-built:0";
         Assert.Null(await _runtime.FindImage(missing, None));
 
-        var failure = await Assert.ThrowsAsync<DockerRuntimeException>(
+        var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(
             () => _runtime.Create(fixture.Spec("missing", missing), None));
 
         Assert.Contains($"Image '{missing}' is not present on this node", failure.Message);
@@ -308,7 +308,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
             Mounts = [new BindMount($"/nonexistent/granary-{Guid.NewGuid():N}", "/home/work/x", ReadOnly: false)],
         };
 
-        var failure = await Assert.ThrowsAsync<DockerRuntimeException>(() => _runtime.Create(spec, None));
+        var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(() => _runtime.Create(spec, None));
 
         Assert.Contains("bind source path does not exist", failure.Message);
     }
@@ -364,7 +364,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
             Assert.DoesNotContain("NVIDIA_DRIVER_CAPABILITIES=all", inspect.Config.Env);
 
             // This machine's Docker has no NVIDIA runtime: starting must fail with the engine's reason, not hang.
-            var failure = await Assert.ThrowsAsync<DockerRuntimeException>(() => _runtime.Start(id, None));
+            var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(() => _runtime.Start(id, None));
             Assert.Contains("nvidia", failure.Message);
         }
         finally
@@ -378,7 +378,7 @@ public sealed class DockerRuntimeTests(DockerFixture fixture)
     {
         using var runtime = new DockerContainerRuntime(new DockerRuntimeOptions { Endpoint = "unix:///nonexistent/granary/docker.sock" });
 
-        var failure = await Assert.ThrowsAsync<DockerRuntimeException>(() => runtime.ListImages(None));
+        var failure = await Assert.ThrowsAsync<ContainerRuntimeException>(() => runtime.ListImages(None));
 
         Assert.Contains("Docker engine at unix:///nonexistent/granary/docker.sock is not reachable", failure.Message);
     }

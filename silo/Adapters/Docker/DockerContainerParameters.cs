@@ -98,7 +98,7 @@ public static class DockerContainerParameters
             .Select(NormalizeCapability).Distinct().ToList();
         var refused = wanted.Except(allowed).ToList();
         if (refused.Count > 0)
-            throw new DockerRuntimeException(
+            throw new ContainerRuntimeException(
                 $"Image '{image.Reference}' asks for capabilities not allowed on this node: {string.Join(", ", refused)} " +
                 $"(allowed: {string.Join(", ", allowed)}; setting {DockerRuntimeOptions.SectionName}:AllowedCapabilities).");
         return wanted;

@@ -45,7 +45,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
 
     public Uri Endpoint { get; }
 
-    /// <summary>Throws <see cref="DockerRuntimeException"/> when the engine does not answer.</summary>
+    /// <summary>Throws <see cref="ContainerRuntimeException"/> when the engine does not answer.</summary>
     public Task Ping(CancellationToken cancellationToken)
         => Call("answer a ping", () => _docker.System.PingAsync(cancellationToken));
 
@@ -81,11 +81,11 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     public async Task<string> Create(ContainerSpec spec, CancellationToken cancellationToken)
     {
         var image = await FindImage(spec.Image, cancellationToken)
-            ?? throw new DockerRuntimeException(
+            ?? throw new ContainerRuntimeException(
                 $"Image '{spec.Image}' is not present on this node (Docker at {Endpoint} has no such image; " +
                 "Granary images are built locally with deploy/images/build.sh and never pulled).");
         if (!IsGranaryImage(image.Labels))
-            throw new DockerRuntimeException(
+            throw new ContainerRuntimeException(
                 $"Image '{spec.Image}' is not a Granary image (it has no {ImageLabels.Environment} label); only images built " +
                 "by deploy/images/build.sh, or labelled as its README describes, can run.");
 
@@ -365,12 +365,12 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
     private static bool IsEngineFailure(Exception e)
         => e is DockerApiException or HttpRequestException or SocketException or IOException;
 
-    private DockerRuntimeException Describe(string what, Exception e) => e switch
+    private ContainerRuntimeException Describe(string what, Exception e) => e switch
     {
-        DockerApiException api => new DockerRuntimeException(
-            $"Docker could not {what}: {EngineMessage(api)} (HTTP {(int)api.StatusCode}).", e),
-        _ => new DockerRuntimeException(
-            $"Docker engine at {Endpoint} is not reachable (while trying to {what}): {e.Message}", e),
+        DockerApiException api => new ContainerRuntimeException(
+            $"Docker could not {what}: {EngineMessage(api)} (HTTP {(int)api.StatusCode})."),
+        _ => new ContainerRuntimeException(
+            $"Docker engine at {Endpoint} is not reachable (while trying to {what}): {e.Message}"),
     };
 
     /// <summary>The "message" of the engine's JSON error body, else the body as is.</summary>

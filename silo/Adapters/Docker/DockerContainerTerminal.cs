@@ -132,7 +132,7 @@ internal sealed class DockerContainerTerminal : IContainerTerminal
             var (stdout, stderr) = await output.ReadOutputToEndAsync(CancellationToken.None);
             var result = await _docker.Exec.InspectContainerExecAsync(hangUp.ID, CancellationToken.None);
             if (result.ExitCode is not 0)
-                throw new DockerRuntimeException(
+                throw new ContainerRuntimeException(
                     $"Could not hang up terminal {_execId} in container {_containerId} (exit {result.ExitCode}): {stderr}{stdout}");
         }
         catch (DockerApiException e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)

@@ -18,7 +18,7 @@ public static partial class DockerUserNamespace
             return null;
         var match = BaseDirectory().Match(Path.GetFileName((dockerRootDir ?? "").TrimEnd('/')));
         if (!match.Success)
-            throw new DockerRuntimeException(
+            throw new ContainerRuntimeException(
                 $"Docker remaps users (userns) but its root directory '{dockerRootDir}' does not name the mapping's base as 'UID.GID'.");
         return (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
     }

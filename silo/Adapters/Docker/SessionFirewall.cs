@@ -134,7 +134,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
     {
         var (code, output) = Iptables(arguments);
         if (code != 0)
-            throw new DockerRuntimeException($"The session firewall could not apply 'iptables {string.Join(' ', arguments)}': {output.Trim()} " +
+            throw new ContainerRuntimeException($"The session firewall could not apply 'iptables {string.Join(' ', arguments)}': {output.Trim()} " +
                 $"(the agent needs root and iptables; {DockerRuntimeOptions.SectionName}:Firewall=false turns the firewall off).");
     }
 
@@ -146,7 +146,7 @@ public sealed class SessionFirewall(DockerRuntimeOptions options)
         start.ArgumentList.Add("-w");
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new DockerRuntimeException("iptables could not be started.");
+        using var process = Process.Start(start) ?? throw new ContainerRuntimeException("iptables could not be started.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEnd();
         process.WaitForExit();

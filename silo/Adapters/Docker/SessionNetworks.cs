@@ -61,9 +61,9 @@ public sealed class SessionNetworks(DockerClient docker, DockerRuntimeOptions op
                 last = e; // another network holds this subnet: the next one
             }
         }
-        throw new DockerRuntimeException(
+        throw new ContainerRuntimeException(
             $"No free subnet for the network of '{name}' after {Math.Min(Attempts, count)} tries in {options.SessionSubnets} " +
-            $"(/{options.SessionSubnetPrefixLength} each; setting {DockerRuntimeOptions.SectionName}:SessionSubnets).", last);
+            $"(/{options.SessionSubnetPrefixLength} each; setting {DockerRuntimeOptions.SectionName}:SessionSubnets); the last refusal: {last?.Message}");
     });
 
     /// <summary>Removes the session network of this name, if there is one and no container is attached; true if it
@@ -118,7 +118,7 @@ public sealed class SessionNetworks(DockerClient docker, DockerRuntimeOptions op
         var pool = IPNetwork.Parse(options.SessionSubnets);
         if (pool.BaseAddress.AddressFamily != AddressFamily.InterNetwork
             || options.SessionSubnetPrefixLength is < 16 or > 29 || options.SessionSubnetPrefixLength < pool.PrefixLength)
-            throw new DockerRuntimeException(
+            throw new ContainerRuntimeException(
                 $"{DockerRuntimeOptions.SectionName}:SessionSubnets '{options.SessionSubnets}' with /{options.SessionSubnetPrefixLength} " +
                 "per session is not an IPv4 pool that fits (prefix 16..29, not shorter than the pool's).");
         var count = 1 << Math.Min(20, options.SessionSubnetPrefixLength - pool.PrefixLength);

@@ -165,7 +165,7 @@ public sealed class IsolationTests(DockerFixture docker, SessionClusterFixture f
             Assert.NotNull(await docker.Docker.Images.InspectImageAsync(reference));
             Assert.DoesNotContain(reference, (await docker.Runtime.ListImages(CancellationToken.None)).Select(i => i.Reference));
 
-            var refused = await Assert.ThrowsAsync<DockerRuntimeException>(
+            var refused = await Assert.ThrowsAsync<ContainerRuntimeException>(
                 () => docker.Runtime.Create(docker.Spec("unlabelled", reference, ["true"]), CancellationToken.None));
             Assert.Contains("is not a Granary image", refused.Message);
             Assert.Empty(await docker.Runtime.List(new Dictionary<string, string> { ["granary.test"] = "unlabelled" }, CancellationToken.None));

@@ -45,7 +45,7 @@ public sealed class DockerContainerParametersTests
     [Fact]
     public void An_image_asking_for_a_capability_the_node_does_not_allow_is_refused()
     {
-        var refused = Assert.Throws<DockerRuntimeException>(() =>
+        var refused = Assert.Throws<ContainerRuntimeException>(() =>
             DockerContainerParameters.For(Spec(), Image("SETUID,SYS_ADMIN,NET_RAW"), Options, Allowed));
 
         Assert.Contains("SYS_ADMIN, NET_RAW", refused.Message);
@@ -121,7 +121,7 @@ public sealed class DockerContainerParametersTests
     {
         Assert.DoesNotContain("DAC_OVERRIDE", Allowed);
         Assert.DoesNotContain("FOWNER", Allowed);
-        Assert.Throws<DockerRuntimeException>(() => DockerContainerParameters.For(Spec(), Image("SETUID,DAC_OVERRIDE"), Options, Allowed));
+        Assert.Throws<ContainerRuntimeException>(() => DockerContainerParameters.For(Spec(), Image("SETUID,DAC_OVERRIDE"), Options, Allowed));
     }
 
     [Fact]

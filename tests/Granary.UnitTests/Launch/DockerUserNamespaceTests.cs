@@ -16,7 +16,7 @@ public sealed class DockerUserNamespaceTests
     [Fact]
     public void A_remapping_engine_whose_root_directory_names_no_base_is_an_error_not_a_guess()
     {
-        var error = Assert.Throws<DockerRuntimeException>(() => DockerUserNamespace.RemapBase("/var/lib/docker", ["name=userns"]));
+        var error = Assert.Throws<ContainerRuntimeException>(() => DockerUserNamespace.RemapBase("/var/lib/docker", ["name=userns"]));
         Assert.Contains("/var/lib/docker", error.Message, StringComparison.Ordinal);
     }
 }
