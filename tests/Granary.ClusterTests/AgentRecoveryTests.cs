@@ -65,6 +65,28 @@ public sealed class AgentRecoveryTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_interrupted_start_whose_session_cannot_be_asked_ends_as_vanished_and_frees_its_share()
+    {
+        var runtime = fixture.RuntimeOf(ClusterFixture.AgentSiloA);
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("reconcile", image: ClusterFixture.HangingImage));
+        var id = session.GetPrimaryKeyString();
+        var labels = new Dictionary<string, string> { [ContainerLabels.Session] = id };
+        await Eventually.Value(() => runtime.List(labels, CancellationToken.None), c => c.Count == 1, "its container is created");
+        var agent = fixture.Agent("reconcile-a");
+
+        // The restarted agent asks the session whether it had started; that call fails (its manager just died).
+        CallFaults.Shared.FailGet(id, times: 1);
+        await fixture.Cluster.DeactivateAsync(agent);
+        await agent.GetSnapshot(); // activates it again
+
+        var failed = await Sessions.WaitFor(session, SessionStatus.Error);
+        Assert.Equal(0, CallFaults.Shared.Remaining(id));
+        Assert.Contains("vanished", failed.StatusReason);
+        Assert.DoesNotContain(id, (await agent.GetSnapshot()).Allocations.Select(a => a.SessionId));
+        await Eventually.True(async () => (await runtime.List(labels, CancellationToken.None)).Count == 0, "its container is removed");
+    }
+
+    [Fact]
     public async Task An_app_still_starting_when_its_agent_restarts_is_probed_again_and_becomes_ready()
     {
         var probe = fixture.AppProbeOf(ClusterFixture.AgentSiloA);

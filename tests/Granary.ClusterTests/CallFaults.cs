@@ -28,6 +28,10 @@ public sealed class CallFaults : IIncomingGrainCallFilter
     /// an agent silo that just died).</summary>
     public void FailDetach(string sessionId, int times) => _armed[(nameof(IFolderGrain.Detach), sessionId)] = (null, times);
 
+    /// <summary>The next <paramref name="times"/> calls of the session's own ISessionGrain.Get fail (its manager silo
+    /// just died).</summary>
+    public void FailGet(string sessionId, int times) => _armed[(nameof(ISessionGrain.Get), sessionId)] = (null, times);
+
     /// <summary>Calls of IFolderGrain.Detach for the session wait until the returned action is called.</summary>
     public Action HoldDetach(string sessionId)
     {
@@ -45,13 +49,18 @@ public sealed class CallFaults : IIncomingGrainCallFilter
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        var (sessionId, status) = context.Request.GetArgumentCount() == 1 ? context.Request.GetArgument(0) switch
+        var (sessionId, status) = context.Request.GetArgumentCount() switch
         {
-            PendingSession pending when context.Grain is ISchedulerGrain => (pending.SessionId, (SessionStatus?)null),
-            string detached when context.Grain is IFolderGrain => (detached, null),
-            IndexedSession indexed when context.Grain is ISessionIndexGrain => (indexed.View.Id, indexed.View.Status),
+            1 => context.Request.GetArgument(0) switch
+            {
+                PendingSession pending when context.Grain is ISchedulerGrain => (pending.SessionId, (SessionStatus?)null),
+                string detached when context.Grain is IFolderGrain => (detached, null),
+                IndexedSession indexed when context.Grain is ISessionIndexGrain => (indexed.View.Id, indexed.View.Status),
+                _ => (null, null),
+            },
+            0 when context.Grain is ISessionGrain && context.MethodName == nameof(ISessionGrain.Get) => (context.TargetId.Key.ToString(), null),
             _ => (null, null),
-        } : (null, null);
+        };
         var key = (context.MethodName, sessionId ?? "");
         if (sessionId is not null && _armed.TryGetValue(key, out var armed) && armed.Remaining > 0 && (armed.When is null || armed.When == status))
         {
