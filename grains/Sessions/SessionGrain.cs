@@ -62,6 +62,11 @@ public sealed partial class SessionGrain(
         {
             ReleaseLater(TimeSpan.Zero);
         }
+        // The last activation may have died, or its agent failed, between storing TERMINATING and the agent's stop.
+        if (S.Spec is not null && S.Status == SessionStatus.Terminating)
+        {
+            StopLater(TimeSpan.Zero);
+        }
         WatchLimits();
         return Task.CompletedTask;
     }
@@ -187,6 +192,12 @@ public sealed partial class SessionGrain(
             {
                 Log.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; ending it anyway", Id, placement.AgentId);
                 reason = $"forced: agent {placement.AgentId} did not confirm the stop (see the manager's log)";
+            }
+            catch (Exception exception)
+            {
+                Log.LogWarning(exception, "Session {Session}: agent {Agent} did not confirm the stop; asking again every {Interval}", Id, placement.AgentId, StopRetryInterval);
+                StopLater(StopRetryInterval);
+                throw;
             }
         }
         S.TerminatedAt = time.GetUtcNow();

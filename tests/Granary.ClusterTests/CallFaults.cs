@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Granary.Agents;
 using Granary.Folders;
 using Granary.Scheduling;
 using Granary.Sessions;
@@ -32,6 +33,10 @@ public sealed class CallFaults : IIncomingGrainCallFilter
     /// just died).</summary>
     public void FailGet(string sessionId, int times) => _armed[(nameof(ISessionGrain.Get), sessionId)] = (null, times);
 
+    /// <summary>The next <paramref name="times"/> calls of IAgentGrain.Stop for the session fail (its agent could not
+    /// remove the container).</summary>
+    public void FailStop(string sessionId, int times) => _armed[(nameof(IAgentGrain.Stop), sessionId)] = (null, times);
+
     /// <summary>Calls of IFolderGrain.Detach for the session wait until the returned action is called.</summary>
     public Action HoldDetach(string sessionId)
     {
@@ -58,6 +63,7 @@ public sealed class CallFaults : IIncomingGrainCallFilter
                 IndexedSession indexed when context.Grain is ISessionIndexGrain => (indexed.View.Id, indexed.View.Status),
                 _ => (null, null),
             },
+            2 when context.Grain is IAgentGrain && context.MethodName == nameof(IAgentGrain.Stop) => ((string?)context.Request.GetArgument(0), null),
             0 when context.Grain is ISessionGrain && context.MethodName == nameof(ISessionGrain.Get) => (context.TargetId.Key.ToString(), null),
             _ => (null, null),
         };

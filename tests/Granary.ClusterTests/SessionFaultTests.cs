@@ -23,6 +23,25 @@ public sealed class SessionFaultTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_stop_its_agent_failed_is_asked_again_by_the_next_activation()
+    {
+        var session = await Sessions.Create(fixture.Client, Sessions.Spec("burst", cpuMilli: 500, owner: "fault-stop"));
+        var running = await Sessions.WaitFor(session, SessionStatus.Running);
+        CallFaults.Shared.FailStop(running.Id, times: 1);
+
+        // The failure reaches the caller (the gateway answers 503); the session stays TERMINATING, and its activation
+        // goes (its manager died) before its own retry.
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => session.Terminate(force: false));
+        Assert.Equal(SessionStatus.Terminating, (await session.Get())!.Status);
+        await fixture.Cluster.DeactivateAsync(session);
+
+        var ended = await Sessions.WaitFor(session, SessionStatus.Terminated);
+        Assert.Equal(0, CallFaults.Shared.Remaining(running.Id));
+        Assert.Equal("terminated", ended.StatusReason);
+        Assert.DoesNotContain(running.Id, (await fixture.Agent(running.AgentId!).GetSnapshot()).Allocations.Select(a => a.SessionId));
+    }
+
+    [Fact]
     public async Task A_placement_whose_publish_failed_still_starts_and_the_index_catches_up()
     {
         var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
