@@ -251,7 +251,7 @@ public sealed class DockerContainerRuntime : IContainerRuntime, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"Container {containerId} was still being removed after {RemovalPatience}.");
+            throw new ContainerRuntimeException($"Docker was still removing container {containerId} after {RemovalPatience}.");
         }
     }
 
