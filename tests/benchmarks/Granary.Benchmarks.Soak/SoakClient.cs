@@ -114,23 +114,12 @@ public sealed class SoakClient(LocalGranary granary, RequestLedger ledger, Agent
     private async Task DeleteFolder(string folder)
     {
         var attempts = 0;
-        var until = DateTime.UtcNow + StepDeadline;
-        while (true)
+        var response = await Call(() =>
         {
-            var response = await Call(() =>
-            {
-                attempts++;
-                return _http.DeleteAsync($"/v1/folders/{folder}");
-            });
-            if (response.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < until)
-            {
-                response.Dispose();
-                await Task.Delay(TimeSpan.FromSeconds(2));
-                continue;
-            }
-            Expect(response, attempts > 1 && response.StatusCode == HttpStatusCode.NotFound ? HttpStatusCode.NotFound : HttpStatusCode.NoContent);
-            return;
-        }
+            attempts++;
+            return _http.DeleteAsync($"/v1/folders/{folder}");
+        }, alsoWhile: HttpStatusCode.Conflict);
+        Expect(response, attempts > 1 && response.StatusCode == HttpStatusCode.NotFound ? HttpStatusCode.NotFound : HttpStatusCode.NoContent);
     }
 
     private async Task<string> WaitForStatus(string id, Func<string, bool> accept)
@@ -151,18 +140,19 @@ public sealed class SoakClient(LocalGranary granary, RequestLedger ledger, Agent
         }
     }
 
-    /// <summary>Sends a request again while the answer is 503 (part of the cluster restarting), after its Retry-After.</summary>
-    private static async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> send)
+    /// <summary>Sends a request again while the answer is 503 (part of the cluster restarting), or alsoWhile, until
+    /// StepDeadline: after its Retry-After, else 2 s.</summary>
+    private static async Task<HttpResponseMessage> Call(Func<Task<HttpResponseMessage>> send, HttpStatusCode? alsoWhile = null)
     {
         var until = DateTime.UtcNow + StepDeadline;
         while (true)
         {
             var response = await send();
-            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > until)
+            if ((response.StatusCode != HttpStatusCode.ServiceUnavailable && response.StatusCode != alsoWhile) || DateTime.UtcNow > until)
             {
                 return response;
             }
-            var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+            var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(2);
             response.Dispose();
             await Task.Delay(wait);
         }
