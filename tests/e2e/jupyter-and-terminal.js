@@ -25,6 +25,17 @@ async function api(method, url, apiKey, body) {
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+/** Requests, answers, console lines and failures of a page, with the time, for a failure's report. */
+const seen = [];
+function watch(page) {
+  const note = text => seen.push(`${new Date().toISOString()} ${text}`);
+  page.on('request', request => note(`request ${request.method()} ${request.url()}`));
+  page.on('response', response => note(`response ${response.status()} ${response.url()}`));
+  page.on('requestfailed', request => note(`failed ${request.url()}: ${(request.failure() || {}).errorText}`));
+  page.on('console', message => note(`console ${message.type()}: ${message.text()}`));
+  page.on('pageerror', error => note(`page error: ${error.message}`));
+}
+
 async function waitForStatus(id, wanted) {
   const deadline = Date.now() + 180000;
   for (;;) {
@@ -60,6 +71,7 @@ async function waitForStatus(id, wanted) {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', error => errors.push(error.message));
+    watch(page);
     await page.goto(base + '/');
     await page.fill('input[name=key]', key, { timeout });
     await page.click('#sign-in-form button');
@@ -101,6 +113,7 @@ async function waitForStatus(id, wanted) {
     console.log('open the web terminal');
     const terminal = await context.newPage();
     terminal.on('pageerror', error => errors.push(error.message));
+    watch(terminal);
     const terminalLink = await api('POST', `/v1/sessions/${id}/open/terminal`, key);
     if (terminalLink.status !== 200) throw new Error(`open terminal answered ${terminalLink.status}`);
     await terminal.goto(terminalLink.body.url);
@@ -114,6 +127,13 @@ async function waitForStatus(id, wanted) {
 
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     console.log('OK: Jupyter cell and terminal command through the proxy; another user refused');
+  } catch (error) {
+    // What the browser saw: a step that timed out says only which element it waited for.
+    console.error(seen.slice(-40).join('\n'));
+    for (const page of browser.contexts().flatMap(c => c.pages())) {
+      console.error(`page ${page.url()}: ${(await page.content().catch(e => e.message)).slice(0, 1500)}`);
+    }
+    throw error;
   } finally {
     await browser.close();
     const deleted = await api('DELETE', `/v1/sessions/${id}`, key);
