@@ -11,8 +11,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.GrainDirectory;
+using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -24,6 +27,9 @@ public static class GranarySiloExtensions
 {
     /// <summary>The ADO.NET storage itself, which grains reach only through StorageFailureMapping.</summary>
     private const string AdoNetStorageName = "granary-adonet";
+
+    /// <summary>The connection pool of the grain directory in PostgreSQL.</summary>
+    private const string DirectoryDatabaseName = "granary-directory";
 
     /// <summary>Roles (manager, agent or both), clustering, storage, agent nodes and the container runtime,
     /// all from configuration. Used by the silo executable and by the gateway's all-in-one mode.</summary>
@@ -143,6 +149,12 @@ public static class GranarySiloExtensions
                 clustering.Invariant = "Npgsql";
                 clustering.ConnectionString = options.Database.ConnectionString;
             });
+            // Every grain's directory entry in the database rather than spread over the silos, agents included: an
+            // agent silo that dies then stalls and deactivates nothing but its own grains (see PostgresGrainDirectory).
+            silo.Services.AddKeyedSingleton(DirectoryDatabaseName, (_, _) => NpgsqlDataSource.Create(options.Database.ConnectionString
+                ?? throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet clustering")));
+            silo.AddGrainDirectory(GrainDirectoryAttribute.DEFAULT_GRAIN_DIRECTORY, (sp, _) => new PostgresGrainDirectory(
+                sp.GetRequiredKeyedService<NpgsqlDataSource>(DirectoryDatabaseName), sp.GetRequiredService<IOptions<ClusterOptions>>()));
             silo.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = options.ClusterId;

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Granary.ClusterProcessTests;
@@ -31,6 +33,15 @@ public sealed class PartitionTests
         try
         {
             partition.Cut(cutOff);
+            // At once, long before node-b is lost or declared dead, new sessions are created without a 503: no
+            // grain's directory entry lives on the cut-off silo (Orleans' own directory would hold a third of them
+            // there, and their creates would wait until the cluster evicts it).
+            for (var i = 0; i < 6; i++)
+            {
+                using var created = await client.PostAsJsonAsync("/v1/sessions", Rest.Session(gpu: 1));
+                Assert.True(created.StatusCode == HttpStatusCode.Created, $"create {i} during the cut: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+                await Rest.Delete(client, (await Rest.Json(created)).GetProperty("id").GetString()!);
+            }
             await Rest.WaitForAgentStatus(client, "node-b", "lost");
             foreach (var id in onB)
             {

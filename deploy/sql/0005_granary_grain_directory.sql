@@ -1,0 +1,24 @@
+-- Granary: the grain directory of a cluster on PostgreSQL (silo/Adapters/Storage/PostgresGrainDirectory.cs).
+--
+-- Orleans' in-cluster directory spreads its entries over every silo, agents included: when an agent silo dies or
+-- is cut off, lookups of any grain whose entry it held wait until the cluster declares it dead, and Orleans then
+-- deactivates those grains, manager grains included. Kept here, the directory lives as long as the database.
+--
+-- One row per activation of a grain: its silo, its activation, and the membership version it was registered at
+-- (which tells a reader whether a silo it does not know yet is dead or newer than its own view).
+--
+-- Idempotent: table and index IF NOT EXISTS.
+
+CREATE TABLE IF NOT EXISTS granary_grain_directory
+(
+    cluster_id varchar(150) NOT NULL,
+    grain_id varchar(768) NOT NULL,
+    silo_address varchar(100) NOT NULL,
+    activation_id varchar(100) NOT NULL,
+    membership_version bigint NOT NULL,
+    registered_at timestamptz NOT NULL DEFAULT now(),
+
+    CONSTRAINT pk_granary_grain_directory PRIMARY KEY (cluster_id, grain_id)
+);
+
+CREATE INDEX IF NOT EXISTS ix_granary_grain_directory_silo ON granary_grain_directory (cluster_id, silo_address);

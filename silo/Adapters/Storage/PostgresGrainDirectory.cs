@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.GrainDirectory;
+
+namespace Granary.Silo.Adapters.Storage;
+
+/// <summary>
+/// The cluster's grain directory in PostgreSQL (table granary_grain_directory, deploy/sql/0005), for every grain type
+/// when the cluster runs on PostgreSQL.
+/// Orleans' own directory keeps its entries on every silo, agents included, so an agent silo that dies or is cut off
+/// stalls lookups of the grains it held entries for (manager grains too) until the cluster declares it dead, and
+/// then has them deactivated. Here no silo holds entries for another: a silo's death only invalidates its own
+/// activations, which Orleans' CachedGrainLocator notices from membership (UnregisterSilos, dead-silo checks).
+/// A database failure leaves as a StorageUnavailableException, as grain storage's do, so the gateway answers 503.
+/// </summary>
+public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<ClusterOptions> cluster) : IGrainDirectory
+{
+    private readonly string _clusterId = cluster.Value.ClusterId;
+
+    public Task<GrainAddress?> Register(GrainAddress address) => Register(address, previousAddress: null);
+
+    /// <summary>Registers the address unless the grain already has one; replaces an existing entry only when it is
+    /// previousAddress (an activation known to be dead). Returns the entry in force afterwards.</summary>
+    public Task<GrainAddress?> Register(GrainAddress address, GrainAddress? previousAddress) => Mapped("register", address.GrainId, async () =>
+    {
+        // A concurrent unregister can remove the row between a refused insert and the read: then try again.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            await using var insert = database.CreateCommand("""
+                INSERT INTO granary_grain_directory AS d (cluster_id, grain_id, silo_address, activation_id, membership_version)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (cluster_id, grain_id) DO UPDATE
+                    SET silo_address = EXCLUDED.silo_address, activation_id = EXCLUDED.activation_id,
+                        membership_version = EXCLUDED.membership_version, registered_at = now()
+                    WHERE d.activation_id = $6
+                RETURNING silo_address, activation_id, membership_version
+                """);
+            insert.Parameters.AddWithValue(_clusterId);
+            insert.Parameters.AddWithValue(address.GrainId.ToString());
+            insert.Parameters.AddWithValue(address.SiloAddress!.ToParsableString());
+            insert.Parameters.AddWithValue(address.ActivationId.ToParsableString());
+            insert.Parameters.AddWithValue(address.MembershipVersion.Value);
+            insert.Parameters.AddWithValue(previousAddress?.ActivationId.ToParsableString() ?? "");
+            var registered = await ReadEntry(insert, address.GrainId);
+            if (registered is not null)
+            {
+                return registered;
+            }
+            var existing = await LookupEntry(address.GrainId);
+            if (existing is not null)
+            {
+                return existing;
+            }
+        }
+        throw new StorageUnavailableException($"grain directory: {address.GrainId} kept changing while it was registered");
+    });
+
+    public Task Unregister(GrainAddress address) => Mapped("unregister", address.GrainId, async () =>
+    {
+        await using var delete = database.CreateCommand(
+            "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_id = $2 AND activation_id = $3");
+        delete.Parameters.AddWithValue(_clusterId);
+        delete.Parameters.AddWithValue(address.GrainId.ToString());
+        delete.Parameters.AddWithValue(address.ActivationId.ToParsableString());
+        await delete.ExecuteNonQueryAsync();
+        return (GrainAddress?)null;
+    });
+
+    public Task<GrainAddress?> Lookup(GrainId grainId) => Mapped("lookup", grainId, () => LookupEntry(grainId));
+
+    public Task UnregisterSilos(List<SiloAddress> siloAddresses) => Mapped("unregister silos", null, async () =>
+    {
+        await using var delete = database.CreateCommand(
+            "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)");
+        delete.Parameters.AddWithValue(_clusterId);
+        delete.Parameters.AddWithValue(siloAddresses.Select(s => s.ToParsableString()).ToArray());
+        await delete.ExecuteNonQueryAsync();
+        return (GrainAddress?)null;
+    });
+
+    private async Task<GrainAddress?> LookupEntry(GrainId grainId)
+    {
+        await using var select = database.CreateCommand(
+            "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_id = $2");
+        select.Parameters.AddWithValue(_clusterId);
+        select.Parameters.AddWithValue(grainId.ToString());
+        return await ReadEntry(select, grainId);
+    }
+
+    private static async Task<GrainAddress?> ReadEntry(NpgsqlCommand command, GrainId grainId)
+    {
+        await using var reader = await command.ExecuteReaderAsync();
+        if (!await reader.ReadAsync())
+        {
+            return null;
+        }
+        return new GrainAddress
+        {
+            GrainId = grainId,
+            SiloAddress = SiloAddress.FromParsableString(reader.GetString(0)),
+            ActivationId = ActivationId.FromParsableString(reader.GetString(1)),
+            MembershipVersion = new MembershipVersion(reader.GetInt64(2)),
+        };
+    }
+
+    private static async Task<GrainAddress?> Mapped(string verb, GrainId? grainId, Func<Task<GrainAddress?>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception exception) when (StorageFailureMapping.IsDatabaseFailure(exception))
+        {
+            throw new StorageUnavailableException($"grain directory unavailable ({verb} {grainId}): {exception.Message}");
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using Granary.PlatformTests.Infrastructure;
+using Granary.Silo.Adapters.Storage;
+using Granary.Silo.Migrations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+
+namespace Granary.PlatformTests.Postgres;
+
+/// <summary>
+/// The grain directory in PostgreSQL against a migrated database: one activation per grain, replaced only when the
+/// caller names the entry it replaces, removed only by its own activation or with its silo, one cluster's entries
+/// apart from another's, and a database outage reported as storage unavailable.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
+{
+    private static readonly SiloAddress SiloA = SiloAddress.New(IPAddress.Loopback, 11111, 1);
+    private static readonly SiloAddress SiloB = SiloAddress.New(IPAddress.Loopback, 11112, 1);
+
+    [Fact]
+    public async Task The_first_activation_registered_wins_and_lookups_find_it()
+    {
+        var directory = Directory(await MigratedDatabaseAsync(), "c1");
+        var first = Address("session/1", SiloA, version: 3);
+        var second = Address("session/1", SiloB, version: 4);
+
+        AssertSame(first, await directory.Register(first));
+        AssertSame(first, await directory.Register(second));
+        AssertSame(first, await directory.Lookup(first.GrainId));
+        Assert.Null(await directory.Lookup(GrainId.Parse("session/2")));
+    }
+
+    [Fact]
+    public async Task An_entry_is_replaced_only_by_naming_it_as_the_previous_one()
+    {
+        var directory = Directory(await MigratedDatabaseAsync(), "c1");
+        var dead = Address("session/1", SiloA, version: 3);
+        var stale = Address("session/1", SiloA, version: 2);
+        var fresh = Address("session/1", SiloB, version: 5);
+        await directory.Register(dead);
+
+        AssertSame(dead, await directory.Register(fresh, stale));
+        AssertSame(fresh, await directory.Register(fresh, dead));
+        AssertSame(fresh, await directory.Lookup(fresh.GrainId));
+    }
+
+    [Fact]
+    public async Task Only_its_own_activation_or_its_silo_removes_an_entry()
+    {
+        var database = await MigratedDatabaseAsync();
+        var directory = Directory(database, "c1");
+        var onA = Address("session/1", SiloA, version: 1);
+        var alsoOnA = Address("session/2", SiloA, version: 1);
+        var onB = Address("session/3", SiloB, version: 1);
+        foreach (var address in new[] { onA, alsoOnA, onB })
+        {
+            await directory.Register(address);
+        }
+
+        await directory.Unregister(Address("session/1", SiloA, version: 1)); // another activation of the same grain
+        AssertSame(onA, await directory.Lookup(onA.GrainId));
+        await directory.Unregister(onA);
+        Assert.Null(await directory.Lookup(onA.GrainId));
+
+        await directory.UnregisterSilos([SiloA]);
+        Assert.Null(await directory.Lookup(alsoOnA.GrainId));
+        AssertSame(onB, await directory.Lookup(onB.GrainId));
+    }
+
+    [Fact]
+    public async Task Clusters_sharing_a_database_do_not_see_each_others_entries()
+    {
+        var database = await MigratedDatabaseAsync();
+        var one = Directory(database, "c1");
+        var other = Directory(database, "c2");
+        var inOne = Address("session/1", SiloA, version: 1);
+        var inOther = Address("session/1", SiloB, version: 1);
+
+        AssertSame(inOne, await one.Register(inOne));
+        AssertSame(inOther, await other.Register(inOther));
+        await other.UnregisterSilos([SiloA, SiloB]);
+
+        AssertSame(inOne, await one.Lookup(inOne.GrainId));
+        Assert.Null(await other.Lookup(inOther.GrainId));
+    }
+
+    [Fact]
+    public async Task An_unreachable_database_is_reported_as_storage_unavailable()
+    {
+        var unreachable = new NpgsqlConnectionStringBuilder(postgres.NewDatabaseConnectionString()) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
+        var directory = Directory(unreachable.ConnectionString, "c1");
+
+        var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => directory.Lookup(GrainId.Parse("session/1")));
+
+        Assert.Contains("grain directory unavailable (lookup session/1)", failure.Message);
+    }
+
+    private async Task<string> MigratedDatabaseAsync()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await SqlMigrator.ApplyAsync(database, EmbeddedMigrations.Load());
+        return database;
+    }
+
+    private static PostgresGrainDirectory Directory(string connectionString, string clusterId) =>
+        new(NpgsqlDataSource.Create(connectionString), Options.Create(new ClusterOptions { ClusterId = clusterId }));
+
+    private static GrainAddress Address(string grainId, SiloAddress silo, long version) => new()
+    {
+        GrainId = GrainId.Parse(grainId),
+        SiloAddress = silo,
+        ActivationId = ActivationId.NewId(),
+        MembershipVersion = new MembershipVersion(version),
+    };
+
+    private static void AssertSame(GrainAddress expected, GrainAddress? actual)
+    {
+        Assert.NotNull(actual);
+        Assert.Equal(expected.GrainId, actual.GrainId);
+        Assert.Equal(expected.SiloAddress, actual.SiloAddress);
+        Assert.Equal(expected.ActivationId, actual.ActivationId);
+        Assert.Equal(expected.MembershipVersion, actual.MembershipVersion);
+    }
+}
