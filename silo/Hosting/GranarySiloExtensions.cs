@@ -151,7 +151,7 @@ public static class GranarySiloExtensions
             });
             // Every grain's directory entry in the database rather than spread over the silos, agents included: an
             // agent silo that dies then stalls and deactivates nothing but its own grains (see PostgresGrainDirectory).
-            silo.Services.AddKeyedSingleton(DirectoryDatabaseName, (_, _) => NpgsqlDataSource.Create(options.Database.ConnectionString
+            silo.Services.AddKeyedSingleton(DirectoryDatabaseName, (_, _) => PostgresGrainDirectory.CreateDatabase(options.Database.ConnectionString
                 ?? throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet clustering")));
             silo.AddGrainDirectory(GrainDirectoryAttribute.DEFAULT_GRAIN_DIRECTORY, (sp, _) => new PostgresGrainDirectory(
                 sp.GetRequiredKeyedService<NpgsqlDataSource>(DirectoryDatabaseName), sp.GetRequiredService<IOptions<ClusterOptions>>()));

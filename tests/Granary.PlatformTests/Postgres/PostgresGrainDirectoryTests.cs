@@ -105,7 +105,7 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
     }
 
     private static PostgresGrainDirectory Directory(string connectionString, string clusterId) =>
-        new(NpgsqlDataSource.Create(connectionString), Options.Create(new ClusterOptions { ClusterId = clusterId }));
+        new(PostgresGrainDirectory.CreateDatabase(connectionString), Options.Create(new ClusterOptions { ClusterId = clusterId }));
 
     private static GrainAddress Address(string grainId, SiloAddress silo, long version) => new()
     {
