@@ -4,17 +4,18 @@
 -- is cut off, lookups of any grain whose entry it held wait until the cluster declares it dead, and Orleans then
 -- deactivates those grains, manager grains included. Kept here, the directory lives as long as the database.
 --
--- One row per activation of a grain: its silo, its activation, and the membership version it was registered at
--- (which tells a reader whether a silo it does not know yet is dead or newer than its own view).
+-- One row per active grain: its silo, its activation, and the membership version it was registered at
+-- (which tells a reader whether a silo it does not know yet is dead or newer than its own view). Text columns: a
+-- grain key has no length limit of its own, and a key too long for a column would fail its grain's activation.
 --
 -- Idempotent: table and index IF NOT EXISTS.
 
 CREATE TABLE IF NOT EXISTS granary_grain_directory
 (
     cluster_id varchar(150) NOT NULL,
-    grain_id varchar(768) NOT NULL,
-    silo_address varchar(100) NOT NULL,
-    activation_id varchar(100) NOT NULL,
+    grain_id text NOT NULL,
+    silo_address text NOT NULL,
+    activation_id text NOT NULL,
     membership_version bigint NOT NULL,
     registered_at timestamptz NOT NULL DEFAULT now(),
 

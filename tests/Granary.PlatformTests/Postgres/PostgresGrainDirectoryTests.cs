@@ -87,6 +87,16 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_grain_with_a_long_key_is_registered_like_any_other()
+    {
+        var directory = Directory(await MigratedDatabaseAsync(), "c1");
+        var longKey = Address("folder/" + new string('k', 1000), SiloA, version: 1);
+
+        AssertSame(longKey, await directory.Register(longKey));
+        AssertSame(longKey, await directory.Lookup(longKey.GrainId));
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_reported_as_storage_unavailable()
     {
         var unreachable = new NpgsqlConnectionStringBuilder(postgres.NewDatabaseConnectionString()) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
