@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -13,6 +15,7 @@ namespace Granary.Silo.Adapters.Storage;
 /// then has them deactivated. Here no silo holds entries for another: a silo's death only invalidates its own
 /// activations, which Orleans' CachedGrainLocator notices from membership (UnregisterSilos, dead-silo checks).
 /// A database failure leaves as a StorageUnavailableException, as grain storage's do, so the gateway answers 503.
+/// Rows are keyed by the SHA-256 of the grain id, so a grain key of any length fits the index.
 /// </summary>
 public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<ClusterOptions> cluster) : IGrainDirectory
 {
@@ -33,20 +36,21 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
         for (var attempt = 0; attempt < 3; attempt++)
         {
             await using var insert = database.CreateCommand("""
-                INSERT INTO granary_grain_directory AS d (cluster_id, grain_id, silo_address, activation_id, membership_version)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (cluster_id, grain_id) DO UPDATE
+                INSERT INTO granary_grain_directory AS d (cluster_id, grain_hash, grain_id, silo_address, activation_id, membership_version)
+                VALUES ($1, $2, $7, $3, $4, $5)
+                ON CONFLICT (cluster_id, grain_hash) DO UPDATE
                     SET silo_address = EXCLUDED.silo_address, activation_id = EXCLUDED.activation_id,
                         membership_version = EXCLUDED.membership_version, registered_at = now()
                     WHERE d.activation_id = $6
                 RETURNING silo_address, activation_id, membership_version
                 """);
             insert.Parameters.AddWithValue(_clusterId);
-            insert.Parameters.AddWithValue(address.GrainId.ToString());
+            insert.Parameters.AddWithValue(Hash(address.GrainId));
             insert.Parameters.AddWithValue(address.SiloAddress!.ToParsableString());
             insert.Parameters.AddWithValue(address.ActivationId.ToParsableString());
             insert.Parameters.AddWithValue(address.MembershipVersion.Value);
             insert.Parameters.AddWithValue(previousAddress?.ActivationId.ToParsableString() ?? "");
+            insert.Parameters.AddWithValue(address.GrainId.ToString());
             var registered = await ReadEntry(insert, address.GrainId);
             if (registered is not null)
             {
@@ -64,9 +68,9 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
     public Task Unregister(GrainAddress address) => Mapped("unregister", address.GrainId, async () =>
     {
         await using var delete = database.CreateCommand(
-            "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_id = $2 AND activation_id = $3");
+            "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3");
         delete.Parameters.AddWithValue(_clusterId);
-        delete.Parameters.AddWithValue(address.GrainId.ToString());
+        delete.Parameters.AddWithValue(Hash(address.GrainId));
         delete.Parameters.AddWithValue(address.ActivationId.ToParsableString());
         await delete.ExecuteNonQueryAsync();
         return (GrainAddress?)null;
@@ -87,11 +91,13 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
     private async Task<GrainAddress?> LookupEntry(GrainId grainId)
     {
         await using var select = database.CreateCommand(
-            "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_id = $2");
+            "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2");
         select.Parameters.AddWithValue(_clusterId);
-        select.Parameters.AddWithValue(grainId.ToString());
+        select.Parameters.AddWithValue(Hash(grainId));
         return await ReadEntry(select, grainId);
     }
+
+    private static byte[] Hash(GrainId grainId) => SHA256.HashData(Encoding.UTF8.GetBytes(grainId.ToString()));
 
     private static async Task<GrainAddress?> ReadEntry(NpgsqlCommand command, GrainId grainId)
     {
