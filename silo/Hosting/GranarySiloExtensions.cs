@@ -154,7 +154,8 @@ public static class GranarySiloExtensions
             silo.Services.AddKeyedSingleton(DirectoryDatabaseName, (_, _) => PostgresGrainDirectory.CreateDatabase(options.Database.ConnectionString
                 ?? throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet clustering")));
             silo.AddGrainDirectory(GrainDirectoryAttribute.DEFAULT_GRAIN_DIRECTORY, (sp, _) => new PostgresGrainDirectory(
-                sp.GetRequiredKeyedService<NpgsqlDataSource>(DirectoryDatabaseName), sp.GetRequiredService<IOptions<ClusterOptions>>()));
+                sp.GetRequiredKeyedService<NpgsqlDataSource>(DirectoryDatabaseName), sp.GetRequiredService<IOptions<ClusterOptions>>(),
+                sp.GetRequiredService<ILogger<PostgresGrainDirectory>>()));
             silo.Configure<ClusterOptions>(cluster =>
             {
                 cluster.ClusterId = options.ClusterId;

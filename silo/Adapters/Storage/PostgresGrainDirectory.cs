@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -17,7 +18,8 @@ namespace Granary.Silo.Adapters.Storage;
 /// A database failure leaves as a StorageUnavailableException, as grain storage's do, so the gateway answers 503.
 /// Rows are keyed by the SHA-256 of the grain id, so a grain key of any length fits the index.
 /// </summary>
-public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<ClusterOptions> cluster) : IGrainDirectory
+public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<ClusterOptions> cluster, ILogger<PostgresGrainDirectory> logger)
+    : IGrainDirectory
 {
     private readonly string _clusterId = cluster.Value.ClusterId;
 
@@ -78,15 +80,24 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
 
     public Task<GrainAddress?> Lookup(GrainId grainId) => Mapped("lookup", grainId, () => LookupEntry(grainId));
 
-    public Task UnregisterSilos(List<SiloAddress> siloAddresses) => Mapped("unregister silos", null, async () =>
+    /// <summary>Removes the entries of silos that died. Orleans calls this from the one loop that follows membership
+    /// on each silo, which a thrown exception would end for good; a failure is logged instead. Nothing is lost by
+    /// it: a lookup or registration that meets an entry of a dead silo replaces it.</summary>
+    public async Task UnregisterSilos(List<SiloAddress> siloAddresses)
     {
-        await using var delete = database.CreateCommand(
-            "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)");
-        delete.Parameters.AddWithValue(_clusterId);
-        delete.Parameters.AddWithValue(siloAddresses.Select(s => s.ToParsableString()).ToArray());
-        await delete.ExecuteNonQueryAsync();
-        return (GrainAddress?)null;
-    });
+        try
+        {
+            await using var delete = database.CreateCommand(
+                "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)");
+            delete.Parameters.AddWithValue(_clusterId);
+            delete.Parameters.AddWithValue(siloAddresses.Select(s => s.ToParsableString()).ToArray());
+            await delete.ExecuteNonQueryAsync();
+        }
+        catch (Exception exception) when (StorageFailureMapping.IsDatabaseFailure(exception))
+        {
+            logger.LogWarning(exception, "Grain directory: the entries of dead silos {Silos} stay until each is next looked up", string.Join(", ", siloAddresses));
+        }
+    }
 
     private async Task<GrainAddress?> LookupEntry(GrainId grainId)
     {
@@ -115,7 +126,7 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
         };
     }
 
-    private static async Task<GrainAddress?> Mapped(string verb, GrainId? grainId, Func<Task<GrainAddress?>> operation)
+    private static async Task<GrainAddress?> Mapped(string verb, GrainId grainId, Func<Task<GrainAddress?>> operation)
     {
         try
         {
