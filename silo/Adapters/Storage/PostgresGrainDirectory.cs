@@ -67,13 +67,17 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
         throw new StorageUnavailableException($"grain directory: {address.GrainId} kept changing while it was registered");
     });
 
+    /// <summary>Removes the entry if it is this activation's; an address without an activation id (Orleans' "whatever
+    /// is on that silo") removes the entry if it is on that silo.</summary>
     public Task Unregister(GrainAddress address) => Mapped("unregister", address.GrainId, async () =>
     {
-        await using var delete = database.CreateCommand(
-            "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3");
+        var anyActivation = address.ActivationId.IsDefault;
+        await using var delete = database.CreateCommand(anyActivation
+            ? "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND silo_address = $3"
+            : "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3");
         delete.Parameters.AddWithValue(_clusterId);
         delete.Parameters.AddWithValue(Hash(address.GrainId));
-        delete.Parameters.AddWithValue(address.ActivationId.ToParsableString());
+        delete.Parameters.AddWithValue(anyActivation ? address.SiloAddress!.ToParsableString() : address.ActivationId.ToParsableString());
         await delete.ExecuteNonQueryAsync();
         return (GrainAddress?)null;
     });

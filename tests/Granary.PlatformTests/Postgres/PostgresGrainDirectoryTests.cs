@@ -103,6 +103,19 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task An_address_without_an_activation_removes_whatever_its_silo_holds_for_the_grain()
+    {
+        var directory = Directory(await MigratedDatabaseAsync(), "c1");
+        var onA = Address("session/1", SiloA, version: 1);
+        await directory.Register(onA);
+
+        await directory.Unregister(new GrainAddress { GrainId = onA.GrainId, SiloAddress = SiloB });
+        AssertSame(onA, await directory.Lookup(onA.GrainId));
+        await directory.Unregister(new GrainAddress { GrainId = onA.GrainId, SiloAddress = SiloA });
+        Assert.Null(await directory.Lookup(onA.GrainId));
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_reported_as_storage_unavailable()
     {
         var unreachable = new NpgsqlConnectionStringBuilder(postgres.NewDatabaseConnectionString()) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
