@@ -89,6 +89,19 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Activations_registering_one_grain_at_once_all_get_the_same_winner()
+    {
+        var directory = Directory(await MigratedDatabaseAsync(), "c1");
+        var contenders = Enumerable.Range(0, 8).Select(i => Address("session/1", i % 2 == 0 ? SiloA : SiloB, version: i)).ToArray();
+
+        var results = await Task.WhenAll(contenders.Select(c => directory.Register(c)));
+
+        var winner = Assert.Single(results.Select(r => r!.ActivationId).Distinct());
+        Assert.Contains(contenders, c => c.ActivationId == winner);
+        Assert.Equal(winner, (await directory.Lookup(contenders[0].GrainId))!.ActivationId);
+    }
+
+    [Fact]
     public async Task A_grain_with_a_key_longer_than_an_index_entry_is_registered_like_any_other()
     {
         var directory = Directory(await MigratedDatabaseAsync(), "c1");
