@@ -138,7 +138,7 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
         }
         catch (Exception exception) when (StorageFailureMapping.IsDatabaseFailure(exception))
         {
-            throw new StorageUnavailableException($"grain directory unavailable ({verb} {grainId}): {exception.Message}");
+            throw StorageFailureMapping.Unavailable($"grain directory unavailable ({verb} {grainId})", exception);
         }
     }
 }

@@ -28,10 +28,14 @@ public sealed class StorageFailureMapping(IGrainStorage inner) : IGrainStorage
         }
         catch (Exception exception) when (IsDatabaseFailure(exception))
         {
-            throw new StorageUnavailableException(
-                $"grain storage unavailable ({verb} {stateName} of {grainId}): {Innermost(exception).Message}");
+            throw Unavailable($"grain storage unavailable ({verb} {stateName} of {grainId})", exception);
         }
     }
+
+    /// <summary>What a database failure becomes: what failed, and the message of the failure's root (the driver's own,
+    /// not a wrapper's).</summary>
+    public static StorageUnavailableException Unavailable(string what, Exception failure) =>
+        new($"{what}: {Innermost(failure).Message}");
 
     public static bool IsDatabaseFailure(Exception exception)
     {
