@@ -128,11 +128,12 @@ async function waitForStatus(id, wanted) {
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     console.log('OK: Jupyter cell and terminal command through the proxy; another user refused');
   } catch (error) {
-    // What the browser saw: a step that timed out says only which element it waited for.
-    console.error(seen.slice(-40).join('\n'));
+    // What the browser saw: a step that timed out says only which element it waited for. The requests come
+    // last, next to the failure, where a report that keeps only the end of the output still shows them.
     for (const page of browser.contexts().flatMap(c => c.pages())) {
-      console.error(`page ${page.url()}: ${(await page.content().catch(e => e.message)).slice(0, 1500)}`);
+      console.error(`page ${page.url()}: ${(await page.content().catch(e => e.message)).slice(0, 600)}`);
     }
+    console.error(seen.slice(-40).join('\n'));
     throw error;
   } finally {
     await browser.close();
