@@ -53,10 +53,7 @@ async function waitForStatus(id, wanted) {
   if (created.status !== 201) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
   const id = created.body.id;
   console.log(`session ${id} created`);
-  const browser = await chromium.launch({
-    executablePath: process.env.GRANARY_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  let browser = null;
   try {
     await waitForStatus(id, 'RUNNING');
     console.log('RUNNING');
@@ -67,6 +64,11 @@ async function waitForStatus(id, wanted) {
     if (strangerApp.status !== 404) throw new Error(`another user's request for the app answered ${strangerApp.status}, not 404`);
     console.log('another user gets 404');
 
+    // Launched when it is needed, as the other browser tests do, not idle while the session starts.
+    browser = await chromium.launch({
+      executablePath: process.env.GRANARY_CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
     const errors = [];
@@ -130,13 +132,13 @@ async function waitForStatus(id, wanted) {
   } catch (error) {
     // What the browser saw: a step that timed out says only which element it waited for. The requests come
     // last, next to the failure, where a report that keeps only the end of the output still shows them.
-    for (const page of browser.contexts().flatMap(c => c.pages())) {
+    for (const page of browser ? browser.contexts().flatMap(c => c.pages()) : []) {
       console.error(`page ${page.url()}: ${(await page.content().catch(e => e.message)).slice(0, 600)}`);
     }
     console.error(seen.slice(-40).join('\n'));
     throw error;
   } finally {
-    await browser.close();
+    if (browser) await browser.close();
     const deleted = await api('DELETE', `/v1/sessions/${id}`, key);
     console.log(`delete answered ${deleted.status}`);
   }
