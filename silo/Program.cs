@@ -17,13 +17,14 @@ internal static class SiloProgram
             "migrate" => await Granary.Silo.Migrations.MigrateCommand.RunAsync(rest),
             "replay" => await Granary.Silo.Replay.ReplayCommand.RunAsync(rest),
             "gpu-check" => Granary.Silo.Adapters.Nvml.GpuCheckCommand.Run(rest),
+            "firewall" => FirewallCommand.Run(rest),
             _ => UnknownVerb(verb),
         };
     }
 
     private static int UnknownVerb(string verb)
     {
-        Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default), migrate, replay, gpu-check.");
+        Console.Error.WriteLine($"granary-silo: unknown verb '{verb}'. Verbs: run (default), migrate, replay, gpu-check, firewall.");
         return 2;
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the images docker-compose.yml runs, locally and with no registry, each on a Debian rootfs made like the
 # session images' (../common/rootfs.sh, cached by recipe hash):
-#   granary/silo:dev      a `dotnet publish` of silo/ (verbs run / migrate / gpu-check) + this machine's .NET runtime
+#   granary/silo:dev      a `dotnet publish` of silo/ (verbs run / migrate / gpu-check / firewall) + this machine's
+#                         .NET runtime + iptables (the firewall verb)
 #   granary/gateway:dev   a `dotnet publish` of gateway/ (with its wwwroot) + the same runtime
 #   granary/postgres:15   Debian's PostgreSQL 15 with postgres-entrypoint.sh (POSTGRES_USER/PASSWORD/DB)
 # The publish uses the Release build already made (`dotnet build Cluster.sln -c Release` first). An image whose
@@ -49,21 +50,21 @@ import() {
 
 current() { docker image inspect "$1" --format '{{ index .Config.Labels "granary.recipe" }}' 2>/dev/null || true; }
 
-# dotnet_image REF PROJECT DLL: the published PROJECT and the .NET runtime on the shared dotnet rootfs.
+# dotnet_image REF PROJECT DLL PACKAGES: the published PROJECT and the .NET runtime on a rootfs with PACKAGES.
 dotnet_image() {
-  local ref="$1" project="$2" dll="$3" out="$workroot/publish-$2"
+  local ref="$1" project="$2" dll="$3" packages="$4" out="$workroot/publish-$2"
   # The gateway references the silo: both have an appsettings.json, and the project's own wins (as in its build).
   dotnet publish "$repo/$project" -c Release --no-build -nologo -v q -p:ErrorOnDuplicatePublishOutputFiles=false -o "$out" >&2
   cmp -s "$repo/$project/appsettings.json" "$out/appsettings.json" || { log "$project: published the wrong appsettings.json"; return 1; }
   local runtime key
   runtime="$(ls "$dotnet_root/shared/Microsoft.NETCore.App" | sort -V | tail -n 1)"
-  key="$({ echo "$dotnet_packages $runtime"; (cd "$out" && find . -type f -print0 | sort -z | xargs -0 sha256sum);
+  key="$({ echo "$packages $runtime"; (cd "$out" && find . -type f -print0 | sort -z | xargs -0 sha256sum);
     cat "$here/build.sh" "$here/setup-rootfs.sh" "$here/../common/rootfs.sh"; } | hash_of)"
   if [ "$(current "$ref")" = "$key" ]; then
     log "$ref is up to date (recipe $key)"
     return 0
   fi
-  local root; root="$(rootfs cluster-dotnet "$dotnet_packages")"
+  local root; root="$(rootfs cluster-dotnet "$packages")"
   # The runtime this machine built with (host, hostfxr, the shared frameworks of that version; no SDK).
   install -d "$root/usr/share/dotnet/shared"
   cp -a "$dotnet_root/dotnet" "$dotnet_root/host" "$root/usr/share/dotnet/"
@@ -91,7 +92,8 @@ postgres_image() {
 
 # What .NET needs on Debian (globalization, TLS, Kerberos for Npgsql, time zones, certificates).
 dotnet_packages=ca-certificates,libicu72,libssl3,libgssapi-krb5-2,tzdata
-dotnet_image granary/silo:dev silo granary-silo.dll
-dotnet_image granary/gateway:dev gateway granary-gateway.dll
+# The silo also runs `firewall install` on a node whose agent cannot program the host's firewall (docker-compose.yml).
+dotnet_image granary/silo:dev silo granary-silo.dll "$dotnet_packages,iptables"
+dotnet_image granary/gateway:dev gateway granary-gateway.dll "$dotnet_packages"
 postgres_image
 log "cluster images done — $(since "$total_start")"
