@@ -34,25 +34,27 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
     /// previousAddress (an activation known to be dead). Returns the entry in force afterwards.</summary>
     public Task<GrainAddress?> Register(GrainAddress address, GrainAddress? previousAddress) => Mapped("register", address.GrainId, async () =>
     {
+        var grainId = address.GrainId.ToString();
+        var hash = Hash(grainId);
         // A concurrent unregister can remove the row between a refused insert and the read: then try again.
         for (var attempt = 0; attempt < 3; attempt++)
         {
             await using var insert = database.CreateCommand("""
                 INSERT INTO granary_grain_directory AS d (cluster_id, grain_hash, grain_id, silo_address, activation_id, membership_version)
-                VALUES ($1, $2, $7, $3, $4, $5)
+                VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (cluster_id, grain_hash) DO UPDATE
                     SET silo_address = EXCLUDED.silo_address, activation_id = EXCLUDED.activation_id,
                         membership_version = EXCLUDED.membership_version, registered_at = now()
-                    WHERE d.activation_id = $6
+                    WHERE d.activation_id = $7
                 RETURNING silo_address, activation_id, membership_version
                 """);
             insert.Parameters.AddWithValue(_clusterId);
-            insert.Parameters.AddWithValue(Hash(address.GrainId));
+            insert.Parameters.AddWithValue(hash);
+            insert.Parameters.AddWithValue(grainId);
             insert.Parameters.AddWithValue(address.SiloAddress!.ToParsableString());
             insert.Parameters.AddWithValue(address.ActivationId.ToParsableString());
             insert.Parameters.AddWithValue(address.MembershipVersion.Value);
             insert.Parameters.AddWithValue(previousAddress?.ActivationId.ToParsableString() ?? "");
-            insert.Parameters.AddWithValue(address.GrainId.ToString());
             var registered = await ReadEntry(insert, address.GrainId);
             if (registered is not null)
             {
@@ -76,7 +78,7 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
             ? "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND silo_address = $3"
             : "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3");
         delete.Parameters.AddWithValue(_clusterId);
-        delete.Parameters.AddWithValue(Hash(address.GrainId));
+        delete.Parameters.AddWithValue(Hash(address.GrainId.ToString()));
         delete.Parameters.AddWithValue(anyActivation ? address.SiloAddress!.ToParsableString() : address.ActivationId.ToParsableString());
         await delete.ExecuteNonQueryAsync();
         return (GrainAddress?)null;
@@ -108,11 +110,11 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
         await using var select = database.CreateCommand(
             "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2");
         select.Parameters.AddWithValue(_clusterId);
-        select.Parameters.AddWithValue(Hash(grainId));
+        select.Parameters.AddWithValue(Hash(grainId.ToString()));
         return await ReadEntry(select, grainId);
     }
 
-    private static byte[] Hash(GrainId grainId) => SHA256.HashData(Encoding.UTF8.GetBytes(grainId.ToString()));
+    private static byte[] Hash(string grainId) => SHA256.HashData(Encoding.UTF8.GetBytes(grainId));
 
     private static async Task<GrainAddress?> ReadEntry(NpgsqlCommand command, GrainId grainId)
     {
