@@ -34,13 +34,7 @@ public static class FirewallCommand
             return args.Any(a => a is "-h" or "--help") ? 0 : 2;
         }
 
-        var options = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(settings)
-            .Build()
-            .GetSection(DockerRuntimeOptions.SectionName).Get<DockerRuntimeOptions>() ?? new DockerRuntimeOptions();
+        var options = VerbConfiguration.Build(settings).GetSection(DockerRuntimeOptions.SectionName).Get<DockerRuntimeOptions>() ?? new DockerRuntimeOptions();
         // This verb is how a node whose agent runs with Firewall=false gets the firewall: it installs regardless.
         options.Firewall = true;
         var firewall = new SessionFirewall(options);

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Configuration;
+using Granary.Silo.Commands;
 using Npgsql;
 
 namespace Granary.Silo.Migrations;
@@ -83,12 +83,7 @@ public static class MigrateCommand
     /// <summary>--connection VALUE or --connection=VALUE wins over configuration.</summary>
     public static string? ResolveConnectionString(string[] args)
     {
-        var configuration = new ConfigurationBuilder()
-            .SetBasePath(AppContext.BaseDirectory)
-            .AddJsonFile("appsettings.json", optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine(args)
-            .Build();
+        var configuration = VerbConfiguration.Build(args);
         return configuration["connection"] ?? configuration[ConnectionStringKey] ?? Environment.GetEnvironmentVariable(Granary.Silo.Hosting.GranaryHostOptions.PostgresVariable);
     }
 
