@@ -2,6 +2,8 @@
 # A scripted session against a running gateway: create → poll until RUNNING → list → delete → TERMINATED.
 # Usage: tests/smoke/curl-session.sh BASE_URL ADMIN_KEY    (e.g. http://127.0.0.1:8080 "$GRANARY_ADMIN_KEY")
 # SMOKE_IMAGE picks the image (default: a python one from GET /v1/images, else the first listed), SMOKE_TIMEOUT_SECONDS the patience per wait (120).
+# SMOKE_WHILE_RUNNING: a command (split on spaces) run with the session's id once it is RUNNING; its failure fails the
+# smoke after the session is deleted.
 # Exits non-zero, saying why, on the first failure. Needs curl and python3 (for JSON).
 set -euo pipefail
 
@@ -77,11 +79,19 @@ api GET /v1/sessions
 grep -q "\"$id\"" <<<"$body" || fail "session $id missing from the list: $body"
 echo "  listed"
 
+while_running_failed=""
+if [[ -n "${SMOKE_WHILE_RUNNING:-}" ]]; then
+  echo "while RUNNING: $SMOKE_WHILE_RUNNING $id"
+  # shellcheck disable=SC2086 # the command's words
+  $SMOKE_WHILE_RUNNING "$id" || while_running_failed=1
+fi
+
 echo "delete"
 api DELETE "/v1/sessions/$id"
 [[ "$status" == 202 ]] || fail "DELETE /v1/sessions/$id: HTTP $status $body"
 
 echo "poll until TERMINATED"
 wait_for "$id" TERMINATED
+[[ -z "$while_running_failed" ]] || fail "while RUNNING: $SMOKE_WHILE_RUNNING $id failed"
 
 echo "OK: create → RUNNING → list → delete → TERMINATED"
