@@ -47,7 +47,8 @@ public sealed partial class AgentGrain(
     private IDisposable? _gauges;
     private IGrainTimer? _gpuSampler;
 
-    private string Id => this.GetPrimaryKeyString();
+    private string? _id;
+    private string Id => _id ??= this.GetPrimaryKeyString(); // decoded anew on every call otherwise
     private AgentState S => state.State;
     private AgentOptions Options => options.Value;
 

@@ -33,7 +33,8 @@ public sealed class SchedulerGrain(
     private bool _planRequested;
     private SchedulerGauges.GroupRegistration? _gauges;
 
-    private string Group => this.GetPrimaryKeyString();
+    private string? _group;
+    private string Group => _group ??= this.GetPrimaryKeyString(); // decoded anew on every call otherwise
     private SchedulerOptions Options => options.Value;
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

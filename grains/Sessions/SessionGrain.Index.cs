@@ -7,6 +7,7 @@ public sealed partial class SessionGrain
 {
     private static readonly TimeSpan PublishRetryInterval = TimeSpan.FromSeconds(2);
     private RetryUntilDone? _publishRetry;
+    private ISessionIndexGrain? _indexShard;
 
     /// <summary>The index is a copy of what is stored, so a failed publish (the shard's manager just died) must not
     /// stop the session's next step: an Assign whose publish threw stored SCHEDULED and never asked its agent to
@@ -30,6 +31,8 @@ public sealed partial class SessionGrain
         (_publishRetry ??= new RetryUntilDone(this, Publish, PublishRetryInterval)).Start(due);
 
     /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
-    private Task Publish() =>
-        GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(S.Spec!.Owner, Id)).Publish(new IndexedSession(View(), S.Revision));
+    private Task Publish() => IndexShard.Publish(new IndexedSession(View(), S.Revision));
+
+    /// <summary>Made once per activation: the owner never changes, and the key is a new string each time.</summary>
+    private ISessionIndexGrain IndexShard => _indexShard ??= GrainFactory.Ref<ISessionIndexGrain>(SessionIndexGrain.ShardKey(S.Spec!.Owner, Id));
 }

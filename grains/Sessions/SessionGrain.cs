@@ -30,7 +30,9 @@ public sealed partial class SessionGrain(
     private IGrainTimer? _startTimer;
     private ILogger? _log;
 
-    private string Id => this.GetPrimaryKeyString();
+    private string? _id;
+    // GetPrimaryKeyString decodes a new string on every call, and a session reads its id some twenty times.
+    private string Id => _id ??= this.GetPrimaryKeyString();
     private SessionState S => state.State;
     private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(S.Spec!.ResourceGroup);
     private IAgentGrain Agent(string agentId) => GrainFactory.Ref<IAgentGrain>(agentId);

@@ -43,8 +43,13 @@ public sealed class SessionIndexGrain(
     private long _listedByFront = 1;
     private long _toldFrontAt;
 
-    private bool IsShard => this.GetPrimaryKeyString().Contains(ShardSeparator);
-    private string IndexKey => this.GetPrimaryKeyString().Split(ShardSeparator)[0];
+    private string? _key;
+    private string? _indexKey;
+
+    // GetPrimaryKeyString decodes a new string on every call: read once per activation.
+    private string Key => _key ??= this.GetPrimaryKeyString();
+    private bool IsShard => Key.Contains(ShardSeparator);
+    private string IndexKey => _indexKey ??= Key.Split(ShardSeparator)[0];
     private HashSet<string> Known => _known ??= [.. state.State.SessionIds];
     private StateWriter Writer => _writer ??= new StateWriter(state.WriteStateAsync);
 
@@ -56,7 +61,7 @@ public sealed class SessionIndexGrain(
         }
         if (!IsShard)
         {
-            await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), sessionId)).Add(sessionId);
+            await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(Key, sessionId)).Add(sessionId);
             return;
         }
         Known.Add(sessionId);
@@ -70,7 +75,7 @@ public sealed class SessionIndexGrain(
         {
             return state.State.SessionIds.ToArray();
         }
-        var key = this.GetPrimaryKeyString();
+        var key = Key;
         var lists = await Task.WhenAll(Enumerable.Range(0, Shards)
             .Select(shard => GrainFactory.Ref<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").List())
             .Concat(key == ISessionIndexGrain.AllKey
@@ -105,7 +110,7 @@ public sealed class SessionIndexGrain(
         }
         var fresh = await MergeShardViews();
         // "*" merges other fronts, which tell it nothing; ids stored before sharding are asked each time.
-        if (this.GetPrimaryKeyString() != ISessionIndexGrain.AllKey && state.State.SessionIds.IsEmpty
+        if (Key != ISessionIndexGrain.AllKey && state.State.SessionIds.IsEmpty
             && (_merged is null || _merged.Value.Changes < changes))
         {
             _merged = (changes, fresh);
@@ -115,7 +120,7 @@ public sealed class SessionIndexGrain(
 
     private async Task<IReadOnlyList<SessionView>> MergeShardViews()
     {
-        var key = this.GetPrimaryKeyString();
+        var key = Key;
         var lists = await Task.WhenAll(Enumerable.Range(0, Shards)
             .Select(shard => GrainFactory.Ref<ISessionIndexGrain>($"{key}{ShardSeparator}{shard}").ListViews())
             .Concat(key == ISessionIndexGrain.AllKey
@@ -133,7 +138,7 @@ public sealed class SessionIndexGrain(
     {
         if (!IsShard)
         {
-            await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(this.GetPrimaryKeyString(), session.View.Id)).Publish(session);
+            await GrainFactory.Ref<ISessionIndexGrain>(ShardKey(Key, session.View.Id)).Publish(session);
             return;
         }
         // A new id tells the front in Add, a known one here: also when this view is not newer, for it may be the
@@ -172,7 +177,7 @@ public sealed class SessionIndexGrain(
 
     public async Task AddOwner(string owner)
     {
-        if (this.GetPrimaryKeyString() != ISessionIndexGrain.AllKey)
+        if (Key != ISessionIndexGrain.AllKey)
         {
             throw new InvalidOperationException($"Only the index \"{ISessionIndexGrain.AllKey}\" keeps owners.");
         }
