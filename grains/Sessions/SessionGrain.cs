@@ -305,7 +305,7 @@ public sealed partial class SessionGrain(
     {
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
         Log.LogInformation("Session {Session} is {Status}: {Reason}", Id, S.Status, S.StatusReason);
-        GranaryMetrics.SessionTransitions.Add(1, new KeyValuePair<string, object?>("status", S.Status.ToString().ToUpperInvariant()));
+        GranaryMetrics.SessionEntered(S.Status);
     }
 
     private PendingSession ToPending() =>

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Granary.Sessions;
 
 namespace Granary.Telemetry;
 
@@ -17,6 +18,13 @@ public static class GranaryMetrics
     /// <summary>Status changes of sessions, by the status entered (PENDING on create, TERMINATED on delete …).</summary>
     public static readonly Counter<long> SessionTransitions =
         Meter.CreateCounter<long>("granary_session_transitions_total", null, "Session status changes, by the status entered");
+
+    // One tag per status, made once: a session enters five or six statuses, each a new string pair otherwise.
+    private static readonly KeyValuePair<string, object?>[] StatusTags = [.. Enum.GetValues<SessionStatus>()
+        .Select(status => new KeyValuePair<string, object?>("status", status.ToString().ToUpperInvariant()))];
+
+    /// <summary>Counts a session entering <paramref name="status"/> in <see cref="SessionTransitions"/>.</summary>
+    public static void SessionEntered(SessionStatus status) => SessionTransitions.Add(1, StatusTags[(int)status]);
 
     /// <summary>From create (PENDING) to RUNNING, per session.</summary>
     public static readonly Histogram<double> SessionStartDuration =
