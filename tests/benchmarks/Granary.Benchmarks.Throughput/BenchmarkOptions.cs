@@ -7,9 +7,10 @@ public sealed record BenchmarkOptions
     public int Sessions { get; init; } = 10_000;
     public int InFlight { get; init; } = 1000;
     public int Runs { get; init; } = 3;
-    /// <summary>Enough for the tiered JIT to finish optimising the hot paths: with 1,000 the first measured runs
-    /// were still partly unoptimised code, and each run was faster than the one before.</summary>
-    public int Warmup { get; init; } = 5000;
+    /// <summary>Enough for the tiered JIT to finish optimising the hot paths (tier-1 code with profile-guided
+    /// optimisation): after 5,000, main's runs still got faster one after another for 25,000 sessions more, from
+    /// about 3,500 to 6,000–8,000 sessions/s, so the median measured how far the JIT had come (docs/performance.md).</summary>
+    public int Warmup { get; init; } = 30_000;
 
     /// <summary>Sessions per second offered in the paced runs (0: none).</summary>
     public int Rate { get; init; } = 2000;
@@ -27,7 +28,7 @@ public sealed record BenchmarkOptions
           --sessions N        sessions per measured run (default 10000)
           --in-flight N       sessions between Create and RUNNING at once (default 1000)
           --runs N            measured runs, the median is reported (default 3)
-          --warmup N          sessions pushed before measuring, not counted (default 5000)
+          --warmup N          sessions pushed before measuring, not counted (default 30000)
           --rate N            after the saturation runs, as many runs offering N sessions/s at a steady pace
                               (open loop, still at most --in-flight at once); 0 skips them (default 2000)
           --agent-silos N     agent silos the agents are spread over (default 2)
