@@ -23,8 +23,11 @@ public static class GranaryMetrics
     private static readonly KeyValuePair<string, object?>[] StatusTags = [.. Enum.GetValues<SessionStatus>()
         .Select(status => new KeyValuePair<string, object?>("status", status.ToString().ToUpperInvariant()))];
 
+    /// <summary>The "status" tag of every instrument that counts sessions by status, so that they agree.</summary>
+    internal static KeyValuePair<string, object?> StatusTag(SessionStatus status) => StatusTags[(int)status];
+
     /// <summary>Counts a session entering <paramref name="status"/> in <see cref="SessionTransitions"/>.</summary>
-    public static void SessionEntered(SessionStatus status) => SessionTransitions.Add(1, StatusTags[(int)status]);
+    public static void SessionEntered(SessionStatus status) => SessionTransitions.Add(1, StatusTag(status));
 
     /// <summary>From create (PENDING) to RUNNING, per session.</summary>
     public static readonly Histogram<double> SessionStartDuration =

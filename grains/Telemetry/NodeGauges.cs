@@ -44,7 +44,7 @@ public static class NodeGauges
             byStatus[(group, SessionStatus.Pending)] = byStatus.GetValueOrDefault((group, SessionStatus.Pending)) + queued;
         }
         return byStatus.Select(s => new Measurement<long>(s.Value,
-            Tag("status", s.Key.Status.ToString().ToUpperInvariant()), Tag("resource_group", s.Key.Group)));
+            GranaryMetrics.StatusTag(s.Key.Status), Tag("resource_group", s.Key.Group)));
     }
 
     public static IEnumerable<Measurement<double>> GpuCapacity() =>
