@@ -28,7 +28,7 @@ public static class GranaryClientExtensions
                 client.UseAdoNetClustering(clustering =>
                 {
                     clustering.Invariant = "Npgsql";
-                    clustering.ConnectionString = options.Database.ConnectionString;
+                    clustering.ConnectionString = options.Database.PooledConnectionString;
                 });
                 client.Configure<ClusterOptions>(cluster =>
                 {

@@ -104,9 +104,3 @@ public sealed class GranaryHostOptions
         Tls.Validate();
     }
 }
-
-public sealed class DatabaseOptions
-{
-    /// <summary>A PostgreSQL connection string (Npgsql).</summary>
-    public string? ConnectionString { get; set; }
-}

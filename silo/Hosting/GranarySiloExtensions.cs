@@ -82,7 +82,7 @@ public static class GranarySiloExtensions
             silo.AddAdoNetGrainStorage(AdoNetStorageName, storage => storage.Configure<Serializer>((storage, serializer) =>
             {
                 storage.Invariant = "Npgsql";
-                storage.ConnectionString = options.Database.ConnectionString;
+                storage.ConnectionString = options.Database.PooledConnectionString;
                 storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
             services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) =>
@@ -99,7 +99,7 @@ public static class GranarySiloExtensions
             silo.UseAdoNetReminderService(reminders =>
             {
                 reminders.Invariant = "Npgsql";
-                reminders.ConnectionString = options.Database.ConnectionString;
+                reminders.ConnectionString = options.Database.PooledConnectionString;
             });
         }
         else
@@ -147,7 +147,7 @@ public static class GranarySiloExtensions
             silo.UseAdoNetClustering(clustering =>
             {
                 clustering.Invariant = "Npgsql";
-                clustering.ConnectionString = options.Database.ConnectionString;
+                clustering.ConnectionString = options.Database.PooledConnectionString;
             });
             // Every grain's directory entry in the database rather than spread over the silos, agents included: an
             // agent silo that dies then stalls and deactivates nothing but its own grains (see PostgresGrainDirectory).

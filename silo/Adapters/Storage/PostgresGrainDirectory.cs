@@ -23,10 +23,9 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
 {
     private readonly string _clusterId = cluster.Value.ClusterId;
 
-    /// <summary>The directory's connection pool. Its four statements run for every new grain, so the server keeps
-    /// them prepared instead of parsing and planning each one again.</summary>
-    public static NpgsqlDataSource CreateDatabase(string connectionString) =>
-        NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = 8, AutoPrepareMinUsages = 2 }.ConnectionString);
+    /// <summary>The directory's connection pool. Its four statements run for every new grain: the pooled connection
+    /// string keeps them prepared instead of parsing and planning each one again.</summary>
+    public static NpgsqlDataSource CreateDatabase(string connectionString) => NpgsqlDataSource.Create(PostgresPooling.ConnectionString(connectionString));
 
     public Task<GrainAddress?> Register(GrainAddress address) => Register(address, previousAddress: null);
 

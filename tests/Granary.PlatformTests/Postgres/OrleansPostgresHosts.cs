@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Granary.Silo.Adapters.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
@@ -8,7 +9,8 @@ namespace Granary.PlatformTests.Postgres;
 
 /// <summary>
 /// Silos and clients wired to PostgreSQL exactly as a Granary deployment is: ADO.NET clustering,
-/// grain storage and reminders, all with the "Npgsql" invariant and one connection string.
+/// grain storage and reminders, all with the "Npgsql" invariant and one connection string, pooled as Granary
+/// pools it (PostgresPooling: no reset between uses, statements kept prepared).
 /// </summary>
 public static class OrleansPostgresHosts
 {
@@ -17,6 +19,7 @@ public static class OrleansPostgresHosts
 
     public static async Task<IHost> StartSiloAsync(string connectionString, string clusterId, string siloName)
     {
+        connectionString = PostgresPooling.ConnectionString(connectionString);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo =>
@@ -53,6 +56,7 @@ public static class OrleansPostgresHosts
     /// <summary>An external client (as the gateway is) that finds the silos' gateways in the membership table.</summary>
     public static async Task<IHost> StartClientAsync(string connectionString, string clusterId)
     {
+        connectionString = PostgresPooling.ConnectionString(connectionString);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client =>
