@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.MembershipService;
+using Orleans.Storage;
 using static Granary.PlatformTests.Postgres.OrleansPostgresHosts;
 
 namespace Granary.PlatformTests.Postgres;
@@ -66,6 +67,31 @@ public sealed class OrleansAdoNetProviderTests(PostgresFixture postgres)
 
         await StopAsync(client);
         await StopAsync(second);
+    }
+
+    [Fact]
+    public async Task A_write_from_a_stale_or_second_first_version_is_refused_and_changes_nothing()
+    {
+        var database = await MigratedDatabaseAsync();
+        var clusterId = NewClusterId();
+        var silo = await StartSiloAsync(database, clusterId, "only");
+        var storage = silo.Services.GetRequiredKeyedService<IGrainStorage>(StorageName);
+        var grain = GrainId.Create("counter", "session-7");
+
+        var current = new GrainState<CounterState>(new CounterState { Value = 1 });
+        await storage.WriteStateAsync("counter", grain, current);
+        var rival = new GrainState<CounterState>(new CounterState { Value = 9 });
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("counter", grain, rival));
+
+        var stale = new GrainState<CounterState>(new CounterState { Value = 9 }) { ETag = current.ETag };
+        current.State = new CounterState { Value = 2 };
+        await storage.WriteStateAsync("counter", grain, current);
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("counter", grain, stale));
+
+        var read = new GrainState<CounterState>(new CounterState());
+        await storage.ReadStateAsync("counter", grain, read);
+        Assert.Equal((2, "2"), (read.State!.Value, read.ETag));
+        await StopAsync(silo);
     }
 
     [Fact]
