@@ -304,8 +304,33 @@ public sealed partial class SessionGrain(
     private void Append(DateTimeOffset at)
     {
         S.Events.Add(new SessionEvent(S.Events.Count + 1, S.Status, S.StatusReason, at));
-        Log.LogInformation("Session {Session} is {Status}: {Reason}", Id, S.Status, S.StatusReason);
+        LogTransition();
         GranaryMetrics.SessionEntered(S.Status);
+    }
+
+    /// <summary>An operator reads that a session waits, where it runs, and how it ended (and why, when no one asked):
+    /// those lines are Information. The steps between are Debug: at Information every step was a line, which cost a
+    /// loaded manager about a tenth of its CPU (docs/performance.md); the session's events keep every step.</summary>
+    private void LogTransition()
+    {
+        var level = S.Status switch
+        {
+            SessionStatus.Scheduled or SessionStatus.Preparing or SessionStatus.Pulling => LogLevel.Debug,
+            SessionStatus.Terminating when S.StatusReason is { } reason && IsPlainRequest(reason) => LogLevel.Debug,
+            _ => LogLevel.Information,
+        };
+        if (S.Status == SessionStatus.Running)
+        {
+            Log.Log(level, "Session {Session} is {Status} on {Node}", Id, S.Status, S.Placement?.AgentId);
+        }
+        else if (S.StatusReason is null)
+        {
+            Log.Log(level, "Session {Session} is {Status}", Id, S.Status);
+        }
+        else
+        {
+            Log.Log(level, "Session {Session} is {Status}: {Reason}", Id, S.Status, S.StatusReason);
+        }
     }
 
     private PendingSession ToPending() =>

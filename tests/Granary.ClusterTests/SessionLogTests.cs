@@ -82,9 +82,14 @@ public sealed class SessionLogTests : IAsyncLifetime
             });
         }
         var sessionLines = about.Where(l => l.Category == "Granary.Sessions.SessionGrain").Select(l => l.Message).ToList();
-        Assert.Contains(sessionLines, m => m.Contains("is Running", StringComparison.Ordinal));
+        Assert.Contains(sessionLines, m => m.Contains("is Pending: waiting", StringComparison.Ordinal));
+        Assert.Contains(sessionLines, m => m.EndsWith($"is Running on {Node}", StringComparison.Ordinal));
         Assert.Contains(sessionLines, m => m.Contains("app jupyter is Ready", StringComparison.Ordinal));
         Assert.Contains(sessionLines, m => m.Contains("is Terminated", StringComparison.Ordinal));
+        // The steps between (and a stop someone asked for) are Debug; no line ends in a missing reason.
+        Assert.DoesNotContain(sessionLines, m => m.Contains("is Scheduled", StringComparison.Ordinal)
+            || m.Contains("is Preparing", StringComparison.Ordinal) || m.Contains("is Terminating", StringComparison.Ordinal)
+            || m.Contains("(null)", StringComparison.Ordinal));
         Assert.Contains(about, l => l.Category == "Granary.Agents.AgentGrain" && l.Message.Contains("runs in container", StringComparison.Ordinal));
     }
 
