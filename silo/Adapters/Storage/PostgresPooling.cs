@@ -7,8 +7,9 @@ namespace Granary.Silo.Adapters.Storage;
 /// not reset, and statements run often are kept prepared, unless the connection string sets either itself.
 /// By default Npgsql resets a pooled connection before each reuse (DISCARD ALL, or seven statements when it holds
 /// prepared ones), and the reset also throws away the server's cached plans, so every grain-state write planned its
-/// statements again. Neither Granary nor the Orleans providers leave session state on a connection (no SET,
-/// temporary table, LISTEN or advisory lock), so there is nothing to reset.</summary>
+/// statements again. What uses these pools (the Orleans providers and the grain directory) leaves no session state on
+/// a connection (no SET, temporary table, LISTEN or advisory lock), so there is nothing to reset. Code that does,
+/// such as the migrator's session advisory lock, connects with the string as given and keeps Npgsql's reset.</summary>
 public static class PostgresPooling
 {
     public static string ConnectionString(string given)
