@@ -37,7 +37,11 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
         [DefaultName, "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
 
     /// <summary>The portfolio "whatif" chooses from by replaying recent arrivals (<see cref="WhatIfScorer"/>).</summary>
-    public static IReadOnlyList<string> WhatIfMembers { get; } = ["fgd-consolidate", "fgd", "fgd-coarse-consolidate"];
+    public static IReadOnlyList<string> WhatIfMembers { get; } = ["fgd-consolidate", "fgd", WhatIfConstrainedMember];
+
+    /// <summary>The member "whatif" adopts while model-constrained requests ask for a share of the GPU
+    /// (<see cref="WhatIfScorer.ConstrainedShare"/>).</summary>
+    public const string WhatIfConstrainedMember = "fgd-coarse-consolidate";
 
     /// <summary>The policy of that name (case-insensitive); ArgumentException for an unknown one. Stateless policies
     /// are shared; stateful ones (round robin, random) come fresh on every call, so a scheduler that wants their state
@@ -76,7 +80,8 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             DefaultName => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             "fgd-coarse-consolidate" => new FragmentationScorer(workload, resolution: 50) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             "whatif" => new WhatIfScorer(WhatIfMembers.Select(m => Create(m, workload, seed, splitShares, workloadRefresh)).ToArray(),
-                judge: WhatIfJudge.PlacedLessFragmentation, workload: workload),
+                judge: WhatIfJudge.PlacedLessFragmentation, workload: workload,
+                constrainedMember: WhatIfMembers.ToList().IndexOf(WhatIfConstrainedMember)),
             _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
         };
         return new PlacementPolicy(key!, splitShares ? StandardFilters : SingleDeviceShareFilters, scorer);

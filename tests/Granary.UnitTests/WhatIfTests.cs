@@ -46,4 +46,20 @@ public class WhatIfTests
         scorer.ForRound(Queue(("s", Request(1, 1, fgpuMilli: 500))), HalfUsedAndIdle());
         Assert.Equal((elected, switches), (scorer.Current.Name, scorer.Switches));
     }
+
+    [Theory]
+    [InlineData(10, "bestfit", 1)]   // 10 of 1,010 milli constrained: 1 %, at least ConstrainedShare (0.5 %)
+    [InlineData(4, "worstfit", 0)]   // 4 of 1,004: 0.4 %, left to the replay (not due yet: the window is not full)
+    public void Model_constrained_demand_adopts_the_constrained_member_without_a_replay(long constrainedMilli, string elected, int switches)
+    {
+        var scorer = new WhatIfScorer([PlacementPolicy.Create("worstfit"), PlacementPolicy.Create("bestfit")],
+            window: 4, period: 4, WhatIfJudge.PlacedGpu, constrainedMember: 1);
+        scorer.ForRound(Queue(("u", Request(1, 1, gpus: 1)), ("c", Request(1, 1, fgpuMilli: constrainedMilli, models: ["V100M32"]))),
+            HalfUsedAndIdle());
+        Assert.Equal((elected, switches), (scorer.Current.Name, scorer.Switches));
+    }
+
+    [Fact]
+    public void A_constrained_member_outside_the_portfolio_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WhatIfScorer([PlacementPolicy.Create("worstfit")], constrainedMember: 1));
 }

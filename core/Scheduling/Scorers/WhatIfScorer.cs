@@ -20,11 +20,16 @@ public sealed class WhatIfScorer : INodeScorer
     private int _sinceChoice;
     private int _current;
     private readonly FragmentationModel? _fixedModel;
+    private readonly int? _constrainedMember;
+    private double _recordedGpu;
+    private double _recordedConstrainedGpu;
 
     /// <param name="workload">The mix <see cref="WhatIfJudge.PlacedLessFragmentation"/> measures fragmentation against
     /// (null: the observed mix at each choice).</param>
+    /// <param name="constrainedMember">The member adopted without a replay while model-constrained requests ask for at
+    /// least <see cref="ConstrainedShare"/> of the GPU of every arrival recorded (null: always judge by replay).</param>
     public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256,
-        WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null)
+        WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null, int? constrainedMember = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (members.Count == 0) throw new ArgumentException("a portfolio needs at least one member", nameof(members));
@@ -35,7 +40,19 @@ public sealed class WhatIfScorer : INodeScorer
         Period = period;
         Judge = judge;
         _fixedModel = workload is null ? null : new FragmentationModel(workload);
+        if (constrainedMember is { } index)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index, nameof(constrainedMember));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, members.Count, nameof(constrainedMember));
+        }
+        _constrainedMember = constrainedMember;
     }
+
+    /// <summary>Model-constrained requests' share of the GPU asked for from which the constrained member is adopted.
+    /// Few constrained requests fall into many rare request types outside the target mix, so FGD does not keep
+    /// unconstrained work off their models, and the replay of recent arrivals does not see the failures to come
+    /// (docs/scheduling.md, "Few model-constrained pods").</summary>
+    public const double ConstrainedShare = 0.005;
 
     public WhatIfJudge Judge { get; }
 
@@ -65,6 +82,13 @@ public sealed class WhatIfScorer : INodeScorer
     {
         ArgumentNullException.ThrowIfNull(queue);
         foreach (var request in queue) Record(request.Session);
+        if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
+        {
+            // From the first constrained arrival: the placements made before a replay would choose matter too.
+            if (constrained != _current) Switches++;
+            _current = constrained;
+            return;
+        }
         if (_sinceChoice >= Period && _recorded >= Window && _members.Length > 1)
         {
             _sinceChoice = 0;
@@ -77,6 +101,9 @@ public sealed class WhatIfScorer : INodeScorer
         if (!_seen.Add(session.SessionId)) return;
         _seenOrder.Enqueue(session.SessionId);
         if (_seenOrder.Count > 4 * Window) _seen.Remove(_seenOrder.Dequeue());
+        var (count, milli) = TargetWorkload.GpuShape(session.Resources);
+        _recordedGpu += (double)count * milli;
+        if (session.Resources.GpuModels is { Length: > 0 }) _recordedConstrainedGpu += (double)count * milli;
         var replayed = session with { SessionId = $"what-if/{_recorded % Window}", Priority = 0 };
         _recent[_recorded % Window] = new QueuedRequest(replayed, 0);
         _recorded++;
