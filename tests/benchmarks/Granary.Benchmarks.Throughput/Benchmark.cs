@@ -7,7 +7,7 @@ public static class Benchmark
     public static async Task<ThroughputResult> Throughput(BenchmarkOptions options, SchedulerMeter meter)
     {
         Console.Error.WriteLine($"Starting a cluster with {options.Agents} simulated agents on {options.AgentSilos} agent silo(s)...");
-        await using var cluster = await BenchmarkCluster.Start(options.Agents, options.AgentSilos);
+        await using var cluster = await BenchmarkCluster.Start(options.Agents, options.AgentSilos, options.Policy);
         Console.Error.WriteLine($"  every agent in the scheduler's view after {cluster.RegistrationTime.TotalSeconds:F1} s");
         if (options.Warmup > 0)
         {
@@ -49,7 +49,7 @@ public static class Benchmark
         foreach (var agents in options.ScaleAgents)
         {
             Console.Error.WriteLine($"Decision time with {agents} agents...");
-            await using var cluster = await BenchmarkCluster.Start(agents, options.AgentSilos);
+            await using var cluster = await BenchmarkCluster.Start(agents, options.AgentSilos, options.Policy);
             Console.Error.WriteLine($"  every agent in the scheduler's view after {cluster.RegistrationTime.TotalSeconds:F1} s");
             await ThroughputRun.Push(cluster, meter, Math.Min(500, options.ScaleSessions), options.InFlight, options.SessionTimeout);
             var run = await ThroughputRun.Push(cluster, meter, options.ScaleSessions, options.InFlight, options.SessionTimeout);

@@ -1,3 +1,5 @@
+using Granary.Scheduling;
+
 namespace Granary.Benchmarks.Throughput;
 
 /// <summary>Command-line options; every one has a default that meets the issue's yardstick.</summary>
@@ -20,6 +22,9 @@ public sealed record BenchmarkOptions
     public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(120);
     public bool Json { get; init; }
 
+    /// <summary>The scheduler's placement policy (null: its default).</summary>
+    public string? Policy { get; init; }
+
     public const string Usage = """
         Granary throughput benchmark: sessions created through ISessionGrain.Create on an in-process Orleans
         cluster (one manager silo, agent silos standing for many simulated nodes, zero-delay simulated runtime).
@@ -35,6 +40,7 @@ public sealed record BenchmarkOptions
           --scale A,B,C       agent counts for the decision-time phase, or "none" (default 100,1000,5000)
           --scale-sessions N  sessions per cluster size in that phase (default 3000)
           --timeout SECONDS   a session not RUNNING by then counts as failed (default 120)
+          --policy NAME       the scheduler's placement policy (default: the scheduler's default)
           --json              also print one JSON object with every figure
         """;
 
@@ -58,6 +64,7 @@ public sealed record BenchmarkOptions
                 "--scale-sessions" => options with { ScaleSessions = Count() },
                 "--timeout" => options with { SessionTimeout = TimeSpan.FromSeconds(Count()) },
                 "--json" => options with { Json = true },
+                "--policy" => options with { Policy = PlacementPolicy.Resolve(Next()).Name },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }
