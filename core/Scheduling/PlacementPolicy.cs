@@ -29,12 +29,13 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
 
     /// <summary>The default: fragmentation-aware placement (FGD's score, see <see cref="FragmentationScorer"/>) with
     /// ties going to nodes already in use, measured against the observed mix of each round (or a given target
-    /// workload). Over the four Alibaba trace workloads it leaves the least GPU unallocated (docs/scheduling.md).</summary>
-    public const string DefaultName = "fgd-consolidate";
+    /// workload), in coarser steps while model-constrained requests ask for a share of the GPU (whatif's rule, without
+    /// its replays: <see cref="WhatIfScorer.ConstrainedShare"/>). docs/scheduling.md compares it with FGD.</summary>
+    public const string DefaultName = "fgd-adaptive";
 
     /// <summary>Every policy name, the default first.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        [DefaultName, "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
+        [DefaultName, "fgd-consolidate", "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
 
     /// <summary>The portfolio "whatif" chooses from by replaying recent arrivals (<see cref="WhatIfScorer"/>).</summary>
     public static IReadOnlyList<string> WhatIfMembers { get; } = ["fgd-consolidate", "fgd", WhatIfConstrainedMember];
@@ -77,7 +78,10 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             "fgd-exact" => new FragmentationScorer(workload, resolution: 0) { WorkloadRefresh = workloadRefresh },
             "bestfit-cpugpu" => new CpuGpuFitScorer(resolution: 100),
             "fgd-coarse" => new FragmentationScorer(workload, resolution: 50) { WorkloadRefresh = workloadRefresh },
-            DefaultName => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
+            "fgd-consolidate" => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
+            // A portfolio that never replays (period: never): only the constrained-mix rule switches its member.
+            DefaultName => new WhatIfScorer([Create("fgd-consolidate", workload, seed, splitShares, workloadRefresh),
+                Create(WhatIfConstrainedMember, workload, seed, splitShares, workloadRefresh)], period: int.MaxValue, constrainedMember: 1),
             "fgd-coarse-consolidate" => new FragmentationScorer(workload, resolution: 50) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             "whatif" => new WhatIfScorer(WhatIfMembers.Select(m => Create(m, workload, seed, splitShares, workloadRefresh)).ToArray(),
                 judge: WhatIfJudge.PlacedLessFragmentation, workload: workload,

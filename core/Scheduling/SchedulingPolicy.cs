@@ -1,7 +1,7 @@
 namespace Granary.Scheduling;
 
 /// <summary>How a resource group orders its queue and places requests.
-/// Placement: one of <see cref="PlacementPolicy.Names"/>; the default, "fgd-consolidate", is fragmentation-aware
+/// Placement: one of <see cref="PlacementPolicy.Names"/>; the default, "fgd-adaptive", is fragmentation-aware
 /// ("bestfit" concentrated, "worstfit" dispersed, "roundrobin", ... also work).
 /// Queue: one of <see cref="QueueOrders.Names"/> ("fifo", "lifo", "priority", "drf"), with at most MaxSkips
 /// head-of-line skips per request.</summary>

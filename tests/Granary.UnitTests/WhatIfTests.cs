@@ -62,4 +62,17 @@ public class WhatIfTests
     [Fact]
     public void A_constrained_member_outside_the_portfolio_is_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new WhatIfScorer([PlacementPolicy.Create("worstfit")], constrainedMember: 1));
+
+    [Fact]
+    public void The_default_never_replays_and_takes_coarse_steps_once_constrained_requests_arrive()
+    {
+        var scorer = Assert.IsType<WhatIfScorer>(PlacementPolicy.Create(PlacementPolicy.DefaultName).Scorer);
+        var cluster = HalfUsedAndIdle();
+        var unconstrained = Enumerable.Range(0, 600).Select(i => ($"u{i}", Request(1, 1, fgpuMilli: 100))).ToArray();
+        scorer.ForRound(Queue(unconstrained), cluster);
+        Assert.Equal(("fgd-consolidate", 0), (scorer.Current.Name, scorer.Switches));
+
+        scorer.ForRound(Queue(("c", Request(1, 1, fgpuMilli: 500, models: ["V100M32"]))), cluster);
+        Assert.Equal((PlacementPolicy.WhatIfConstrainedMember, 1), (scorer.Current.Name, scorer.Switches));
+    }
 }

@@ -26,6 +26,7 @@ public sealed class WhatIfScorer : INodeScorer
 
     /// <param name="workload">The mix <see cref="WhatIfJudge.PlacedLessFragmentation"/> measures fragmentation against
     /// (null: the observed mix at each choice).</param>
+    /// <param name="period">Arrivals between two replays; int.MaxValue: never replay.</param>
     /// <param name="constrainedMember">The member adopted without a replay while model-constrained requests ask for at
     /// least <see cref="ConstrainedShare"/> of the GPU of every arrival recorded (null: always judge by replay).</param>
     public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256,
@@ -89,7 +90,7 @@ public sealed class WhatIfScorer : INodeScorer
             _current = constrained;
             return;
         }
-        if (_sinceChoice >= Period && _recorded >= Window && _members.Length > 1)
+        if (Period < int.MaxValue && _sinceChoice >= Period && _recorded >= Window && _members.Length > 1)
         {
             _sinceChoice = 0;
             Choose(cluster);
@@ -104,8 +105,11 @@ public sealed class WhatIfScorer : INodeScorer
         var (count, milli) = TargetWorkload.GpuShape(session.Resources);
         _recordedGpu += (double)count * milli;
         if (session.Resources.GpuModels is { Length: > 0 }) _recordedConstrainedGpu += (double)count * milli;
-        var replayed = session with { SessionId = $"what-if/{_recorded % Window}", Priority = 0 };
-        _recent[_recorded % Window] = new QueuedRequest(replayed, 0);
+        if (Period < int.MaxValue)
+        {
+            var replayed = session with { SessionId = $"what-if/{_recorded % Window}", Priority = 0 };
+            _recent[_recorded % Window] = new QueuedRequest(replayed, 0);
+        }
         _recorded++;
         _sinceChoice++;
     }
