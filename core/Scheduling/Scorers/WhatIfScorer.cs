@@ -8,6 +8,7 @@ namespace Granary.Scheduling;
 /// last <see cref="Window"/> arrivals, from the cluster as it is now, once per member policy (a plan on the current
 /// snapshot: nothing is changed) and adopts the member judged best (<see cref="WhatIfJudge"/>); ties keep the member
 /// in use. The recent arrivals stand in for the next ones, so the choice follows the workload the cluster sees.
+/// With a constrained member, a rule on every arrival seen overrides the replays (<see cref="ConstrainedShare"/>).
 /// Deterministic given the arrivals and snapshots (no clock, no randomness). Use one instance from one thread.
 /// </summary>
 public sealed class WhatIfScorer : INodeScorer
@@ -63,7 +64,7 @@ public sealed class WhatIfScorer : INodeScorer
     /// <summary>The member in use now.</summary>
     public PlacementPolicy Current => _members[_current];
 
-    /// <summary>How many times the what-if replay changed the member in use.</summary>
+    /// <summary>How many times the what-if replay or the constrained-mix rule changed the member in use.</summary>
     public int Switches { get; private set; }
 
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
