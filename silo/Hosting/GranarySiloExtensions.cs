@@ -28,6 +28,10 @@ public static class GranarySiloExtensions
     /// <summary>The ADO.NET storage itself, which grains reach only through StorageFailureMapping.</summary>
     private const string AdoNetStorageName = "granary-adonet";
 
+    /// <summary>Grain-state writes committed in groups (GroupCommitGrainStorage), and their connection pool.</summary>
+    private const string GroupCommitStorageName = "granary-group-commit";
+    private const string StorageDatabaseName = "granary-storage";
+
     /// <summary>The connection pool of the grain directory in PostgreSQL.</summary>
     private const string DirectoryDatabaseName = "granary-directory";
 
@@ -85,8 +89,14 @@ public static class GranarySiloExtensions
                 storage.ConnectionString = options.Database.PooledConnectionString;
                 storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
+            services.AddKeyedSingleton(StorageDatabaseName, (_, _) => NpgsqlDataSource.Create(options.Database.PooledConnectionString
+                ?? throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet storage")));
+            services.AddKeyedSingleton(GroupCommitStorageName, (sp, _) => new GroupCommitGrainStorage(
+                sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), sp.GetRequiredKeyedService<NpgsqlDataSource>(StorageDatabaseName),
+                sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+                sp.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(AdoNetStorageName).GrainStorageSerializer));
             services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) =>
-                new StorageFailureMapping(sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName)));
+                new StorageFailureMapping(sp.GetRequiredKeyedService<GroupCommitGrainStorage>(GroupCommitStorageName)));
         }
         else
         {
