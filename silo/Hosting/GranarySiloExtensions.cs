@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.GrainDirectory;
@@ -28,12 +27,11 @@ public static class GranarySiloExtensions
     /// <summary>The ADO.NET storage itself, which grains reach only through StorageFailureMapping.</summary>
     private const string AdoNetStorageName = "granary-adonet";
 
-    /// <summary>Grain-state writes committed in groups (GroupCommitGrainStorage), and their connection pool.</summary>
+    /// <summary>Grain-state writes committed in groups (GroupCommitGrainStorage).</summary>
     private const string GroupCommitStorageName = "granary-group-commit";
-    private const string StorageDatabaseName = "granary-storage";
 
-    /// <summary>The connection pool of the grain directory in PostgreSQL.</summary>
-    private const string DirectoryDatabaseName = "granary-directory";
+    /// <summary>The connection pool whose statements go in groups: grain-state writes and the grain directory's.</summary>
+    private const string CommandGroupsName = "granary-postgres";
 
     /// <summary>Roles (manager, agent or both), clustering, storage, agent nodes and the container runtime,
     /// all from configuration. Used by the silo executable and by the gateway's all-in-one mode.</summary>
@@ -89,10 +87,10 @@ public static class GranarySiloExtensions
                 storage.ConnectionString = options.Database.PooledConnectionString;
                 storage.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
-            services.AddKeyedSingleton(StorageDatabaseName, (_, _) => NpgsqlDataSource.Create(options.Database.PooledConnectionString
+            services.TryAddKeyedSingleton(CommandGroupsName, (_, _) => PostgresCommandGroups.Create(options.Database.ConnectionString
                 ?? throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet storage")));
             services.AddKeyedSingleton(GroupCommitStorageName, (sp, _) => new GroupCommitGrainStorage(
-                sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), sp.GetRequiredKeyedService<NpgsqlDataSource>(StorageDatabaseName),
+                sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), sp.GetRequiredKeyedService<PostgresCommandGroups>(CommandGroupsName),
                 sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
                 sp.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(AdoNetStorageName).GrainStorageSerializer));
             services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) =>
@@ -161,10 +159,10 @@ public static class GranarySiloExtensions
             });
             // Every grain's directory entry in the database rather than spread over the silos, agents included: an
             // agent silo that dies then stalls and deactivates nothing but its own grains (see PostgresGrainDirectory).
-            silo.Services.AddKeyedSingleton(DirectoryDatabaseName, (_, _) => PostgresGrainDirectory.CreateDatabase(options.Database.ConnectionString
+            silo.Services.TryAddKeyedSingleton(CommandGroupsName, (_, _) => PostgresCommandGroups.Create(options.Database.ConnectionString
                 ?? throw new InvalidOperationException("Granary:Database:ConnectionString is required for adonet clustering")));
             silo.AddGrainDirectory(GrainDirectoryAttribute.DEFAULT_GRAIN_DIRECTORY, (sp, _) => new PostgresGrainDirectory(
-                sp.GetRequiredKeyedService<NpgsqlDataSource>(DirectoryDatabaseName), sp.GetRequiredService<IOptions<ClusterOptions>>(),
+                sp.GetRequiredKeyedService<PostgresCommandGroups>(CommandGroupsName), sp.GetRequiredService<IOptions<ClusterOptions>>(),
                 sp.GetRequiredService<ILogger<PostgresGrainDirectory>>()));
             silo.Configure<ClusterOptions>(cluster =>
             {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Orleans.Storage;
 
@@ -12,6 +13,9 @@ namespace Granary.Silo.Adapters.Storage;
 public readonly record struct AdoNetStateRow(int GrainIdHash, long N0, long N1, int GrainTypeHash, string GrainType, string? Extension)
 {
     private static readonly OrleansDefaultHasher Hasher = new();
+
+    /// <summary>The row's place in the one order that groups of statements lock rows in (PostgresCommandGroups).</summary>
+    public string Order => string.Create(CultureInfo.InvariantCulture, $"state/{GrainIdHash}/{GrainTypeHash}/{N0}/{N1}/{GrainType}/{Extension}");
 
     public static bool Covers(string stateName) => !stateName.Contains('`', StringComparison.Ordinal);
 

@@ -18,14 +18,10 @@ namespace Granary.Silo.Adapters.Storage;
 /// A database failure leaves as a StorageUnavailableException, as grain storage's do, so the gateway answers 503.
 /// Rows are keyed by the SHA-256 of the grain id, so a grain key of any length fits the index.
 /// </summary>
-public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<ClusterOptions> cluster, ILogger<PostgresGrainDirectory> logger)
+public sealed class PostgresGrainDirectory(PostgresCommandGroups database, IOptions<ClusterOptions> cluster, ILogger<PostgresGrainDirectory> logger)
     : IGrainDirectory
 {
     private readonly string _clusterId = cluster.Value.ClusterId;
-
-    /// <summary>The directory's connection pool. Its four statements run for every new grain: the pooled connection
-    /// string keeps them prepared instead of parsing and planning each one again.</summary>
-    public static NpgsqlDataSource CreateDatabase(string connectionString) => NpgsqlDataSource.Create(PostgresPooling.ConnectionString(connectionString));
 
     public Task<GrainAddress?> Register(GrainAddress address) => Register(address, previousAddress: null);
 
@@ -35,10 +31,11 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
     {
         var grainId = address.GrainId.ToString();
         var hash = Hash(grainId);
+        var order = Order(hash);
         // A concurrent unregister can remove the row between a refused insert and the read: then try again.
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            await using var insert = database.CreateCommand("""
+            var insert = new NpgsqlBatchCommand("""
                 INSERT INTO granary_grain_directory AS d (cluster_id, grain_hash, grain_id, silo_address, activation_id, membership_version)
                 VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (cluster_id, grain_hash) DO UPDATE
@@ -54,7 +51,7 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
             insert.Parameters.AddWithValue(address.ActivationId.ToParsableString());
             insert.Parameters.AddWithValue(address.MembershipVersion.Value);
             insert.Parameters.AddWithValue(previousAddress?.ActivationId.ToParsableString() ?? "");
-            var registered = await ReadEntry(insert, address.GrainId);
+            var registered = await database.Run(insert, order, reader => ReadEntry(reader, address.GrainId));
             if (registered is not null)
             {
                 return registered;
@@ -73,14 +70,14 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
     public Task Unregister(GrainAddress address) => Mapped("unregister", address.GrainId, async () =>
     {
         var anyActivation = address.ActivationId.IsDefault;
-        await using var delete = database.CreateCommand(anyActivation
+        var hash = Hash(address.GrainId.ToString());
+        var delete = new NpgsqlBatchCommand(anyActivation
             ? "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND silo_address = $3"
             : "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3");
         delete.Parameters.AddWithValue(_clusterId);
-        delete.Parameters.AddWithValue(Hash(address.GrainId.ToString()));
+        delete.Parameters.AddWithValue(hash);
         delete.Parameters.AddWithValue(anyActivation ? address.SiloAddress!.ToParsableString() : address.ActivationId.ToParsableString());
-        await delete.ExecuteNonQueryAsync();
-        return (GrainAddress?)null;
+        return await database.Run(delete, Order(hash), _ => Task.FromResult((GrainAddress?)null));
     });
 
     public Task<GrainAddress?> Lookup(GrainId grainId) => Mapped("lookup", grainId, () => LookupEntry(grainId));
@@ -92,11 +89,10 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
     {
         try
         {
-            await using var delete = database.CreateCommand(
-                "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)");
+            var delete = new NpgsqlBatchCommand("DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)");
             delete.Parameters.AddWithValue(_clusterId);
             delete.Parameters.AddWithValue(siloAddresses.Select(s => s.ToParsableString()).ToArray());
-            await delete.ExecuteNonQueryAsync();
+            await database.Run(delete, Order([]), _ => Task.FromResult(0));
         }
         catch (Exception exception) when (StorageFailureMapping.IsDatabaseFailure(exception))
         {
@@ -106,18 +102,21 @@ public sealed class PostgresGrainDirectory(NpgsqlDataSource database, IOptions<C
 
     private async Task<GrainAddress?> LookupEntry(GrainId grainId)
     {
-        await using var select = database.CreateCommand(
+        var hash = Hash(grainId.ToString());
+        var select = new NpgsqlBatchCommand(
             "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2");
         select.Parameters.AddWithValue(_clusterId);
-        select.Parameters.AddWithValue(Hash(grainId.ToString()));
-        return await ReadEntry(select, grainId);
+        select.Parameters.AddWithValue(hash);
+        return await database.Run(select, Order(hash), reader => ReadEntry(reader, grainId));
     }
 
     private static byte[] Hash(string grainId) => SHA256.HashData(Encoding.UTF8.GetBytes(grainId));
 
-    private static async Task<GrainAddress?> ReadEntry(NpgsqlCommand command, GrainId grainId)
+    /// <summary>The entry's place in the order groups of statements lock rows in.</summary>
+    private static string Order(byte[] hash) => "directory/" + Convert.ToHexString(hash);
+
+    private static async Task<GrainAddress?> ReadEntry(NpgsqlDataReader reader, GrainId grainId)
     {
-        await using var reader = await command.ExecuteReaderAsync();
         if (!await reader.ReadAsync())
         {
             return null;

@@ -77,7 +77,7 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
 
         Assert.All(states, state => Assert.Equal("1", state.ETag));
         Assert.Equal(Count, await silo.Rows());
-        Assert.InRange(silo.GroupCommit.Groups, 1, Count / 10);
+        Assert.InRange(silo.Groups.Groups, 1, Count / 10);
         for (var i = 0; i < Count; i += 37)
         {
             var read = new GrainState<CounterState>(new CounterState());
@@ -91,8 +91,8 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
     {
         await using var silo = await Silo.Start(postgres);
         var unreachable = new NpgsqlConnectionStringBuilder(postgres.NewDatabaseConnectionString()) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
-        await using var storage = new GroupCommitGrainStorage(silo.Provider, NpgsqlDataSource.Create(unreachable.ConnectionString), silo.ServiceId, silo.Serializer);
-        var mapped = new StorageFailureMapping(storage);
+        await using var groups = new PostgresCommandGroups(NpgsqlDataSource.Create(unreachable.ConnectionString));
+        var mapped = new StorageFailureMapping(new GroupCommitGrainStorage(silo.Provider, groups, silo.ServiceId, silo.Serializer));
 
         var writes = Enumerable.Range(0, 20).Select(i =>
             mapped.WriteStateAsync("counter", GrainId.Create("counter", $"s-{i}"), new GrainState<CounterState>(new CounterState { Value = i }))).ToArray();
@@ -102,7 +102,7 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
             var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => write);
             Assert.Contains("grain storage unavailable (write counter", failure.Message);
         }
-        Assert.Equal(0, storage.Groups);
+        Assert.Equal(0, groups.Groups);
     }
 
     private static GrainId Grain(string key) => key switch
@@ -128,10 +128,12 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
             Provider = host.Services.GetRequiredKeyedService<IGrainStorage>(StorageName);
             ServiceId = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
             Serializer = host.Services.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(StorageName).GrainStorageSerializer;
-            GroupCommit = new GroupCommitGrainStorage(Provider, NpgsqlDataSource.Create(PostgresPooling.ConnectionString(database)), ServiceId, Serializer);
+            Groups = PostgresCommandGroups.Create(database);
+            GroupCommit = new GroupCommitGrainStorage(Provider, Groups, ServiceId, Serializer);
         }
 
         public IGrainStorage Provider { get; }
+        public PostgresCommandGroups Groups { get; }
         public GroupCommitGrainStorage GroupCommit { get; }
         public string ServiceId { get; }
         public IGrainStorageSerializer Serializer { get; }
@@ -147,7 +149,7 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
 
         public async ValueTask DisposeAsync()
         {
-            await GroupCommit.DisposeAsync();
+            await Groups.DisposeAsync();
             await StopAsync(_host);
         }
     }

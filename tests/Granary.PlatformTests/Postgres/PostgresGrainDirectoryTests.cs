@@ -129,6 +129,27 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Registrations_that_arrive_together_share_round_trips_and_one_activation_wins_each_grain()
+    {
+        await using var groups = PostgresCommandGroups.Create(await MigratedDatabaseAsync());
+        var directory = new PostgresGrainDirectory(groups, Options.Create(new ClusterOptions { ClusterId = "c1" }), NullLogger<PostgresGrainDirectory>.Instance);
+        const int Grains = 200;
+        var onA = Enumerable.Range(0, Grains).Select(i => Address($"session/{i}", SiloA, version: 3)).ToArray();
+        var onB = Enumerable.Range(0, Grains).Select(i => Address($"session/{i}", SiloB, version: 3)).ToArray();
+
+        var registered = await Task.WhenAll(onA.Concat(onB).Select(address => directory.Register(address)));
+
+        Assert.InRange(groups.Groups, 1, Grains / 5); // 400 registrations and the losers' lookups
+        for (var i = 0; i < Grains; i++)
+        {
+            var winner = registered[i]!;
+            Assert.True(winner.ActivationId == onA[i].ActivationId || winner.ActivationId == onB[i].ActivationId, $"grain {i}");
+            AssertSame(winner, registered[Grains + i]);
+            AssertSame(winner, await directory.Lookup(onA[i].GrainId));
+        }
+    }
+
+    [Fact]
     public async Task An_unreachable_database_is_reported_as_storage_unavailable()
     {
         var unreachable = new NpgsqlConnectionStringBuilder(postgres.NewDatabaseConnectionString()) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
@@ -150,7 +171,7 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
     }
 
     private static PostgresGrainDirectory Directory(string connectionString, string clusterId) =>
-        new(PostgresGrainDirectory.CreateDatabase(connectionString), Options.Create(new ClusterOptions { ClusterId = clusterId }),
+        new(PostgresCommandGroups.Create(connectionString), Options.Create(new ClusterOptions { ClusterId = clusterId }),
             NullLogger<PostgresGrainDirectory>.Instance);
 
     private static GrainAddress Address(string grainId, SiloAddress silo, long version) => new()
