@@ -17,6 +17,7 @@ using Orleans.GrainDirectory;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
 namespace Granary.Silo.Hosting;
@@ -92,7 +93,8 @@ public static class GranarySiloExtensions
             services.AddKeyedSingleton(GroupCommitStorageName, (sp, _) => new GroupCommitGrainStorage(
                 sp.GetRequiredKeyedService<IGrainStorage>(AdoNetStorageName), sp.GetRequiredKeyedService<PostgresCommandGroups>(CommandGroupsName),
                 sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-                sp.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(AdoNetStorageName).GrainStorageSerializer));
+                sp.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(AdoNetStorageName).GrainStorageSerializer,
+                sp.GetRequiredService<IActivatorProvider>()));
             services.AddKeyedSingleton<IGrainStorage>(GranaryStorage.Name, (sp, _) =>
                 new StorageFailureMapping(sp.GetRequiredKeyedService<GroupCommitGrainStorage>(GroupCommitStorageName)));
         }

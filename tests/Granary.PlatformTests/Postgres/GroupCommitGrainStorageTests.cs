@@ -5,14 +5,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 using static Granary.PlatformTests.Postgres.OrleansPostgresHosts;
 
 namespace Granary.PlatformTests.Postgres;
 
 /// <summary>
-/// GroupCommitGrainStorage against Orleans' own ADO.NET storage on a migrated database: the rows it writes are the
-/// rows that storage reads (string, Guid and integer keys, with and without extensions), versions conflict as they do
+/// GroupCommitGrainStorage against Orleans' own ADO.NET storage on a migrated database: the rows it reads and writes
+/// are the rows that storage writes and reads (string, Guid and integer keys, with and without extensions), versions conflict as they do
 /// there, writes that arrive together share a round trip, and an unreachable database fails the writes, not hangs them.
 /// </summary>
 [Collection(PostgresCollection.Name)]
@@ -22,7 +23,7 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
 
     [Theory]
     [MemberData(nameof(Keys))]
-    public async Task The_provider_reads_what_group_commit_wrote_and_each_continues_the_others_versions(string key)
+    public async Task Each_reads_what_the_other_wrote_and_continues_its_versions(string key)
     {
         await using var silo = await Silo.Start(postgres);
         var grain = Grain(key);
@@ -40,10 +41,17 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
         await silo.GroupCommit.WriteStateAsync("counter", grain, written);
         Assert.Equal("3", written.ETag);
 
+        read.State = new CounterState { Value = 4 };
+        read.ETag = written.ETag;
+        await silo.Provider.WriteStateAsync("counter", grain, read);
         var again = new GrainState<CounterState>(new CounterState());
         await silo.GroupCommit.ReadStateAsync("counter", grain, again);
-        Assert.Equal((3, "3"), (again.State!.Value, again.ETag));
+        Assert.Equal((4, "4", true), (again.State!.Value, again.ETag, again.RecordExists));
         Assert.Equal(1, await silo.Rows());
+
+        var never = new GrainState<CounterState>(new CounterState { Value = 5 }) { ETag = "9", RecordExists = true };
+        await silo.GroupCommit.ReadStateAsync("other", grain, never);
+        Assert.Equal((0, null, false), (never.State!.Value, never.ETag, never.RecordExists));
     }
 
     [Fact]
@@ -87,12 +95,12 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task An_unreachable_database_fails_the_writes_as_storage_unavailable()
+    public async Task An_unreachable_database_fails_reads_and_writes_as_storage_unavailable()
     {
         await using var silo = await Silo.Start(postgres);
         var unreachable = new NpgsqlConnectionStringBuilder(postgres.NewDatabaseConnectionString()) { Host = "127.0.0.1", Port = 1, Timeout = 2 };
         await using var groups = new PostgresCommandGroups(NpgsqlDataSource.Create(unreachable.ConnectionString));
-        var mapped = new StorageFailureMapping(new GroupCommitGrainStorage(silo.Provider, groups, silo.ServiceId, silo.Serializer));
+        var mapped = new StorageFailureMapping(new GroupCommitGrainStorage(silo.Provider, groups, silo.ServiceId, silo.Serializer, silo.Activators));
 
         var writes = Enumerable.Range(0, 20).Select(i =>
             mapped.WriteStateAsync("counter", GrainId.Create("counter", $"s-{i}"), new GrainState<CounterState>(new CounterState { Value = i }))).ToArray();
@@ -102,6 +110,9 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
             var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => write);
             Assert.Contains("grain storage unavailable (write counter", failure.Message);
         }
+        var read = await Assert.ThrowsAsync<StorageUnavailableException>(() =>
+            mapped.ReadStateAsync("counter", GrainId.Create("counter", "s-1"), new GrainState<CounterState>(new CounterState())));
+        Assert.Contains("grain storage unavailable (read counter", read.Message);
         Assert.Equal(0, groups.Groups);
     }
 
@@ -129,7 +140,8 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
             ServiceId = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
             Serializer = host.Services.GetRequiredService<IOptionsMonitor<AdoNetGrainStorageOptions>>().Get(StorageName).GrainStorageSerializer;
             Groups = PostgresCommandGroups.Create(database);
-            GroupCommit = new GroupCommitGrainStorage(Provider, Groups, ServiceId, Serializer);
+            Activators = host.Services.GetRequiredService<IActivatorProvider>();
+            GroupCommit = new GroupCommitGrainStorage(Provider, Groups, ServiceId, Serializer, Activators);
         }
 
         public IGrainStorage Provider { get; }
@@ -137,6 +149,7 @@ public sealed class GroupCommitGrainStorageTests(PostgresFixture postgres)
         public GroupCommitGrainStorage GroupCommit { get; }
         public string ServiceId { get; }
         public IGrainStorageSerializer Serializer { get; }
+        public IActivatorProvider Activators { get; }
 
         public static async Task<Silo> Start(PostgresFixture postgres)
         {
