@@ -32,6 +32,7 @@ public static class GatewayServiceExtensions
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<Apps.AppProxyClient>();
         builder.Services.AddSingleton<Agents.AgentSnapshots>();
+        builder.Services.TryAddSingleton<Granary.Agents.ImageCatalogCache>();
         builder.Services.AddSingleton<Activity.SessionActivity>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Activity.SessionActivity>());
         return builder;

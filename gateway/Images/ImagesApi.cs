@@ -24,10 +24,6 @@ public static class ImagesApi
             .ToArray());
     }
 
-    /// <summary>The image references the agents have (empty before any agent has reported).</summary>
-    public static async Task<string[]> References(IGrainFactory grains)
-        => [.. (await grains.GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key).List()).Select(c => c.Image.Reference)];
-
     // An image without Granary's labels is shown under its repository name, its tag as the version.
     private static string EnvironmentOf(ImageDescriptor image)
         => !string.IsNullOrEmpty(image.Environment) ? image.Environment : Split(image.Reference).Repository;

@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Text.Json;
+using Granary.Agents;
 using Granary.Gateway.Auth;
 using Granary.Gateway.Hosting;
 using Granary.Gateway.Http;
@@ -35,7 +36,7 @@ public static class SessionsApi
     }
 
     public static async Task<Results<Created<SessionResponse>, ValidationProblem, ProblemHttpResult>> Create(
-        HttpRequest request, ClaimsPrincipal user, IGrainFactory grains)
+        HttpRequest request, ClaimsPrincipal user, IGrainFactory grains, ImageCatalogCache imageCatalog)
     {
         var body = await JsonRequestBody.Read<CreateSessionRequest>(request, GatewayServiceExtensions.RequestJson);
         if (!body.IsValid)
@@ -61,10 +62,10 @@ public static class SessionsApi
 
         // What the request names must exist: the caller's folders, and an image some agent has (once any has reported).
         var unknown = await MissingFolders(grains, user, spec);
-        var images = await Images.ImagesApi.References(grains);
-        if (images.Length > 0 && !images.Contains(spec.Image, StringComparer.Ordinal))
+        var images = await imageCatalog.Including(spec.Image);
+        if (images.Count > 0 && !images.Any(c => c.Image.Reference == spec.Image))
         {
-            unknown.Add("image", $"No agent has the image \"{spec.Image}\". Available: {string.Join(", ", images)}.");
+            unknown.Add("image", $"No agent has the image \"{spec.Image}\". Available: {string.Join(", ", images.Select(c => c.Image.Reference))}.");
         }
 
         if (!unknown.IsEmpty)

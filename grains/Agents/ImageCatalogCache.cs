@@ -1,8 +1,8 @@
 namespace Granary.Agents;
 
 /// <summary>
-/// This silo's copy of the image catalog for session starts, which only need an image's apps: asking the catalog
-/// grain for every start was one more call per session. An image missing from the copy is looked up afresh (it may
+/// This process's copy of the image catalog for session creates and starts, which only need to know an image and its
+/// apps: asking the catalog grain each time was one more call per session, and its answer names every agent. An image missing from the copy is looked up afresh (it may
 /// have just been reported); an image's labels may be up to <see cref="MaxAge"/> old.
 /// </summary>
 public sealed class ImageCatalogCache(IGrainFactory grains, TimeProvider time)
@@ -14,10 +14,13 @@ public sealed class ImageCatalogCache(IGrainFactory grains, TimeProvider time)
     private DateTimeOffset _fetchedAt;
 
     /// <summary>The image as the catalog last described it, or null when no agent has it.</summary>
-    public async Task<ImageDescriptor?> Find(string reference)
+    public async Task<ImageDescriptor?> Find(string reference) => Find(await Including(reference), reference);
+
+    /// <summary>The catalog, fetched afresh when the copy lacks <paramref name="reference"/>.</summary>
+    public async Task<IReadOnlyList<CatalogImage>> Including(string reference)
     {
-        var found = Find(await Current(refresh: false), reference);
-        return found ?? Find(await Current(refresh: true), reference);
+        var catalog = await Current(refresh: false);
+        return Find(catalog, reference) is not null ? catalog : await Current(refresh: true);
     }
 
     private static ImageDescriptor? Find(IReadOnlyList<CatalogImage> catalog, string reference) =>

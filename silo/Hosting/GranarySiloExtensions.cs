@@ -62,7 +62,7 @@ public static class GranarySiloExtensions
         services.AddSingleton(options);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloJoinedLog>();
         services.AddSingleton<SiloFinder>();
-        services.AddSingleton<ImageCatalogCache>();
+        services.TryAddSingleton<ImageCatalogCache>();
         silo.AddPlacementDirector<ManagerPlacement, ManagerPlacementDirector>();
         silo.AddPlacementDirector<AgentNodePlacement, AgentNodePlacementDirector>();
         silo.AddPlacementDirector<FolderStoragePlacement, FolderStoragePlacementDirector>();

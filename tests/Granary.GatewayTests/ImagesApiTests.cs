@@ -1,4 +1,7 @@
+using System.Net;
 using System.Net.Http.Json;
+using Granary.Agents;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Granary.GatewayTests;
 
@@ -34,5 +37,23 @@ public sealed class ImagesApiTests(GatewayFactory factory)
         Assert.Contains("python:3.11", message);
         Assert.Contains("base:1", message);
         Assert.Empty(await Api.ListIds(carol));
+    }
+
+    [Fact]
+    public async Task An_image_reported_after_the_gateway_looked_is_accepted_at_once()
+    {
+        // Its own cluster: the catalog changes, and the gateway keeps a copy of it that a miss must refresh.
+        await using var cluster = new GatewayFactory();
+        using var carol = cluster.ClientWithKey(GatewayFactory.CarolKey);
+        var request = new { image = "tensorflow:2.15", resources = new { cpu = 1, memory = "1g" } };
+        using var before = await carol.PostAsJsonAsync("/v1/sessions", request);
+        await Api.AssertValidationProblem(before, "image");
+
+        await cluster.Services.GetRequiredService<IGrainFactory>().GetGrain<IImageCatalogGrain>(IImageCatalogGrain.Key)
+            .Report("late-agent", [new ImageDescriptor("tensorflow:2.15", "tensorflow", "2.15", [])]);
+        using var after = await carol.PostAsJsonAsync("/v1/sessions", request);
+
+        Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+        Assert.Single(await Api.ListIds(carol));
     }
 }
