@@ -10,7 +10,10 @@ public sealed record DeploymentOptions
     public int Users { get; init; } = 20;
     public int Sessions { get; init; } = 3000;
     public int Runs { get; init; } = 3;
-    public int Warmup { get; init; } = 1000;
+    /// <summary>Sessions pushed before the measured runs. A started process JITs its hot paths again, optimized, for
+    /// the first ~10 s of load (in the manager and each gateway about half a core of JIT time meanwhile, from
+    /// dotnet-counters), at about half the throughput after it: the default lets that pass.</summary>
+    public int Warmup { get; init; } = 10_000;
 
     /// <summary>Create requests outstanding at once in the saturation runs (closed loop on the POST).</summary>
     public int Clients { get; init; } = 64;
@@ -40,7 +43,7 @@ public sealed record DeploymentOptions
           --users N              users the sessions are spread over, each with its own key (default 20)
           --sessions N           sessions per measured run (default 3000)
           --runs N               measured runs of each kind; medians are reported (default 3)
-          --warmup N             sessions pushed first, not counted (default 1000)
+          --warmup N             sessions pushed first, not counted: the JIT's optimizing (default 10000)
           --clients N            saturation: create requests outstanding at once (default 64)
           --rate N               paced runs offering N sessions/s (open loop); 0 skips them (default 500)
           --synchronous-commit   LIST: on, off or on,off: a fresh cluster and database for each (default on,off)
