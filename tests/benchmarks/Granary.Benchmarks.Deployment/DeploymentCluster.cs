@@ -81,7 +81,12 @@ public sealed class DeploymentCluster : IAsyncDisposable
         var started = DateTime.UtcNow;
         for (var i = 0; i < options.Managers; i++)
         {
-            Run(siloDll, ["run"], Silo("manager"), $"manager-{i + 1}.log");
+            // The scheduler's plan-pass durations and the session counters, to read during a run.
+            var settings = Silo("manager");
+            var metricsPort = GranaryProcess.FreePort();
+            settings["Granary__Metrics__Port"] = metricsPort.ToString();
+            Console.Error.WriteLine($"  manager {i + 1}: metrics at http://localhost:{metricsPort}/metrics");
+            Run(siloDll, ["run"], settings, $"manager-{i + 1}.log");
         }
         for (var i = 0; i < options.AgentProcesses; i++)
         {
