@@ -15,7 +15,7 @@ public interface IAgentGrain : IGrainWithStringKey
     /// <summary>Re-checks the placement against the node's own allocations; on success reserves it and starts
     /// the container in the background, reporting progress to the session grain. The SSH public key is
     /// authorized for the session user, the private key placed at /home/work/id_container; null when the
-    /// session's image serves no ssh (an RSA key costs most of a second of CPU to make). The app secret is the
+    /// session's image serves no ssh. The app secret is the
     /// token the session's http apps require (only the gateway's proxy knows it).
     /// Interleaves with the agent's other turns, so that a burst of starts on one node shares its state writes
     /// instead of queueing one write each (the reservation is made before the first await).</summary>

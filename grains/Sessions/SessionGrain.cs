@@ -248,8 +248,7 @@ public sealed partial class SessionGrain(
 
         if (S.SshKey is null && await ImageServesSsh(S.Spec!.Image))
         {
-            // Off the grain's thread: an RSA key takes most of a second of CPU.
-            var pair = await Task.Run(() => SshKeyPair.Generate($"granary-session-{Id}"));
+            var pair = SshKeyPair.Generate($"granary-session-{Id}");
             S.SshKey = new SshKey(pair.PublicKey, pair.PrivateKey);
             await Store(); // not in the view
         }

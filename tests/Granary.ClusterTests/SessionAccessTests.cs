@@ -42,13 +42,13 @@ public sealed class SessionAccessTests(ClusterFixture fixture)
         var app = Assert.Single(running.Apps);
         Assert.Equal(("ssh", "tcp"), (app.Name, app.Protocol));
         Assert.Equal((app.Host, app.Port, "work"), (ssh.Host, ssh.Port, ssh.User));
-        Assert.StartsWith("-----BEGIN RSA PRIVATE KEY-----", ssh.PrivateKey);
+        Assert.StartsWith("-----BEGIN EC PRIVATE KEY-----", ssh.PrivateKey);
 
         var files = fixture.RuntimeOf(ClusterFixture.AgentSiloA).SpecOf(running.ContainerId!).Files!;
         var privateKey = Assert.Single(files, f => f.Path == "/home/work/id_container");
         Assert.Equal(ssh.PrivateKey, privateKey.Content);
         Assert.Equal((Convert.ToInt32("600", 8), 1000, 1000), (privateKey.Mode, privateKey.Uid, privateKey.Gid));
-        Assert.StartsWith("ssh-rsa ", Assert.Single(files, f => f.Path == "/home/work/.ssh/authorized_keys").Content);
+        Assert.StartsWith("ecdsa-sha2-nistp256 ", Assert.Single(files, f => f.Path == "/home/work/.ssh/authorized_keys").Content);
 
         await session.Terminate(force: false);
         Assert.Null(await session.GetSsh());

@@ -281,7 +281,7 @@ public sealed class SessionsApiTests(GatewayFactory factory)
 
         Assert.Equal("work", ssh.GetProperty("user").GetString());
         Assert.Equal($"tcp://{ssh.GetProperty("host").GetString()}:{ssh.GetProperty("port").GetInt32()}", sshApp.GetProperty("url").GetString());
-        Assert.StartsWith("-----BEGIN RSA PRIVATE KEY-----", ssh.GetProperty("privateKey").GetString());
+        Assert.StartsWith("-----BEGIN EC PRIVATE KEY-----", ssh.GetProperty("privateKey").GetString());
         using (var other = await bob.GetAsync($"/v1/sessions/{id}/ssh"))
         {
             await Api.AssertProblem(other, HttpStatusCode.NotFound);

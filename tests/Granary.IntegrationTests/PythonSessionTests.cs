@@ -65,7 +65,7 @@ public sealed class PythonSessionTests(DockerFixture fixture) : IAsyncLifetime
         string[] Ssh(string command) => [.. options.Select(o => o == "-P" ? "-p" : o), "work@127.0.0.1", command];
 
         var login = await Eventually(() => Tool.Run("ssh", Ssh("echo hi; whoami; head -n 1 ~/id_container")), r => r.ExitCode == 0);
-        Assert.Equal("hi\nwork\n-----BEGIN RSA PRIVATE KEY-----\n", login.Output);
+        Assert.Equal("hi\nwork\n-----BEGIN EC PRIVATE KEY-----\n", login.Output);
 
         var upload = Path.Combine(_scratch, "upload.txt");
         var download = Path.Combine(_scratch, "download.txt");

@@ -14,42 +14,53 @@ public sealed class SshKeyPairTests
 
         var fields = pair.PublicKey.Split(' ');
         Assert.Equal(3, fields.Length);
-        Assert.Equal("ssh-rsa", fields[0]);
+        Assert.Equal("ecdsa-sha2-nistp256", fields[0]);
         Assert.Equal("session-42", fields[2]);
 
         var blob = Convert.FromBase64String(fields[1]);
         var offset = 0;
-        Assert.Equal("ssh-rsa", Encoding.ASCII.GetString(ReadString(blob, ref offset)));
-        var exponent = ReadString(blob, ref offset);
-        var modulus = ReadString(blob, ref offset);
+        Assert.Equal("ecdsa-sha2-nistp256", Encoding.ASCII.GetString(ReadString(blob, ref offset)));
+        Assert.Equal("nistp256", Encoding.ASCII.GetString(ReadString(blob, ref offset)));
+        var point = ReadString(blob, ref offset);
         Assert.Equal(blob.Length, offset);
 
-        using var rsa = RSA.Create();
-        rsa.ImportFromPem(pair.PrivateKey);
-        var parameters = rsa.ExportParameters(false);
-        Assert.Equal(SshKeyPair.KeySizeBits, rsa.KeySize);
-        Assert.Equal(parameters.Exponent, exponent);
-        // mpint: the modulus' top bit is set, so it carries one leading zero byte.
-        Assert.Equal(0, modulus[0]);
-        Assert.Equal(parameters.Modulus, modulus[1..]);
-        Assert.StartsWith("-----BEGIN RSA PRIVATE KEY-----\n", pair.PrivateKey);
-        Assert.EndsWith("-----END RSA PRIVATE KEY-----\n", pair.PrivateKey);
+        using var ecdsa = ECDsa.Create();
+        ecdsa.ImportFromPem(pair.PrivateKey);
+        var q = ecdsa.ExportParameters(false).Q;
+        Assert.Equal(256, ecdsa.KeySize);
+        Assert.Equal([0x04, .. q.X!, .. q.Y!], point);
+        Assert.Equal(65, point.Length);
+        Assert.StartsWith("-----BEGIN EC PRIVATE KEY-----\n", pair.PrivateKey);
+        Assert.EndsWith("-----END EC PRIVATE KEY-----\n", pair.PrivateKey);
+    }
+
+    [Fact]
+    public void A_signature_of_the_private_key_verifies_with_the_public_key_line()
+    {
+        var pair = SshKeyPair.Generate();
+        var data = "granary"u8.ToArray();
+        using var signer = ECDsa.Create();
+        signer.ImportFromPem(pair.PrivateKey);
+        var signature = signer.SignData(data, HashAlgorithmName.SHA256);
+
+        var blob = Convert.FromBase64String(pair.PublicKey.Split(' ')[1]);
+        var offset = 0;
+        ReadString(blob, ref offset);
+        ReadString(blob, ref offset);
+        var point = ReadString(blob, ref offset);
+        using var verifier = ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = point[1..33], Y = point[33..] },
+        });
+
+        Assert.True(verifier.VerifyData(data, signature, HashAlgorithmName.SHA256));
     }
 
     [Fact]
     public void Every_pair_is_new()
     {
         Assert.NotEqual(SshKeyPair.Generate().PublicKey, SshKeyPair.Generate().PublicKey);
-    }
-
-    [Fact]
-    public void Mpints_drop_leading_zeros_and_keep_the_sign_bit_clear()
-    {
-        var blob = SshKeyPair.PublicKeyBlob([0x00, 0x01, 0x00, 0x01], [0x00, 0x00, 0x7f, 0xff]);
-        var offset = 0;
-        ReadString(blob, ref offset);
-        Assert.Equal([0x01, 0x00, 0x01], ReadString(blob, ref offset));
-        Assert.Equal([0x7f, 0xff], ReadString(blob, ref offset));
     }
 
     private static byte[] ReadString(byte[] blob, ref int offset)
