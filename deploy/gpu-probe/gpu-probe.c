@@ -234,12 +234,15 @@ static int count_sms(CUfunction record, int sm_total, int *seen)
     return 1;
 }
 
+/* Sleeps until the wall clock reads unix_seconds; asks the clock again after each sleep, as a signal or a wall clock
+ * being slewed can end a sleep early. */
 static void wait_until(double unix_seconds)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    double left = unix_seconds - ((double)now.tv_sec + now.tv_nsec / 1e9);
-    if (left > 0 && left < 3600) {
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        double left = unix_seconds - ((double)now.tv_sec + now.tv_nsec / 1e9);
+        if (left <= 0 || left >= 3600) return;
         struct timespec pause = { (time_t)left, (long)((left - (time_t)left) * 1e9) };
         nanosleep(&pause, NULL);
     }

@@ -118,13 +118,14 @@ public sealed class GpuProbeTests : IClassFixture<GpuProbeTests.Build>
     [Fact]
     public void Start_at_holds_the_timed_runs_until_then()
     {
-        var at = DateTimeOffset.UtcNow.AddSeconds(2);
+        // Whole seconds, as the option takes them: the probe may start the moment the second begins.
+        var at = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(2).ToUnixTimeSeconds());
         var clock = Stopwatch.StartNew();
 
         var (exitCode, _, _) = _build.Probe(["--start-at", at.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
         Assert.Equal(0, exitCode);
-        Assert.True(DateTimeOffset.UtcNow >= at.AddMilliseconds(-at.Millisecond), $"returned after {clock.Elapsed}, before the start time");
+        Assert.True(DateTimeOffset.UtcNow >= at, $"returned after {clock.Elapsed}, before the start time {at:O}");
     }
 
     [Theory]
