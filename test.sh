@@ -98,16 +98,23 @@ GRANARY_HTTP_PORT=$e2e_port GRANARY_ADMIN_KEY=$e2e_key GRANARY_DATA_DIR="$RESULT
   ./run.sh >"$RESULTS/run.log" 2>&1 &
 e2e_pid=$!
 up() { for _ in $(seq 1 300); do curl -sf "$e2e_base/healthz" >/dev/null 2>&1 && return 0; kill -0 "$e2e_pid" 2>/dev/null || break; sleep 1; done; tail -n 30 "$RESULTS/run.log"; return 1; }
+# A delete stops the container gracefully: Docker waits up to the agent's StopGrace (10 s) for SIGTERM to end it,
+# so the last session deleted may still be stopping. Anything still there after 30 s has leaked.
 no_leaked_containers() {
-  local left; left=$(docker ps -aq --filter label=granary.session 2>/dev/null | wc -l)
-  echo "containers left with a granary.session label: $left"; [ "$left" -eq 0 ]
+  local left
+  for _ in $(seq 1 30); do
+    left=$(docker ps -aq --filter label=granary.session 2>/dev/null | wc -l)
+    [ "$left" -eq 0 ] && break; sleep 1
+  done
+  echo "containers left with a granary.session label: $left"
+  docker ps -a --filter label=granary.session --format '{{.Names}} {{.Status}} session={{.Label "granary.session"}}'
+  [ "$left" -eq 0 ]
 }
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
   e2e "CLI session ssh: the real ssh with the session's key, exit code passed through" bash tests/cli/session-ssh.sh "$e2e_base" "$e2e_key"
   e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash, axe" env SCREENSHOTS="$RESULTS/ui-workflow" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
   e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
-  sleep 5
   e2e "no container leaked" no_leaked_containers
 fi
 kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
