@@ -42,13 +42,14 @@ public sealed class PackingBound : IDisposable
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(universe);
         _solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools has no GLOP solver");
-        var shapes = nodes.Where(n => n.Gpus > 0)
+        var shapes = nodes
             .GroupBy(n => (Model: n.Model.ToUpperInvariant(), n.Gpus, n.CpuMilli, n.MemoryMib))
             .Select(g => new Shape(g.Key.Model, g.Key.Gpus, g.Key.CpuMilli, g.Key.MemoryMib, g.Count()))
             .OrderBy(s => s.Model, StringComparer.Ordinal).ThenBy(s => s.Gpus).ThenBy(s => s.CpuMilli).ThenBy(s => s.MemoryMib)
             .ToArray();
-        // Pods without GPUs never add allocated GPU; leaving them out only relaxes the program.
-        var types = universe.Where(p => p.TotalGpuMilli > 0).Select(PodType.Of).Distinct()
+        // Pods without GPUs never add allocated GPU, so the bound alone places none of them; they are in the program
+        // so that a bound holding what a policy placed holds their CPU and memory too.
+        var types = universe.Select(PodType.Of).Distinct()
             .OrderBy(t => t.NumGpu).ThenBy(t => t.GpuMilli).ThenBy(t => t.CpuMilli).ThenBy(t => t.MemoryMib).ThenBy(t => t.Models, StringComparer.Ordinal)
             .ToArray();
         // Device-level u_ε: one per share above half a device, so each such share counts a whole device unless
@@ -120,7 +121,6 @@ public sealed class PackingBound : IDisposable
     public void Arrive(TracePod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);
-        if (pod.TotalGpuMilli <= 0) return;
         var type = PodType.Of(pod);
         if (!_available.TryGetValue(type, out var constraint))
             throw new ArgumentException($"pod {pod.Name} is of a type the bound was not built for", nameof(pod));
@@ -162,7 +162,7 @@ public sealed class PackingBound : IDisposable
         var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
         var events = new ReplayEvent[offered.Count];
         long arrived = 0;
-        for (var i = 0; i < offered.Count; i++) events[i] = new ReplayEvent(arrived += offered[i].TotalGpuMilli, 0);
+        for (var i = 0; i < offered.Count; i++) events[i] = new ReplayEvent(arrived += offered[i].TotalGpuMilli, 0, Placed: false);
         var needed = new HashSet<int>(points.SelectMany(p => ReplayMetrics.EventsAt(events, capacity, p)));
 
         if (holding is not null && holding.Events.Count != offered.Count)
@@ -173,8 +173,7 @@ public sealed class PackingBound : IDisposable
         for (var i = 0; i < offered.Count; i++)
         {
             bound.Arrive(offered[i]);
-            if (holding is not null && offered[i].TotalGpuMilli > 0
-                && holding.Events[i].AllocatedGpuMilli > (i == 0 ? 0 : holding.Events[i - 1].AllocatedGpuMilli)
+            if (holding is not null && holding.Events[i].Placed
                 && PodType.Of(offered[i]) is var type && (held?.Invoke(type) ?? true))
                 bound.Hold(type, placed[type] = placed.GetValueOrDefault(type) + 1);
             if (needed.Contains(i))

@@ -47,17 +47,20 @@ public static class ReplayBenchmark
         return Summarise("bound", seeds, runs, points);
     }
 
-    /// <summary>The packing bound restricted to placements that hold at least the shares over half a device that
-    /// <paramref name="policy"/> held at each event (<see cref="PackingBound.Run"/>): the part of a policy's gap to the
-    /// bound that no placement keeping its accepted large shares can close.</summary>
+    /// <summary>The packing bound restricted to placements that hold at least the pods of the kind
+    /// <paramref name="held"/> names that <paramref name="policy"/> held at each event (<see cref="PackingBound.Run"/>):
+    /// the part of a policy's gap to the bound that no placement keeping what it accepted of that kind can close.</summary>
     public static ReplaySummary BoundHolding(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds,
-        ReplaySummary policy, IReadOnlyList<int>? points = null, double inflation = ReplayWorkload.DefaultInflation)
+        ReplaySummary policy, HeldPods held = HeldPods.LargeShares, IReadOnlyList<int>? points = null,
+        double inflation = ReplayWorkload.DefaultInflation)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        Func<PackingBound.PodType, bool> select = held == HeldPods.All ? _ => true : t => !t.Whole && t.GpuMilli > 500;
         var runs = seeds.Select((seed, i) => PackingBound.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation), seed,
-            points ?? ReplayMetrics.ArrivalPoints, policy.Runs[i], t => !t.Whole && t.GpuMilli > 500)).ToList();
-        return Summarise(runs[0].Policy, seeds, runs, points);
+            points ?? ReplayMetrics.ArrivalPoints, policy.Runs[i], select)).ToList();
+        var name = held == HeldPods.All ? $"bound-holding-all-{policy.Policy}" : runs[0].Policy;
+        return Summarise(name, seeds, runs, points);
     }
 
     public static ReplaySummary Summarise(string policy, IReadOnlyList<int> seeds, IReadOnlyList<ReplayRun> runs, IReadOnlyList<int>? points = null)

@@ -2,8 +2,9 @@ using System.Diagnostics;
 
 namespace Granary.Scheduling.Replay;
 
-/// <summary>After one offered pod: GPU milli arrived so far (failed pods included) and allocated.</summary>
-public readonly record struct ReplayEvent(long ArrivedGpuMilli, long AllocatedGpuMilli);
+/// <summary>After one offered pod: GPU milli arrived so far (failed pods included) and allocated, and whether that
+/// pod was placed.</summary>
+public readonly record struct ReplayEvent(long ArrivedGpuMilli, long AllocatedGpuMilli, bool Placed);
 
 /// <summary>One replay: the events after every pod, how many failed, and the time spent deciding.</summary>
 public sealed record ReplayRun(string Policy, int Seed, long CapacityGpuMilli, IReadOnlyList<ReplayEvent> Events, int Failed, TimeSpan DecisionTime)
@@ -45,7 +46,7 @@ public static class TraceReplay
             arrived += pod.TotalGpuMilli;
             if (plan.Placements.Count == 1) allocated += plan.Placements[0].Gpus.Sum(g => g.Milli);
             else failed++;
-            events[i] = new ReplayEvent(arrived, allocated);
+            events[i] = new ReplayEvent(arrived, allocated, plan.Placements.Count == 1);
         }
         return new ReplayRun(policy.Name, seed, capacity, events, failed, clock.Elapsed);
     }

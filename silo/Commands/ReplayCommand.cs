@@ -14,12 +14,13 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY]] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]]] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "  --holding POLICY: also the bound for placements keeping the shares over half a GPU that POLICY placed\n" +
+        "  --hold all: keeping every GPU pod POLICY placed instead\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -32,6 +33,7 @@ public static class ReplayCommand
         var json = false;
         var withBound = false;
         string? holding = null;
+        var held = HeldPods.LargeShares;
         var timed = false;
         var compress = 1.0;
         var queueOrder = "fifo";
@@ -56,6 +58,14 @@ public static class ReplayCommand
                         break;
                     case "--bound": withBound = true; break;
                     case "--holding": holding = Value().ToLowerInvariant(); PlacementPolicy.Create(holding); break;
+                    case "--hold":
+                        held = Value().ToLowerInvariant() switch
+                        {
+                            "large" => HeldPods.LargeShares,
+                            "all" => HeldPods.All,
+                            _ => throw new ArgumentException($"--hold: '{rest[i]}' is not large or all"),
+                        };
+                        break;
                     case "--time": timed = true; break;
                     case "--compress":
                         compress = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var factor) && factor >= 1
@@ -134,8 +144,8 @@ public static class ReplayCommand
             output.Flush();
             if (holding is not null)
             {
-                var held = ReplayBenchmark.BoundHolding(nodes, pods, seeds, ReplayBenchmark.Run(nodes, pods, holding, seeds));
-                output.WriteLine(json ? ToJson(held, null) : ToRow(held));
+                var keeping = ReplayBenchmark.BoundHolding(nodes, pods, seeds, ReplayBenchmark.Run(nodes, pods, holding, seeds), held);
+                output.WriteLine(json ? ToJson(keeping, null) : ToRow(keeping));
                 output.Flush();
             }
         }

@@ -36,7 +36,7 @@ public class PackingBoundTests
         // the 810 can add nothing (190 milli left). A policy that placed the 810 first: its events 810, 810, 810.
         TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600)];
         AssertBound(1000, Bound([OneT4], pods));
-        var placedThe810 = new ReplayRun("p", 1, 1000, [new(810, 810), new(1210, 810), new(1810, 810)], 2, TimeSpan.Zero);
+        var placedThe810 = new ReplayRun("p", 1, 1000, [new(810, 810, true), new(1210, 810, false), new(1810, 810, false)], 2, TimeSpan.Zero);
         using (var bound = new PackingBound([OneT4], pods))
         {
             foreach (var pod in pods) bound.Arrive(pod);
@@ -48,6 +48,22 @@ public class PackingBoundTests
         AssertBound(810, events[2].AllocatedGpuMilli);
         using var empty = new PackingBound([OneT4], pods);
         Assert.Throws<ArgumentOutOfRangeException>(() => empty.Hold(PackingBound.PodType.Of(pods[0]), 1));   // none arrived yet
+    }
+
+    [Fact]
+    public void Holding_everything_a_policy_placed_holds_its_cpu_only_pods_too()
+    {
+        // A CPU-only pod takes all 8 cores of the one node; the GPU pod after it cannot run beside it. The bound alone
+        // refuses the CPU-only pod (1000 milli); one keeping what the policy placed cannot.
+        TracePod[] pods = [Pod("cpu", 0, 0, cpu: 8000), Pod("gpu", 1, 1000)];
+        AssertBound(1000, Bound([OneT4], pods));
+        var placedTheCpuPod = new ReplayRun("p", 1, 1000, [new(0, 0, true), new(1000, 0, false)], 1, TimeSpan.Zero);
+        var events = PackingBound.Run([OneT4], pods, seed: 1, [100], placedTheCpuPod, _ => true).Events;
+        AssertBound(0, events[1].AllocatedGpuMilli);
+        AssertBound(1000, PackingBound.Run([OneT4], pods, seed: 1, [100]).Events[1].AllocatedGpuMilli);
+        // With a node without GPUs the CPU-only pod can go there, and the GPU pod runs.
+        TraceNode[] withCpuNode = [OneT4, new("cpu", 8000, 16384, 0, "")];
+        AssertBound(1000, PackingBound.Run(withCpuNode, pods, seed: 1, [100], placedTheCpuPod, _ => true).Events[1].AllocatedGpuMilli);
     }
 
     [Fact]

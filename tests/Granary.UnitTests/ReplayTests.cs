@@ -49,7 +49,7 @@ public class ReplayTests
     public void Unallocated_percent_matches_hand_computed_values()
     {
         // Capacity 1000 milli. Arrived % rounds half to even: 89.5 → 90 (not 89), 90.5 → 90, 99.6 → 100.
-        ReplayEvent[] events = [new(500, 500), new(895, 895), new(905, 805), new(996, 900), new(1000, 900), new(1300, 900)];
+        ReplayEvent[] events = [new(500, 500, true), new(895, 895, true), new(905, 805, true), new(996, 900, true), new(1000, 900, true), new(1300, 900, true)];
         var result = ReplayMetrics.UnallocatedAt(events, 1000, [50, 90, 95, 100, 130, 120]);
         Assert.Equal(50, result[50], 9);
         Assert.Equal(100 - (89.5 + 80.5) / 2, result[90], 9);   // the two events at 90 %
@@ -57,9 +57,9 @@ public class ReplayTests
         Assert.Equal(10, result[100], 9);
         Assert.Equal(10, result[130], 9);
         Assert.True(double.IsNaN(result[120]));
-        ReplayEvent[] sparse = [new(980, 900), new(1020, 950)];   // nothing rounds to 100: the window 99–101 has nothing either
+        ReplayEvent[] sparse = [new(980, 900, true), new(1020, 950, true)];   // nothing rounds to 100: the window 99–101 has nothing either
         Assert.True(double.IsNaN(ReplayMetrics.UnallocatedAt(sparse, 1000, [100])[100]));
-        Assert.Equal(100 - 92.5, ReplayMetrics.UnallocatedAt([new(990, 900), new(1010, 950)], 1000, [100])[100], 9);
+        Assert.Equal(100 - 92.5, ReplayMetrics.UnallocatedAt([new(990, 900, true), new(1010, 950, true)], 1000, [100])[100], 9);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class ReplayTests
         TraceNode[] nodes = [new("n", 8000, 8192, 1, "T4")];
         TracePod[] offered = [Share, new("too-big", 1000, 1024, 2, 1000, null), Share, Share];
         var run = TraceReplay.Run(nodes, offered, PlacementPolicy.Create("bestfit", splitShares: false), seed: 1);
-        Assert.Equal([new(500, 500), new(2500, 500), new(3000, 1000), new(3500, 1000)], run.Events);
+        Assert.Equal([new(500, 500, true), new(2500, 500, false), new(3000, 1000, true), new(3500, 1000, false)], run.Events);
         Assert.Equal(2, run.Failed);
     }
 
