@@ -33,9 +33,21 @@ setup() { # name, command...: a failed setup step counts as a failure and the ru
 
 start_postgres() { local out; out=$(bash deploy/scripts/postgres-up.sh) && eval "$(grep -E '^export ' <<<"$out")"; }
 start_docker() { local out; out=$(bash deploy/scripts/docker-up.sh) && export "$(grep -E '^DOCKER_HOST=' <<<"$out" | tail -n 1)"; }
+# The private dockerd keeps its containers across runs: a run killed midway (a reboot) leaves session containers
+# behind, which the leak check at the end would blame on this run. Remove them first, and say so.
+remove_earlier_leftovers() {
+  local ids; ids=$(docker ps -aq --filter label=granary.session) || return 1
+  if [ -n "$ids" ]; then
+    echo "removing $(wc -l <<<"$ids") session container(s) an earlier run left:"
+    docker ps -a --filter label=granary.session --format '  {{.Names}} created {{.CreatedAt}} {{.Status}}'
+    xargs -r docker rm -f <<<"$ids" >/dev/null || return 1
+  fi
+  ids=$(docker network ls -q --filter label=granary.session-network) || return 1
+  [ -z "$ids" ] || xargs -r docker network rm <<<"$ids" >/dev/null
+}
 if ! $fast; then
   setup postgres start_postgres
-  setup docker start_docker
+  setup docker start_docker && setup "docker: no session containers from an earlier run" remove_earlier_leftovers
   setup images bash deploy/images/build.sh
   setup browser bash deploy/scripts/browser-up.sh
   setup docker-compose bash -c 'command -v docker-compose >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; }'
