@@ -34,19 +34,13 @@ public sealed class PackingBound : IDisposable
         public long TotalGpuMilli => (long)NumGpu * GpuMilli;
     }
 
-    private sealed record Shape(string Model, int Gpus, long CpuMilli, long MemoryMib, int Count);
-
     /// <summary>A bound for the cluster <paramref name="nodes"/>, ready for pods of the types in <paramref name="universe"/>.</summary>
     public PackingBound(IReadOnlyList<TraceNode> nodes, IEnumerable<TracePod> universe)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(universe);
         _solver = Solver.CreateSolver("GLOP") ?? throw new InvalidOperationException("OR-Tools has no GLOP solver");
-        var shapes = nodes
-            .GroupBy(n => (Model: n.Model.ToUpperInvariant(), n.Gpus, n.CpuMilli, n.MemoryMib))
-            .Select(g => new Shape(g.Key.Model, g.Key.Gpus, g.Key.CpuMilli, g.Key.MemoryMib, g.Count()))
-            .OrderBy(s => s.Model, StringComparer.Ordinal).ThenBy(s => s.Gpus).ThenBy(s => s.CpuMilli).ThenBy(s => s.MemoryMib)
-            .ToArray();
+        var shapes = NodeShape.Of(nodes);
         // Pods without GPUs never add allocated GPU, so the bound alone places none of them; they are in the program
         // so that a bound holding what a policy placed holds their CPU and memory too.
         var types = universe.Select(PodType.Of).Distinct()
@@ -69,7 +63,7 @@ public sealed class PackingBound : IDisposable
             var placed = new List<(PodType Type, Variable X)>();
             foreach (var type in types)
             {
-                if (!Fits(type, shape)) continue;
+                if (!shape.Fits(type)) continue;
                 var x = _solver.MakeNumVar(0, double.PositiveInfinity, $"x {type} on {shape}");
                 objective.SetCoefficient(x, type.TotalGpuMilli);
                 _available[type].SetCoefficient(x, 1);
@@ -94,10 +88,6 @@ public sealed class PackingBound : IDisposable
             }
         }
     }
-
-    private static bool Fits(PodType type, Shape shape) =>
-        type.CpuMilli <= shape.CpuMilli && type.MemoryMib <= shape.MemoryMib && type.NumGpu <= shape.Gpus
-        && (type.Models.Length == 0 || type.Models.Split('|').Contains(shape.Model, StringComparer.Ordinal));
 
     private void Add(List<(PodType Type, Variable X)> placed, double capacity, Func<PodType, double> weight)
     {
@@ -160,9 +150,7 @@ public sealed class PackingBound : IDisposable
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(offered);
         var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
-        var events = new ReplayEvent[offered.Count];
-        long arrived = 0;
-        for (var i = 0; i < offered.Count; i++) events[i] = new ReplayEvent(arrived += offered[i].TotalGpuMilli, 0, Placed: false);
+        var events = ReplayMetrics.ArrivalsOnly(offered);
         var needed = new HashSet<int>(points.SelectMany(p => ReplayMetrics.EventsAt(events, capacity, p)));
 
         if (holding is not null && holding.Events.Count != offered.Count)

@@ -47,6 +47,25 @@ public static class ReplayBenchmark
         return Summarise("bound", seeds, runs, points);
     }
 
+    /// <summary>The configuration bound (<see cref="ConfigurationBound"/>) for every seed's arrivals at
+    /// <paramref name="points"/> (default: 100 % only; each point of a seed takes minutes), seeds in parallel; with
+    /// <paramref name="holding"/>, for placements keeping the pods of the kind <paramref name="held"/> names that it placed.</summary>
+    public static ReplaySummary BoundByConfigurations(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds,
+        ReplaySummary? holding = null, HeldPods held = HeldPods.LargeShares, IReadOnlyList<int>? points = null,
+        double inflation = ReplayWorkload.DefaultInflation)
+    {
+        points ??= [100];
+        var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        var runs = seeds.Select((seed, i) => (Seed: seed, Held: holding?.Runs[i])).AsParallel().AsOrdered()
+            .Select(s => ConfigurationBound.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, s.Seed, inflation), s.Seed, points,
+                s.Held, Select(held))).ToList();
+        var name = holding is null ? runs[0].Policy : $"bound-configurations-holding-{(held == HeldPods.All ? "all-" : "")}{holding.Policy}";
+        return Summarise(name, seeds, runs, points);
+    }
+
+    private static Func<PackingBound.PodType, bool> Select(HeldPods held) =>
+        held == HeldPods.All ? _ => true : t => !t.Whole && t.GpuMilli > 500;
+
     /// <summary>The packing bound restricted to placements that hold at least the pods of the kind
     /// <paramref name="held"/> names that <paramref name="policy"/> held at each event (<see cref="PackingBound.Run"/>):
     /// the part of a policy's gap to the bound that no placement keeping what it accepted of that kind can close.</summary>
@@ -56,9 +75,8 @@ public static class ReplayBenchmark
     {
         ArgumentNullException.ThrowIfNull(policy);
         var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
-        Func<PackingBound.PodType, bool> select = held == HeldPods.All ? _ => true : t => !t.Whole && t.GpuMilli > 500;
         var runs = seeds.Select((seed, i) => PackingBound.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation), seed,
-            points ?? ReplayMetrics.ArrivalPoints, policy.Runs[i], select)).ToList();
+            points ?? ReplayMetrics.ArrivalPoints, policy.Runs[i], Select(held))).ToList();
         var name = held == HeldPods.All ? $"bound-holding-all-{policy.Policy}" : runs[0].Policy;
         return Summarise(name, seeds, runs, points);
     }

@@ -23,6 +23,16 @@ public static class ReplayMetrics
         return result;
     }
 
+    /// <summary>The events of <paramref name="offered"/> arriving with nothing allocated: what a bound fills in.</summary>
+    public static ReplayEvent[] ArrivalsOnly(IReadOnlyList<TracePod> offered)
+    {
+        ArgumentNullException.ThrowIfNull(offered);
+        var events = new ReplayEvent[offered.Count];
+        long arrived = 0;
+        for (var i = 0; i < offered.Count; i++) events[i] = new ReplayEvent(arrived += offered[i].TotalGpuMilli, 0, Placed: false);
+        return events;
+    }
+
     /// <summary>The indices of the events the figure at <paramref name="point"/> averages: those whose arrived %
     /// rounds to the point, or those within point ± 1 when none does. Depends on arrivals only, so every policy
     /// of one seed (and the bound) averages the same events.</summary>

@@ -14,13 +14,15 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]]] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]]] [--configuration-bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "  --holding POLICY: also the bound for placements keeping the shares over half a GPU that POLICY placed\n" +
         "  --hold all: keeping every GPU pod POLICY placed instead\n" +
+        "  --configuration-bound: also the tighter bound of whole-node packings at 100 % (minutes per seed), and with\n" +
+        "          --holding that bound keeping what POLICY placed\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -34,6 +36,7 @@ public static class ReplayCommand
         var withBound = false;
         string? holding = null;
         var held = HeldPods.LargeShares;
+        var byConfigurations = false;
         var timed = false;
         var compress = 1.0;
         var queueOrder = "fifo";
@@ -57,6 +60,7 @@ public static class ReplayCommand
                             ? vs : throw new ArgumentException($"--variant-seed: '{rest[i]}' is not a seed");
                         break;
                     case "--bound": withBound = true; break;
+                    case "--configuration-bound": withBound = byConfigurations = true; break;
                     case "--holding": holding = Value().ToLowerInvariant(); PlacementPolicy.Create(holding); break;
                     case "--hold":
                         held = Value().ToLowerInvariant() switch
@@ -142,11 +146,24 @@ public static class ReplayCommand
             bound = ReplayBenchmark.Bound(nodes, pods, seeds);
             output.WriteLine(json ? ToJson(bound, null) : ToRow(bound));
             output.Flush();
+            if (byConfigurations)
+            {
+                var configurations = ReplayBenchmark.BoundByConfigurations(nodes, pods, seeds);
+                output.WriteLine(json ? ToJson(configurations, null) : ToRow(configurations));
+                output.Flush();
+            }
             if (holding is not null)
             {
-                var keeping = ReplayBenchmark.BoundHolding(nodes, pods, seeds, ReplayBenchmark.Run(nodes, pods, holding, seeds), held);
+                var heldRun = ReplayBenchmark.Run(nodes, pods, holding, seeds);
+                var keeping = ReplayBenchmark.BoundHolding(nodes, pods, seeds, heldRun, held);
                 output.WriteLine(json ? ToJson(keeping, null) : ToRow(keeping));
                 output.Flush();
+                if (byConfigurations)
+                {
+                    var configurations = ReplayBenchmark.BoundByConfigurations(nodes, pods, seeds, heldRun, held);
+                    output.WriteLine(json ? ToJson(configurations, null) : ToRow(configurations));
+                    output.Flush();
+                }
             }
         }
         foreach (var policy in policies)
@@ -192,7 +209,7 @@ public static class ReplayCommand
     private static string ToRow(ReplaySummary s) =>
         string.Format(CultureInfo.InvariantCulture, "{0,-14}", s.Policy) +
         string.Concat(ReplayMetrics.ArrivalPoints.Select(p =>
-            string.Format(CultureInfo.InvariantCulture, "{0,16}", $"{s.Mean[p]:0.00} ± {s.Std[p]:0.00}"))) +
+            string.Format(CultureInfo.InvariantCulture, "{0,16}", s.Mean.TryGetValue(p, out var mean) ? $"{mean:0.00} ± {s.Std[p]:0.00}" : "–"))) +
         string.Format(CultureInfo.InvariantCulture, "{0,10:0}", s.PodsPerSecond);
 
     public static IReadOnlyList<string> ParsePolicies(string? text)

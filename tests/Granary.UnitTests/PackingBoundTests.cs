@@ -1,5 +1,5 @@
-using Granary.Scheduling;
 using Granary.Scheduling.Replay;
+using static Granary.UnitTests.BoundCases;
 
 namespace Granary.UnitTests;
 
@@ -7,9 +7,6 @@ namespace Granary.UnitTests;
 /// a real policy places.</summary>
 public class PackingBoundTests
 {
-    private static TracePod Pod(string name, int numGpu, int milli, long cpu = 1000, string? models = null) =>
-        new(name, cpu, 1024, numGpu, milli, models?.Split('|'));
-
     private static long Bound(TraceNode[] nodes, params TracePod[] pods)
     {
         using var bound = new PackingBound(nodes, pods);
@@ -17,17 +14,8 @@ public class PackingBoundTests
         return bound.MaxAllocatedGpuMilli();
     }
 
-    /// <summary>The bound equals the best packing up to its safety margin (rounding up plus one milli).</summary>
-    private static void AssertBound(long best, long bound) => Assert.InRange(bound, best, best + 2);
-
-    private static readonly TraceNode OneT4 = new("t4", 8000, 16384, 1, "T4");
-
     [Fact]
-    public void Two_large_shares_cannot_share_a_device()
-    {
-        // Total demand 1620 milli on a 1000-milli device: plain capacity would say 1000; only one 810 fits.
-        AssertBound(810, Bound([OneT4], Pod("a", 1, 810), Pod("b", 1, 810)));
-    }
+    public void The_bound_is_the_best_packing_on_hand_solved_clusters() => AssertHandSolvedClusters(Bound);
 
     [Fact]
     public void Holding_the_large_share_a_policy_accepted_forgoes_the_better_pair()
@@ -67,34 +55,6 @@ public class PackingBoundTests
     }
 
     [Fact]
-    public void A_small_share_fills_the_room_a_large_one_leaves()
-    {
-        AssertBound(1000, Bound([OneT4], Pod("a", 1, 600), Pod("b", 1, 600), Pod("c", 1, 400)));
-        // Three shares of 460: two per device (Fekete–Schepers counts each as half a device).
-        AssertBound(920, Bound([OneT4], Pod("a", 1, 460), Pod("b", 1, 460), Pod("c", 1, 460)));
-    }
-
-    [Fact]
-    public void Whole_gpus_need_one_node_with_enough_devices()
-    {
-        TraceNode[] two = [new("a", 32000, 65536, 4, "G2"), new("b", 32000, 65536, 4, "G2")];
-        AssertBound(0, Bound(two, Pod("eight", 8, 1000)));
-        AssertBound(4000, Bound(two, Pod("eight", 8, 1000), Pod("four", 4, 1000)));
-        // Two 3-GPU pods: one per 4-GPU node, however the 8 devices add up.
-        AssertBound(6000, Bound(two, Pod("x", 3, 1000), Pod("y", 3, 1000), Pod("z", 3, 1000)));
-    }
-
-    [Fact]
-    public void Cpu_and_gpu_model_limit_what_fits()
-    {
-        // Two GPUs but CPU for one 6-core pod only.
-        AssertBound(1000, Bound([new("n", 8000, 16384, 2, "T4")], Pod("a", 1, 1000, cpu: 6000), Pod("b", 1, 1000, cpu: 6000)));
-        TraceNode[] v100 = [new("v", 8000, 16384, 1, "V100M16")];
-        AssertBound(0, Bound(v100, Pod("t4-only", 1, 1000, models: "T4")));
-        AssertBound(1000, Bound(v100, Pod("either", 1, 1000, models: "T4|V100M16")));
-    }
-
-    [Fact]
     public void Dual_feasible_functions_never_sum_above_one_device_on_what_fits_one()
     {
         var random = new Random(5);
@@ -119,31 +79,8 @@ public class PackingBoundTests
     [Fact]
     public void No_policy_places_more_than_the_bound_and_the_bound_is_read_like_a_policy()
     {
-        var random = new Random(11);
-        TraceNode[] nodes =
-            [new("a", 32000, 65536, 4, "G2"), new("b", 16000, 32768, 2, "T4"), new("c", 96000, 262144, 8, "G2"), new("d", 8000, 16384, 1, "T4")];
-        int[] shares = [1000, 1000, 810, 460, 250, 500, 700, 130];
-        var pods = Enumerable.Range(0, 60).Select(i =>
-        {
-            var milli = shares[random.Next(shares.Length)];
-            var numGpu = milli == 1000 ? random.Next(1, 5) : 1;
-            return Pod($"p{i:D2}", numGpu, milli, cpu: random.Next(1, 12) * 1000, models: random.Next(8) == 0 ? "T4" : null);
-        }).ToArray();
-        var capacity = nodes.Sum(n => n.Gpus * 1000L);
-        var offered = ReplayWorkload.ForSeed(pods, capacity, seed: 7);
-        var bound = PackingBound.Run(nodes, offered, seed: 7, ReplayMetrics.ArrivalPoints);
-        var boundFigures = ReplayMetrics.UnallocatedAt(bound.Events, capacity, ReplayMetrics.ArrivalPoints);
-        foreach (var name in PlacementPolicy.Names)
-        {
-            var run = TraceReplay.Run(nodes, offered, PlacementPolicy.Create(name, seed: 7, splitShares: false), seed: 7);
-            foreach (var point in ReplayMetrics.ArrivalPoints)
-            {
-                foreach (var i in ReplayMetrics.EventsAt(run.Events, capacity, point))
-                    Assert.True(run.Events[i].AllocatedGpuMilli <= bound.Events[i].AllocatedGpuMilli,
-                        $"{name} holds {run.Events[i].AllocatedGpuMilli} after pod {i}, bound {bound.Events[i].AllocatedGpuMilli}");
-                var figure = ReplayMetrics.UnallocatedAt(run.Events, capacity, [point])[point];
-                if (!double.IsNaN(figure)) Assert.True(boundFigures[point] <= figure, $"{name} at {point} %: {figure} < bound {boundFigures[point]}");
-            }
-        }
+        var (nodes, offered, capacity) = MixedCluster();
+        AssertNoPolicyAbove(PackingBound.Run(nodes, offered, seed: 7, ReplayMetrics.ArrivalPoints), nodes, offered, capacity,
+            ReplayMetrics.ArrivalPoints);
     }
 }

@@ -12,31 +12,32 @@ public sealed class ReplayCommandTests : IDisposable
     {
         var nodes = Path.Combine(_directory, "nodes.csv");
         var pods = Path.Combine(_directory, "pods.csv");
-        File.WriteAllLines(nodes, ["sn,cpu_milli,memory_mib,gpu,model", "n0,8000,16384,1,T4", "n1,8000,16384,1,T4"]);
+        // Five 2-GPU nodes and pods small enough that some arrive within a point of 100 % of the GPU.
+        File.WriteAllLines(nodes, ["sn,cpu_milli,memory_mib,gpu,model", .. Enumerable.Range(0, 5).Select(i => $"n{i},8000,16384,2,T4")]);
         File.WriteAllLines(pods, ["name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time",
-            "cpu,6000,1024,0,0,,LS,Running,0,10,0", "share,1000,1024,1,600,,LS,Running,1,10,1", "whole,4000,1024,1,1000,,LS,Running,2,10,2"]);
+            "cpu,2000,1024,0,0,,LS,Running,0,10,0", "small,500,1024,1,100,,LS,Running,1,10,1", "share,1000,1024,1,600,,LS,Running,2,10,2",
+            "whole,3000,1024,1,1000,,LS,Running,3,10,3"]);
         return (nodes, pods);
     }
 
     [Fact]
-    public void The_bound_holding_everything_a_policy_placed_is_a_row_of_its_own_never_below_the_bound()
+    public void The_bounds_are_rows_of_their_own_each_tighter_than_the_last_and_never_above_the_policy()
     {
         var (nodes, pods) = Trace();
         var output = new StringWriter();
         var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42,43",
-            "--bound", "--holding", "fgd", "--hold", "all", "--json"], output, new StringWriter());
+            "--bound", "--configuration-bound", "--holding", "fgd", "--hold", "all", "--json"], output, new StringWriter());
 
         Assert.Equal(0, code);
-        var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
-        Assert.Equal(["bound", "bound-holding-all-fgd", "fgd"], rows.Select(r => r.GetProperty("policy").GetString()));
-        var points = rows[0].GetProperty("unallocatedGpuPct").EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number).ToArray();
-        Assert.NotEmpty(points);
-        foreach (var point in points)
-        {
-            var held = rows[1].GetProperty("unallocatedGpuPct").GetProperty(point.Name).GetDouble();
-            Assert.InRange(held, point.Value.GetDouble(), 100);
-            Assert.InRange(rows[2].GetProperty("unallocatedGpuPct").GetProperty(point.Name).GetDouble(), held - 0.01, 100);
-        }
+        var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(r => r.GetProperty("policy").GetString()!);
+        Assert.Equal(["bound", "bound-configurations", "bound-holding-all-fgd", "bound-configurations-holding-all-fgd", "fgd"], rows.Keys);
+        double At(string row, string point) => rows[row].GetProperty("unallocatedGpuPct").GetProperty(point).GetDouble();
+        // Unallocated: the packing bound ≤ the configuration bound ≤ the latter keeping FGD's pods ≤ FGD; likewise held.
+        Assert.InRange(At("bound-configurations", "100"), At("bound", "100"), At("bound-configurations-holding-all-fgd", "100"));
+        Assert.InRange(At("bound-configurations-holding-all-fgd", "100"), At("bound-holding-all-fgd", "100"), At("fgd", "100"));
+        // The configuration bound is read at 100 % only.
+        Assert.False(rows["bound-configurations"].GetProperty("unallocatedGpuPct").TryGetProperty("90", out _));
     }
 
     [Fact]

@@ -1,0 +1,64 @@
+using Granary.Scheduling.Replay;
+using static Granary.UnitTests.BoundCases;
+
+namespace Granary.UnitTests;
+
+/// <summary>The configuration bound (packings of whole nodes) on clusters small enough that the best packing is known by
+/// hand, where it is tighter than the packing bound, and never below what a real policy places.</summary>
+public class ConfigurationBoundTests
+{
+    private static long Bound(TraceNode[] nodes, params TracePod[] pods)
+    {
+        using var bound = new ConfigurationBound(nodes, pods);
+        foreach (var pod in pods) bound.Arrive(pod);
+        return bound.MaxAllocatedGpuMilli();
+    }
+
+    [Fact]
+    public void Holding_the_large_share_a_policy_accepted_forgoes_the_better_pair()
+    {
+        // 810, 400, 600 on one device: the best packing refuses the 810 and holds 600 + 400 = 1000; one that keeps the
+        // 810 can add nothing. A policy that placed the 810 first and nothing after: at 181 % it held only the 810.
+        TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600)];
+        AssertBound(1000, Bound([OneT4], pods));
+        var placedThe810 = new ReplayRun("p", 1, 1000, [new(810, 810, true), new(1210, 810, false), new(1810, 810, false)], 2, TimeSpan.Zero);
+        AssertBound(810, ConfigurationBound.Run([OneT4], pods, seed: 1, [181], placedThe810, _ => true).Events[2].AllocatedGpuMilli);
+        AssertBound(1000, ConfigurationBound.Run([OneT4], pods, seed: 1, [181]).Events[2].AllocatedGpuMilli);
+        using var bound = new ConfigurationBound([OneT4], pods);
+        Assert.Throws<ArgumentOutOfRangeException>(() => bound.Hold(PackingBound.PodType.Of(pods[0]), 1));   // none arrived yet
+    }
+
+    [Fact]
+    public void The_bound_is_the_best_packing_on_hand_solved_clusters()
+    {
+        AssertHandSolvedClusters(Bound);
+        // A whole GPU and shares on one 2-GPU node: the shares get the other device only.
+        AssertBound(1900, Bound([new("n", 8000, 16384, 2, "T4")], Pod("w", 1, 1000), Pod("a", 1, 600), Pod("b", 1, 600), Pod("c", 1, 300)));
+    }
+
+    [Fact]
+    public void A_node_is_packed_in_all_its_resources_at_once_where_the_packing_bound_is_not()
+    {
+        // One GPU and 7 cores: 600 milli with 2 cores and 400 milli with 6 cores fit the device together but not the
+        // cores, so the node holds one of them: 600. The packing bound mixes them fractionally: 600 + 2/3 of 400 (its
+        // Fekete–Schepers f_3 on the cores counts the 6-core pod as a whole node, the 2-core one as a third).
+        TraceNode[] node = [new("n", 7000, 16384, 1, "T4")];
+        TracePod[] pods = [Pod("a", 1, 600, cpu: 2000), Pod("b", 1, 400, cpu: 6000)];
+        AssertBound(600, Bound(node, pods));
+        using var packing = new PackingBound(node, pods);
+        foreach (var pod in pods) packing.Arrive(pod);
+        Assert.InRange(packing.MaxAllocatedGpuMilli(), 866, 869);
+    }
+
+    [Fact]
+    public void No_policy_places_more_than_the_bound_which_is_at_most_the_packing_bound()
+    {
+        var (nodes, offered, capacity) = MixedCluster();
+        int[] points = [90, 100, 110];
+        var bound = ConfigurationBound.Run(nodes, offered, seed: 7, points);
+        AssertNoPolicyAbove(bound, nodes, offered, capacity, points);
+        var packing = PackingBound.Run(nodes, offered, seed: 7, points);
+        foreach (var i in points.SelectMany(p => ReplayMetrics.EventsAt(bound.Events, capacity, p)))
+            Assert.True(bound.Events[i].AllocatedGpuMilli <= packing.Events[i].AllocatedGpuMilli);
+    }
+}
