@@ -44,9 +44,7 @@ public sealed class ConfigurationBound : IDisposable
         _pricingSeconds = pricingSeconds;
         // Pods without GPUs hold no GPU and nodes without GPUs hold no GPU pods: leaving both out only relaxes.
         _shapes = NodeShape.Of(nodes.Where(n => n.Gpus > 0));
-        _types = universe.Where(p => p.TotalGpuMilli > 0).Select(PackingBound.PodType.Of).Distinct()
-            .OrderBy(t => t.NumGpu).ThenBy(t => t.GpuMilli).ThenBy(t => t.CpuMilli).ThenBy(t => t.MemoryMib).ThenBy(t => t.Models, StringComparer.Ordinal)
-            .ToArray();
+        _types = PackingBound.PodType.TypesOf(universe.Where(p => p.TotalGpuMilli > 0));
         if (_types.Any(t => !t.Whole && t.NumGpu > 1))
             throw new ArgumentException("a share of several devices (num_gpu > 1 below 1000 milli) is not modelled", nameof(universe));
         for (var t = 0; t < _types.Length; t++) _index[_types[t]] = t;
@@ -58,9 +56,6 @@ public sealed class ConfigurationBound : IDisposable
         _typeRows = _types.Select(t => _master.MakeConstraint(0, 0, $"available {t}")).ToArray();
         _shapeRows = _shapes.Select(s => _master.MakeConstraint(0, s.Count, $"nodes {s}")).ToArray();
     }
-
-    /// <summary>Node packings found so far (the master program's columns).</summary>
-    public int Columns => _columns.Count;
 
     /// <summary>Another pod of this kind has arrived (it must be of a type of the universe given at construction).</summary>
     public void Arrive(TracePod pod)

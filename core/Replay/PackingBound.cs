@@ -30,6 +30,11 @@ public sealed class PackingBound : IDisposable
         public static PodType Of(TracePod pod) => new(pod.CpuMilli, pod.MemoryMib, pod.NumGpu, pod.GpuMilli,
             TargetWorkload.ModelKey(pod.GpuModels));
 
+        /// <summary>The distinct types of <paramref name="pods"/>, in the order both bounds number them.</summary>
+        public static PodType[] TypesOf(IEnumerable<TracePod> pods) => pods.Select(Of).Distinct()
+            .OrderBy(t => t.NumGpu).ThenBy(t => t.GpuMilli).ThenBy(t => t.CpuMilli).ThenBy(t => t.MemoryMib).ThenBy(t => t.Models, StringComparer.Ordinal)
+            .ToArray();
+
         public bool Whole => GpuMilli >= 1000;
         public long TotalGpuMilli => (long)NumGpu * GpuMilli;
     }
@@ -43,9 +48,7 @@ public sealed class PackingBound : IDisposable
         var shapes = NodeShape.Of(nodes);
         // Pods without GPUs never add allocated GPU, so the bound alone places none of them; they are in the program
         // so that a bound holding what a policy placed holds their CPU and memory too.
-        var types = universe.Select(PodType.Of).Distinct()
-            .OrderBy(t => t.NumGpu).ThenBy(t => t.GpuMilli).ThenBy(t => t.CpuMilli).ThenBy(t => t.MemoryMib).ThenBy(t => t.Models, StringComparer.Ordinal)
-            .ToArray();
+        var types = PodType.TypesOf(universe);
         // Device-level u_ε: one per share above half a device, so each such share counts a whole device unless
         // something smaller than ε = 1001 − share shares it (then that something counts nothing).
         var epsilons = types.Where(t => !t.Whole && t.GpuMilli > 500).Select(t => 1001 - t.GpuMilli).Distinct().Order().ToArray();
