@@ -136,6 +136,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             ["Granary:Auth:Users:1:Key"] = BobKey,
             ["Granary:Auth:Users:2:Name"] = "carol",
             ["Granary:Auth:Users:2:Key"] = CarolKey,
+            // The shared process serves every test class in turn, some of which send hundreds of requests a second
+            // with one key; RateLimitTests sets its own limits to test them.
+            ["Granary:RateLimit:PermitsPerSecond"] = "1000000",
+            ["Granary:RateLimit:Burst"] = "1000000",
         };
         if (_withAdminKey)
         {
