@@ -84,6 +84,20 @@ public sealed class DockerTerminalTests(DockerFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_command_that_ends_at_once_still_opens_and_shows_its_output()
+    {
+        // The size is set after the exec starts; a command that has already ended then has no TTY left to size
+        // (CI met this once on the test above). Twenty tries make the race likely.
+        for (var i = 0; i < 20; i++)
+        {
+            await using var terminal = await fixture.Runtime.OpenTerminal(_containerId, ["echo", $"done-{i}"], "work", 80, 24, CancellationToken.None);
+            var output = TerminalOutput.Of(terminal);
+            await output.WaitForEnd();
+            Assert.Contains($"done-{i}", output.Text);
+        }
+    }
+
+    [Fact]
     public async Task Closing_a_terminal_whose_container_is_gone_is_quiet()
     {
         var spec = fixture.Spec("terminal-gone", DockerFixture.BaseImage, ["sleep", "600"]);

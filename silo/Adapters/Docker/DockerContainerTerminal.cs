@@ -61,7 +61,7 @@ internal sealed class DockerContainerTerminal : IContainerTerminal
         try
         {
             // Engines before API 1.42 ignore the size given at create: set it now that the TTY exists.
-            await terminal.Resize(columns, rows, cancellationToken);
+            await terminal.SizeUnlessEnded(columns, rows, cancellationToken);
         }
         catch
         {
@@ -69,6 +69,20 @@ internal sealed class DockerContainerTerminal : IContainerTerminal
             throw;
         }
         return terminal;
+    }
+
+    private async Task SizeUnlessEnded(int columns, int rows, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Resize(columns, rows, cancellationToken);
+        }
+        catch (DockerApiException)
+        {
+            // A command that ended at once has no TTY left to size (the engine answers "cannot resize a stopped
+            // container"); its output is still readable, so the terminal opens and ends as the command did.
+            if ((await _docker.Exec.InspectContainerExecAsync(_execId, cancellationToken)).Running) throw;
+        }
     }
 
     public async ValueTask<int> Read(Memory<byte> buffer, CancellationToken cancellationToken)
