@@ -30,7 +30,9 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     /// <summary>The default: fragmentation-aware placement (FGD's score, see <see cref="FragmentationScorer"/>) with
     /// ties going to nodes already in use, measured against the observed mix of each round (or a given target
     /// workload), in coarser steps while model-constrained requests ask for a share of the GPU (whatif's rule, without
-    /// its replays: <see cref="WhatIfScorer.ConstrainedShare"/>). docs/scheduling.md compares it with FGD.</summary>
+    /// its replays: <see cref="WhatIfScorer.ConstrainedShare"/>), and FGD itself (ties to any node) while requests for
+    /// GPU shares ask for little of the GPU (<see cref="WhatIfScorer.LightSharingShare"/>). docs/scheduling.md
+    /// compares it with FGD.</summary>
     public const string DefaultName = "fgd-adaptive";
 
     /// <summary>Every policy name, the default first.</summary>
@@ -79,9 +81,10 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             "bestfit-cpugpu" => new CpuGpuFitScorer(resolution: 100),
             "fgd-coarse" => new FragmentationScorer(workload, resolution: 50) { WorkloadRefresh = workloadRefresh },
             "fgd-consolidate" => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
-            // A portfolio that never replays (period: never): only the constrained-mix rule switches its member.
+            // A portfolio that never replays (period: never): only the rules on the observed mix switch its member.
             DefaultName => new WhatIfScorer([Create("fgd-consolidate", workload, seed, splitShares, workloadRefresh),
-                Create(WhatIfConstrainedMember, workload, seed, splitShares, workloadRefresh)], period: int.MaxValue, constrainedMember: 1),
+                Create(WhatIfConstrainedMember, workload, seed, splitShares, workloadRefresh),
+                Create("fgd", workload, seed, splitShares, workloadRefresh)], period: int.MaxValue, constrainedMember: 1, lightSharingMember: 2),
             "fgd-coarse-consolidate" => new FragmentationScorer(workload, resolution: 50) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             "whatif" => new WhatIfScorer(WhatIfMembers.Select(m => Create(m, workload, seed, splitShares, workloadRefresh)).ToArray(),
                 judge: WhatIfJudge.PlacedLessFragmentation, workload: workload,

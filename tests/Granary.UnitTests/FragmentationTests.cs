@@ -66,17 +66,19 @@ public class FragmentationTests
     }
 
     [Fact]
-    public void The_default_sends_ties_to_a_node_already_in_use()
+    public void Consolidation_sends_ties_to_a_node_already_in_use()
     {
         // Target: whole GPUs. A whole GPU on idle a or on half-used b changes nothing (ΔF = 0 on both): FGD takes
-        // the first node, the default the used one, keeping a whole for a 2-GPU request.
+        // the first node, fgd-consolidate the used one, keeping a whole for a 2-GPU request. The default is FGD here:
+        // no request asks for a share (WhatIfTests covers its rule).
         var workload = new TargetWorkload([new WorkloadType(1, 0, 1, 1000, null)]);
         var cluster = Cluster(Node("a", 8, 8, gpus: 2), Node("b", 8, 8, gpus: 2));
         cluster.Apply(new Placement("x", "b", 0, 0, [new GpuShare("b-gpu-0", 1000)]));
         string Where(string policy) => Scheduler.Plan(Queue(("s", Request(1, 1, gpus: 1))), cluster, 0,
             PlacementPolicy.Create(policy, workload), FifoOrder.Instance).Placements.Single().AgentId;
         Assert.Equal("a", Where("fgd"));
-        Assert.Equal("b", Where(PlacementPolicy.DefaultName));
+        Assert.Equal("b", Where("fgd-consolidate"));
+        Assert.Equal("a", Where(PlacementPolicy.DefaultName));
     }
 
     [Fact]

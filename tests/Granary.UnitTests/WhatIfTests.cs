@@ -75,4 +75,40 @@ public class WhatIfTests
         scorer.ForRound(Queue(("c", Request(1, 1, fgpuMilli: 500, models: ["V100M32"]))), cluster);
         Assert.Equal((PlacementPolicy.WhatIfConstrainedMember, 1), (scorer.Current.Name, scorer.Switches));
     }
+
+    [Theory]
+    [InlineData(300, "fgd", 1)]               // 300 of 1,300 milli asked as shares: 23 %, below LightSharingShare (25 %)
+    [InlineData(400, "fgd-consolidate", 0)]   // 400 of 1,400: 29 %
+    public void The_default_sends_ties_anywhere_while_shares_ask_for_little_of_the_gpu(long shareMilli, string elected, int switches)
+    {
+        var scorer = Assert.IsType<WhatIfScorer>(PlacementPolicy.Create(PlacementPolicy.DefaultName).Scorer);
+        scorer.ForRound(Queue(("whole", Request(1, 1, gpus: 1)), ("share", Request(1, 1, fgpuMilli: shareMilli))), HalfUsedAndIdle());
+        Assert.Equal((elected, switches), (scorer.Current.Name, scorer.Switches));
+    }
+
+    [Fact]
+    public void The_default_consolidates_again_once_shares_ask_for_more()
+    {
+        var scorer = Assert.IsType<WhatIfScorer>(PlacementPolicy.Create(PlacementPolicy.DefaultName).Scorer);
+        var cluster = HalfUsedAndIdle();
+        scorer.ForRound(Queue(("w1", Request(1, 1, gpus: 1)), ("w2", Request(1, 1, gpus: 2))), cluster);
+        Assert.Equal("fgd", scorer.Current.Name);
+
+        // 4 × 900 of 6,600 milli: 55 % asked as shares.
+        scorer.ForRound(Queue(Enumerable.Range(0, 4).Select(i => ($"s{i}", Request(1, 1, fgpuMilli: 900))).ToArray()), cluster);
+        Assert.Equal(("fgd-consolidate", 2), (scorer.Current.Name, scorer.Switches));
+    }
+
+    [Fact]
+    public void Constrained_demand_outranks_light_sharing()
+    {
+        var scorer = Assert.IsType<WhatIfScorer>(PlacementPolicy.Create(PlacementPolicy.DefaultName).Scorer);
+        // 100 of 1,100 milli asked as shares (9 %), all of it constrained to a model (9 %, above ConstrainedShare).
+        scorer.ForRound(Queue(("w", Request(1, 1, gpus: 1)), ("c", Request(1, 1, fgpuMilli: 100, models: ["V100M32"]))), HalfUsedAndIdle());
+        Assert.Equal(PlacementPolicy.WhatIfConstrainedMember, scorer.Current.Name);
+    }
+
+    [Fact]
+    public void A_light_sharing_member_outside_the_portfolio_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WhatIfScorer([PlacementPolicy.Create("worstfit")], lightSharingMember: 1));
 }

@@ -1,4 +1,5 @@
 using Granary.Agents;
+using Granary.Devices;
 using Granary.Resources;
 
 namespace Granary.Scheduling;
@@ -8,7 +9,9 @@ namespace Granary.Scheduling;
 /// last <see cref="Window"/> arrivals, from the cluster as it is now, once per member policy (a plan on the current
 /// snapshot: nothing is changed) and adopts the member judged best (<see cref="WhatIfJudge"/>); ties keep the member
 /// in use. The recent arrivals stand in for the next ones, so the choice follows the workload the cluster sees.
-/// With a constrained member, a rule on every arrival seen overrides the replays (<see cref="ConstrainedShare"/>).
+/// With a constrained member, a rule on every arrival seen overrides the replays (<see cref="ConstrainedShare"/>); with
+/// a light-sharing member, a second rule chooses between it and the first member instead of replays
+/// (<see cref="LightSharingShare"/>).
 /// Deterministic given the arrivals and snapshots (no clock, no randomness). Use one instance from one thread.
 /// </summary>
 public sealed class WhatIfScorer : INodeScorer
@@ -22,16 +25,22 @@ public sealed class WhatIfScorer : INodeScorer
     private int _current;
     private readonly FragmentationModel? _fixedModel;
     private readonly int? _constrainedMember;
+    private readonly int? _lightSharingMember;
     private double _recordedGpu;
     private double _recordedConstrainedGpu;
+    private double _recordedSharingGpu;
 
     /// <param name="workload">The mix <see cref="WhatIfJudge.PlacedLessFragmentation"/> measures fragmentation against
     /// (null: the observed mix at each choice).</param>
     /// <param name="period">Arrivals between two replays; int.MaxValue: never replay.</param>
     /// <param name="constrainedMember">The member adopted without a replay while model-constrained requests ask for at
     /// least <see cref="ConstrainedShare"/> of the GPU of every arrival recorded (null: always judge by replay).</param>
+    /// <param name="lightSharingMember">Unless the constrained rule holds, the member adopted while requests for a share
+    /// of one device ask for less than <see cref="LightSharingShare"/> of the GPU of every arrival recorded, and the
+    /// first member otherwise (null: no such rule).</param>
     public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256,
-        WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null, int? constrainedMember = null)
+        WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null, int? constrainedMember = null,
+        int? lightSharingMember = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (members.Count == 0) throw new ArgumentException("a portfolio needs at least one member", nameof(members));
@@ -48,6 +57,12 @@ public sealed class WhatIfScorer : INodeScorer
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, members.Count, nameof(constrainedMember));
         }
         _constrainedMember = constrainedMember;
+        if (lightSharingMember is { } light)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(light, nameof(lightSharingMember));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(light, members.Count, nameof(lightSharingMember));
+        }
+        _lightSharingMember = lightSharingMember;
     }
 
     /// <summary>Model-constrained requests' share of the GPU asked for from which the constrained member is adopted.
@@ -55,6 +70,12 @@ public sealed class WhatIfScorer : INodeScorer
     /// unconstrained work off their models, and the replay of recent arrivals does not see the failures to come
     /// (docs/scheduling.md, "Few model-constrained pods").</summary>
     public const double ConstrainedShare = 0.005;
+
+    /// <summary>GPU-sharing requests' share of the GPU asked for below which the light-sharing member is adopted.
+    /// Sending ties to nodes in use (consolidation) leaves less unallocated than FGD when shares ask for 25 % of the GPU
+    /// or more, and more below that (measured from 10 % to 80 %: docs/scheduling.md, "Consolidation and the sharing
+    /// share").</summary>
+    public const double LightSharingShare = 0.25;
 
     public WhatIfJudge Judge { get; }
 
@@ -87,8 +108,12 @@ public sealed class WhatIfScorer : INodeScorer
         if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
         {
             // From the first constrained arrival: the placements made before a replay would choose matter too.
-            if (constrained != _current) Switches++;
-            _current = constrained;
+            Adopt(constrained);
+            return;
+        }
+        if (_lightSharingMember is { } light && _recordedGpu > 0)
+        {
+            Adopt(_recordedSharingGpu < LightSharingShare * _recordedGpu ? light : 0);
             return;
         }
         if (Period < int.MaxValue && _sinceChoice >= Period && _recorded >= Window && _members.Length > 1)
@@ -106,6 +131,7 @@ public sealed class WhatIfScorer : INodeScorer
         var (count, milli) = TargetWorkload.GpuShape(session.Resources);
         _recordedGpu += (double)count * milli;
         if (session.Resources.GpuModels is { Length: > 0 }) _recordedConstrainedGpu += (double)count * milli;
+        if (count == 1 && milli < GpuAllocationMap.DeviceMilli) _recordedSharingGpu += milli;
         if (Period < int.MaxValue)
         {
             var replayed = session with { SessionId = $"what-if/{_recorded % Window}", Priority = 0 };
@@ -131,8 +157,13 @@ public sealed class WhatIfScorer : INodeScorer
             var value = Value(_members[m], history, cluster, model);
             if (value > bestValue) { best = m; bestValue = value; }
         }
-        if (best != _current) Switches++;
-        _current = best;
+        Adopt(best);
+    }
+
+    private void Adopt(int member)
+    {
+        if (member != _current) Switches++;
+        _current = member;
     }
 
     /// <summary>GPU milli the member places of the history on the cluster as it is; with a model, less the growth in
