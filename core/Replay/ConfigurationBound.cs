@@ -122,6 +122,26 @@ public sealed class ConfigurationBound : IDisposable
         return (long)Math.Ceiling(best * (1 + 1e-7) + 1);
     }
 
+    /// <summary>A pod type, how many of it arrived, and how many the master program's packing holds (fractional).</summary>
+    public readonly record struct TypePlacement(PackingBound.PodType Type, int Arrived, double Placed);
+
+    /// <summary>Per pod type, what the master program over the node packings found so far holds: after
+    /// <see cref="MaxAllocatedGpuMilli"/>, the fractional optimum the bound was read beside (equal to it when the
+    /// generation converged). Which pods the best packing leaves out says what a policy would have to refuse.</summary>
+    public IReadOnlyList<TypePlacement> Placements()
+    {
+        var status = _master.Solve();
+        if (status != LinearSolver.Solver.ResultStatus.OPTIMAL)
+            throw new InvalidOperationException($"the configuration bound's master program ended {status}");
+        var variables = _master.variables();
+        var placed = new double[_types.Length];
+        for (var t = 0; t < _types.Length; t++)
+            foreach (var variable in variables)
+                if (!variable.Name().StartsWith("artificial", StringComparison.Ordinal))
+                    placed[t] += _typeRows[t].GetCoefficient(variable) * variable.SolutionValue();
+        return _types.Select((type, t) => new TypePlacement(type, _arrived[t], placed[t])).ToArray();
+    }
+
     /// <summary>The best packing of one empty node of the shape at the prices: its pod counts per type (null when
     /// CP-SAT found none), its value, and a proven upper bound on the best value.</summary>
     private (int[]? Counts, double Value, double Upper) Price(NodeShape shape, double[] prices)
@@ -259,6 +279,21 @@ public sealed class ConfigurationBound : IDisposable
         }
         var name = holding is null ? "bound-configurations" : $"bound-configurations-holding-{holding.Policy}";
         return new ReplayRun(name, seed, capacity, events, 0, clock.Elapsed);
+    }
+
+    /// <summary>What the best packing holds of each pod type once the pods up to the last event of the
+    /// <paramref name="point"/> % window have arrived (<see cref="Placements"/>); empty when no event is in the window.</summary>
+    public static IReadOnlyList<TypePlacement> PlacementsAt(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> offered, int point,
+        double pricingSeconds = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(offered);
+        var window = ReplayMetrics.EventsAt(ReplayMetrics.ArrivalsOnly(offered), nodes.Sum(n => (long)n.Gpus * 1000), point);
+        if (window.Count == 0) return [];
+        using var bound = new ConfigurationBound(nodes, offered, pricingSeconds);
+        for (var i = 0; i <= window[^1]; i++) bound.Arrive(offered[i]);
+        bound.MaxAllocatedGpuMilli();
+        return bound.Placements();
     }
 
     public void Dispose() => _master.Dispose();

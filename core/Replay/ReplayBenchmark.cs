@@ -47,6 +47,17 @@ public static class ReplayBenchmark
         return Summarise("bound", seeds, runs, points);
     }
 
+    /// <summary>Per seed, what the configuration bound's best packing holds of each pod type at 100 % arrival
+    /// (<see cref="ConfigurationBound.PlacementsAt"/>), seeds in parallel.</summary>
+    public static IReadOnlyList<(int Seed, IReadOnlyList<ConfigurationBound.TypePlacement> Placements)> PlacementsByConfigurations(
+        IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds, double inflation = ReplayWorkload.DefaultInflation)
+    {
+        var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        return seeds.AsParallel().AsOrdered()
+            .Select(seed => (seed, ConfigurationBound.PlacementsAt(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation), 100)))
+            .ToList();
+    }
+
     /// <summary>The configuration bound (<see cref="ConfigurationBound"/>) for every seed's arrivals at
     /// <paramref name="points"/> (default: 100 % only; each point of a seed takes minutes), seeds in parallel; with
     /// <paramref name="holding"/>, for placements keeping the pods of the kind <paramref name="held"/> names that it placed.</summary>

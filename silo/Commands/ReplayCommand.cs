@@ -14,7 +14,7 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]]] [--configuration-bound] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]]] [--configuration-bound] [--left-out] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
@@ -23,6 +23,7 @@ public static class ReplayCommand
         "  --hold all: keeping every GPU pod POLICY placed instead\n" +
         "  --configuration-bound: also the tighter bound of whole-node packings at 100 % (minutes per seed), and with\n" +
         "          --holding that bound keeping what POLICY placed\n" +
+        "  --left-out: also, per seed, the pods the configuration bound's best packing at 100 % leaves out\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -37,6 +38,7 @@ public static class ReplayCommand
         string? holding = null;
         var held = HeldPods.LargeShares;
         var byConfigurations = false;
+        var leftOut = false;
         var timed = false;
         var compress = 1.0;
         var queueOrder = "fifo";
@@ -61,6 +63,7 @@ public static class ReplayCommand
                         break;
                     case "--bound": withBound = true; break;
                     case "--configuration-bound": withBound = byConfigurations = true; break;
+                    case "--left-out": leftOut = true; break;
                     case "--holding": holding = Value().ToLowerInvariant(); PlacementPolicy.Create(holding); break;
                     case "--hold":
                         held = Value().ToLowerInvariant() switch
@@ -170,6 +173,13 @@ public static class ReplayCommand
         {
             var summary = ReplayBenchmark.Run(nodes, pods, policy, seeds);
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
+            output.Flush();
+        }
+        if (leftOut)
+        {
+            if (!json) output.WriteLine(LeftOutReport.Header);
+            foreach (var (seed, placements) in ReplayBenchmark.PlacementsByConfigurations(nodes, pods, seeds))
+                output.WriteLine(json ? LeftOutReport.ToJson(seed, placements) : LeftOutReport.ToRow(seed, placements));
             output.Flush();
         }
         return 0;

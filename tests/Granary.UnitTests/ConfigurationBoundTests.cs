@@ -29,6 +29,23 @@ public class ConfigurationBoundTests
     }
 
     [Fact]
+    public void The_best_packing_says_which_pods_it_leaves_out()
+    {
+        // 810, 400, 600 and a whole GPU on two devices: the best packing holds the whole GPU and 600 + 400, and leaves
+        // the 810 out (holding it would strand 190 milli).
+        TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600), Pod("w", 1, 1000)];
+        using var bound = new ConfigurationBound([new("n", 8000, 16384, 2, "T4")], pods);
+        foreach (var pod in pods) bound.Arrive(pod);
+        AssertBound(2000, bound.MaxAllocatedGpuMilli());
+
+        var placed = bound.Placements().ToDictionary(p => p.Type.GpuMilli);
+        Assert.Equal([400, 600, 810, 1000], placed.Keys.Order());
+        Assert.All(placed.Values, p => Assert.Equal(1, p.Arrived));
+        Assert.Equal(0, placed[810].Placed, 6);
+        Assert.All(new[] { 400, 600, 1000 }, milli => Assert.Equal(1, placed[milli].Placed, 6));
+    }
+
+    [Fact]
     public void The_bound_is_the_best_packing_on_hand_solved_clusters()
     {
         AssertHandSolvedClusters(Bound);
@@ -45,6 +62,9 @@ public class ConfigurationBoundTests
         TraceNode[] node = [new("n", 7000, 16384, 1, "T4")];
         TracePod[] pods = [Pod("a", 1, 600, cpu: 2000), Pod("b", 1, 400, cpu: 6000)];
         AssertBound(600, Bound(node, pods));
+        var placements = ConfigurationBound.PlacementsAt(node, pods, point: 100);   // 1000 of 1000 milli arrived
+        Assert.Equal([(600, 1, 1.0), (400, 1, 0.0)], placements.OrderByDescending(p => p.Type.GpuMilli)
+            .Select(p => (p.Type.GpuMilli, p.Arrived, Math.Round(p.Placed, 6))));
         using var packing = new PackingBound(node, pods);
         foreach (var pod in pods) packing.Arrive(pod);
         Assert.InRange(packing.MaxAllocatedGpuMilli(), 866, 869);

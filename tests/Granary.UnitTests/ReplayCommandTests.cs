@@ -41,6 +41,23 @@ public sealed class ReplayCommandTests : IDisposable
     }
 
     [Fact]
+    public void Left_out_prints_a_row_per_seed_of_pods_the_best_packing_holds_fewer_of_than_arrived()
+    {
+        var (nodes, pods) = Trace();
+        var output = new StringWriter();
+
+        var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42,43", "--left-out", "--json"],
+            output, new StringWriter());
+
+        Assert.Equal(0, code);
+        var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.TryGetProperty("leftOut", out _)).ToArray();
+        Assert.Equal([42, 43], rows.Select(r => r.GetProperty("seed").GetInt32()));
+        foreach (var left in rows.SelectMany(r => r.GetProperty("leftOut").EnumerateArray()))
+            Assert.True(left.GetProperty("placed").GetDouble() < left.GetProperty("arrived").GetInt32() - 0.05, left.ToString());
+    }
+
+    [Fact]
     public void An_unknown_hold_is_refused_by_name()
     {
         var (nodes, pods) = Trace();
