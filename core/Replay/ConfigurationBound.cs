@@ -32,6 +32,7 @@ public sealed class ConfigurationBound : IDisposable
     private readonly LinearSolver.Constraint[] _typeRows;
     private readonly LinearSolver.Constraint[] _shapeRows;
     private readonly HashSet<string> _columns = new(StringComparer.Ordinal);
+    private readonly List<(LinearSolver.Variable Nodes, int[] Counts)> _packings = [];
     private readonly double _pricingSeconds;
 
     /// <summary>A bound for the cluster <paramref name="nodes"/>, ready for pods of the types in
@@ -95,9 +96,7 @@ public sealed class ConfigurationBound : IDisposable
         var best = arrivedGpu;
         for (var round = 0; round < maxRounds; round++)
         {
-            var status = _master.Solve();
-            if (status != LinearSolver.Solver.ResultStatus.OPTIMAL)
-                throw new InvalidOperationException($"the configuration bound's master program ended {status}");
+            SolveMaster();
             var master = _master.Objective().Value();
             var prices = new double[_types.Length];
             double lagrangian = 0;
@@ -130,16 +129,21 @@ public sealed class ConfigurationBound : IDisposable
     /// generation converged). Which pods the best packing leaves out says what a policy would have to refuse.</summary>
     public IReadOnlyList<TypePlacement> Placements()
     {
+        SolveMaster();
+        var placed = new double[_types.Length];
+        foreach (var (nodes, counts) in _packings)
+        {
+            var used = nodes.SolutionValue();
+            for (var t = 0; t < counts.Length; t++) placed[t] += counts[t] * used;
+        }
+        return _types.Select((type, t) => new TypePlacement(type, _arrived[t], placed[t])).ToArray();
+    }
+
+    private void SolveMaster()
+    {
         var status = _master.Solve();
         if (status != LinearSolver.Solver.ResultStatus.OPTIMAL)
             throw new InvalidOperationException($"the configuration bound's master program ended {status}");
-        var variables = _master.variables();
-        var placed = new double[_types.Length];
-        for (var t = 0; t < _types.Length; t++)
-            foreach (var variable in variables)
-                if (!variable.Name().StartsWith("artificial", StringComparison.Ordinal))
-                    placed[t] += _typeRows[t].GetCoefficient(variable) * variable.SolutionValue();
-        return _types.Select((type, t) => new TypePlacement(type, _arrived[t], placed[t])).ToArray();
     }
 
     /// <summary>The best packing of one empty node of the shape at the prices: its pod counts per type (null when
@@ -235,6 +239,7 @@ public sealed class ConfigurationBound : IDisposable
         }
         _shapeRows[s].SetCoefficient(y, 1);
         _master.Objective().SetCoefficient(y, gpu);
+        _packings.Add((y, counts));
         return true;
     }
 
