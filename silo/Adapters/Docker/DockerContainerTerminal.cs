@@ -81,7 +81,21 @@ internal sealed class DockerContainerTerminal : IContainerTerminal
         {
             // A command that ended at once has no TTY left to size (the engine answers "cannot resize a stopped
             // container"); its output is still readable, so the terminal opens and ends as the command did.
-            if ((await _docker.Exec.InspectContainerExecAsync(_execId, cancellationToken)).Running) throw;
+            if (!await EndsWithin(ExitReportPatience, cancellationToken)) throw;
+        }
+    }
+
+    // The engine may report the exec running for a moment after its process has exited (CI met it once).
+    private static readonly TimeSpan ExitReportPatience = TimeSpan.FromSeconds(1);
+
+    private async Task<bool> EndsWithin(TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (true)
+        {
+            if (!(await _docker.Exec.InspectContainerExecAsync(_execId, cancellationToken)).Running) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
         }
     }
 
