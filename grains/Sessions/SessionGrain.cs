@@ -1,5 +1,4 @@
 using Granary.Agents;
-using Granary.Agents.Launch;
 using Granary.Policies;
 using Granary.Scheduling;
 using Granary.SiloPlacement;
@@ -27,7 +26,6 @@ public sealed partial class SessionGrain(
 {
     private const string SshApp = "ssh";
     private const string SessionUser = "work";
-    private IGrainTimer? _startTimer;
     private ILogger? _log;
 
     private string? _id;
@@ -41,10 +39,10 @@ public sealed partial class SessionGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // A session left SCHEDULED by an earlier activation may never have reached its agent; the agent's Start
-        // is idempotent, so ask again.
+        // is idempotent, so ask again (in a turn of its own, not in activation).
         if (S.Spec is not null && S.Status == SessionStatus.Scheduled)
         {
-            ScheduleStart();
+            StartLater(TimeSpan.Zero);
         }
         if (S.Spec is not null && S.Status == SessionStatus.Pending && S.AwaitingQuota)
         {
@@ -133,8 +131,17 @@ public sealed partial class SessionGrain(
         // Made here, stored with the placement: one write fewer on the way to RUNNING than storing it on its own.
         S.AppSecret ??= NewAppSecret();
         MoveTo(SessionStatus.Scheduled, $"placed on {placement.AgentId}");
-        await Save();
-        await StartOnAgent();
+        try
+        {
+            await Save();
+        }
+        catch
+        {
+            // Taken in memory, so the scheduler's next Assign is declined: from here on only this grain starts it.
+            StartLater(StartRetryInterval);
+            throw;
+        }
+        await StartOrRetry();
         return true;
     }
 
@@ -222,68 +229,6 @@ public sealed partial class SessionGrain(
 
     public async Task<string> GetLogs(int tailLines) =>
         S.Placement is { } placement ? await Agent(placement.AgentId).GetLogs(Id, tailLines) : "";
-
-    /// <summary>After a restart the start runs in a turn of its own (a one-shot timer), not in activation.</summary>
-    private void ScheduleStart()
-    {
-        _startTimer?.Dispose();
-        _startTimer = this.RegisterGrainTimer(_ => StartOnAgent(), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
-    }
-
-    private async Task StartOnAgent()
-    {
-        _startTimer?.Dispose();
-        _startTimer = null;
-        if (S.Status != SessionStatus.Scheduled || S.Placement is not { } placement)
-        {
-            return;
-        }
-
-        if (S.AppSecret is null)
-        {
-            // A session stored as scheduled before Assign made the secret.
-            S.AppSecret = NewAppSecret();
-            await Store(); // not in the view
-        }
-
-        if (S.SshKey is null && await ImageServesSsh(S.Spec!.Image))
-        {
-            var pair = SshKeyPair.Generate($"granary-session-{Id}");
-            S.SshKey = new SshKey(pair.PublicKey, pair.PrivateKey);
-            await Store(); // not in the view
-        }
-
-        StartDecision decision;
-        try
-        {
-            decision = await Agent(placement.AgentId).Start(placement, S.Spec!, S.SshKey, S.AppSecret);
-        }
-        catch (Exception exception)
-        {
-            Log.LogWarning(exception, "Session {Session}: agent {Agent} did not answer the start", Id, placement.AgentId);
-            decision = new StartDecision(false, "agent unreachable (see the manager's log)");
-        }
-        if (decision.Accepted)
-        {
-            return;
-        }
-
-        var reason = decision.Reason ?? "refused";
-        S.Placement = null;
-        MoveTo(SessionStatus.Pending, $"placement on {placement.AgentId} refused: {reason}");
-        await Save();
-        try
-        {
-            await Scheduler.PlacementRefused(placement, reason);
-        }
-        catch
-        {
-            RetryEnqueue();
-            throw;
-        }
-        // Enqueue is idempotent; it covers a scheduler that no longer remembers this placement.
-        await Enqueue();
-    }
 
     private static string NewAppSecret() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 

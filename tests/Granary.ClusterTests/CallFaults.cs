@@ -9,7 +9,7 @@ namespace Granary.ClusterTests;
 /// <summary>
 /// An incoming call filter on every silo of the test cluster that makes chosen calls about one session fail, as a
 /// call to a silo that just died fails: the scheduler's Enqueue of a session, a folder's Detach of it, or its publish
-/// to its index shard (optionally only once the session has reached a status); or hold a folder's Detach until the test
+/// to its index shard (optionally only once the session has reached a status), or an image lookup it makes; or hold a folder's Detach until the test
 /// lets it go, as a call to a silo that died a moment ago hangs. Armed per session, so other tests are not touched.
 /// </summary>
 public sealed class CallFaults : IIncomingGrainCallFilter
@@ -38,6 +38,10 @@ public sealed class CallFaults : IIncomingGrainCallFilter
     /// remove the container).</summary>
     public void FailStop(string sessionId, int times) => _armed[(nameof(IAgentGrain.Stop), sessionId)] = (null, times);
 
+    /// <summary>The next <paramref name="times"/> image catalog lookups the session's grain makes fail (the catalog's
+    /// manager silo just died). Only a lookup that reaches the catalog grain counts: the silo's copy answers most.</summary>
+    public void FailImageLookup(string sessionId, int times) => _armed[(nameof(IImageCatalogGrain.List), sessionId)] = (null, times);
+
     /// <summary>Calls of IFolderGrain.Detach for the session wait until the returned action is called.</summary>
     public Action HoldDetach(string sessionId)
     {
@@ -65,6 +69,8 @@ public sealed class CallFaults : IIncomingGrainCallFilter
                 _ => (null, null),
             },
             2 when context.Grain is IAgentGrain && context.MethodName == nameof(IAgentGrain.Stop) => ((string?)context.Request.GetArgument(0), null),
+            0 when context.Grain is IImageCatalogGrain && context.MethodName == nameof(IImageCatalogGrain.List) && context.SourceId is { } caller
+                => (caller.Key.ToString(), null),
             0 when context.Grain is ISessionGrain && context.MethodName == nameof(ISessionGrain.Get) && context.SourceId is { } caller && !caller.IsClient()
                 => (context.TargetId.Key.ToString(), null),
             _ => (null, null),

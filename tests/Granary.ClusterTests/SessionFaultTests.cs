@@ -58,6 +58,25 @@ public sealed class SessionFaultTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_placement_whose_start_failed_before_reaching_its_agent_is_started_again()
+    {
+        // An image no node has: the silo's catalog copy lacks it, so each start of the session looks it up in the
+        // catalog grain, and the agent then ends the session with a reason that names it.
+        const string image = "nowhere:1";
+        var session = fixture.Client.GetGrain<ISessionGrain>(Guid.NewGuid().ToString("N"));
+        CallFaults.Shared.FailImageLookup(session.GetPrimaryKeyString(), times: 2);
+
+        await session.Create(Sessions.Spec("burst", cpuMilli: 500, image: image, owner: "fault-start"));
+
+        // Left SCHEDULED for ever before the fix: the failed start went to the scheduler, whose next Assign the session
+        // declined as already placed.
+        var ended = await Sessions.WaitFor(session, SessionStatus.Error);
+        Assert.Equal(0, CallFaults.Shared.Remaining(ended.Id));
+        Assert.Contains($"image {image} not present on node", ended.StatusReason);
+        Assert.Contains(SessionStatus.Scheduled, (await session.GetEvents(0)).Select(e => e.Status));
+    }
+
+    [Fact]
     public async Task A_session_whose_folder_release_hangs_ends_without_waiting_for_it_and_releases_it_later()
     {
         var (folder, session, running) = await RunningWithAFolder();
