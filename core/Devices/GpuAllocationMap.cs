@@ -172,6 +172,15 @@ public sealed class GpuAllocationMap
         return false;
     }
 
+    /// <summary>Whether a device of the models already in use (not a MIG slot) has <paramref name="milli"/> free: a share
+    /// that fits there leaves every whole device whole.</summary>
+    public bool CanFitOnDeviceInUse(int milli, string[]? models = null)
+    {
+        for (var i = 0; i < _devices.Length; i++)
+            if (!_isSlot[i] && _used[i] > 0 && _capacity[i] - _used[i] >= milli && ModelMatches(_devices[i], models)) return true;
+        return false;
+    }
+
     /// <summary>The largest free MIG slot of the models (null when every slot is held or there is none).</summary>
     public GpuDeviceInfo? LargestFreeSlot(string[]? models = null)
     {

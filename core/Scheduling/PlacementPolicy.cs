@@ -35,9 +35,13 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     /// compares it with FGD.</summary>
     public const string DefaultName = "fgd-adaptive";
 
+    /// <summary>The default without its <see cref="WholeDeviceReserve"/>: it never keeps a share waiting that fits, at
+    /// the price of more GPU left unallocated once the cluster is full (docs/scheduling.md, "A whole-device reserve").</summary>
+    public const string DefaultWithoutReserveName = "fgd-adaptive-no-reserve";
+
     /// <summary>Every policy name, the default first.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        [DefaultName, "fgd-consolidate", "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
+        [DefaultName, DefaultWithoutReserveName, "fgd-consolidate", "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
 
     /// <summary>The portfolio "whatif" chooses from by replaying recent arrivals (<see cref="WhatIfScorer"/>).</summary>
     public static IReadOnlyList<string> WhatIfMembers { get; } = ["fgd-consolidate", "fgd", WhatIfConstrainedMember];
@@ -68,6 +72,7 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
         TimeSpan workloadRefresh = default)
     {
         var key = name?.ToLowerInvariant();
+        var reserve = key == DefaultName ? new WholeDeviceReserve() : null;
         INodeScorer scorer = key switch
         {
             "bestfit" => BestFitScorer.Instance,
@@ -82,15 +87,17 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
             "fgd-coarse" => new FragmentationScorer(workload, resolution: 50) { WorkloadRefresh = workloadRefresh },
             "fgd-consolidate" => new FragmentationScorer(workload, resolution: 100) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             // A portfolio that never replays (period: never): only the rules on the observed mix switch its member.
-            DefaultName => new WhatIfScorer([Create("fgd-consolidate", workload, seed, splitShares, workloadRefresh),
+            DefaultName or DefaultWithoutReserveName => new WhatIfScorer([Create("fgd-consolidate", workload, seed, splitShares, workloadRefresh),
                 Create(WhatIfConstrainedMember, workload, seed, splitShares, workloadRefresh),
-                Create("fgd", workload, seed, splitShares, workloadRefresh)], period: int.MaxValue, constrainedMember: 1, lightSharingMember: 2),
+                Create("fgd", workload, seed, splitShares, workloadRefresh)], period: int.MaxValue, constrainedMember: 1, lightSharingMember: 2,
+                reserve: reserve),
             "fgd-coarse-consolidate" => new FragmentationScorer(workload, resolution: 50) { PreferUsedNodes = true, WorkloadRefresh = workloadRefresh },
             "whatif" => new WhatIfScorer(WhatIfMembers.Select(m => Create(m, workload, seed, splitShares, workloadRefresh)).ToArray(),
                 judge: WhatIfJudge.PlacedLessFragmentation, workload: workload,
                 constrainedMember: WhatIfMembers.ToList().IndexOf(WhatIfConstrainedMember)),
             _ => throw new ArgumentException($"Unknown placement policy '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
         };
-        return new PlacementPolicy(key!, splitShares ? StandardFilters : SingleDeviceShareFilters, scorer);
+        var filters = splitShares ? StandardFilters : SingleDeviceShareFilters;
+        return new PlacementPolicy(key!, reserve is null ? filters : [.. filters, reserve], scorer);
     }
 }

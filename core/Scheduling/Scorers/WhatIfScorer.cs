@@ -11,7 +11,8 @@ namespace Granary.Scheduling;
 /// in use. The recent arrivals stand in for the next ones, so the choice follows the workload the cluster sees.
 /// With a constrained member, a rule on every arrival seen overrides the replays (<see cref="ConstrainedShare"/>); with
 /// a light-sharing member, a second rule chooses between it and the first member instead of replays
-/// (<see cref="LightSharingShare"/>).
+/// (<see cref="LightSharingShare"/>). With a <see cref="WholeDeviceReserve"/>, it tells the reserve each round how
+/// many whole GPUs to keep, from the same observed mix.
 /// Deterministic given the arrivals and snapshots (no clock, no randomness). Use one instance from one thread.
 /// </summary>
 public sealed class WhatIfScorer : INodeScorer
@@ -29,6 +30,9 @@ public sealed class WhatIfScorer : INodeScorer
     private double _recordedGpu;
     private double _recordedConstrainedGpu;
     private double _recordedSharingGpu;
+    private readonly WholeDeviceReserve? _reserve;
+    private DateTimeOffset? _lastWholeArrival;
+    private bool _wholeWanted;
 
     /// <param name="workload">The mix <see cref="WhatIfJudge.PlacedLessFragmentation"/> measures fragmentation against
     /// (null: the observed mix at each choice).</param>
@@ -38,9 +42,12 @@ public sealed class WhatIfScorer : INodeScorer
     /// <param name="lightSharingMember">Unless the constrained rule holds, the member adopted while requests for a share
     /// of one device ask for less than <see cref="LightSharingShare"/> of the GPU of every arrival recorded, and the
     /// first member otherwise (null: no such rule).</param>
+    /// <param name="reserve">Measured every round against the part of the GPU every arrival recorded asks for as whole
+    /// GPUs, unless the constrained member is in use, or (in timed rounds) no request for whole GPUs arrived or waited
+    /// within <see cref="WholeDeviceReserve.DemandHorizon"/>; the policy holding it lists it among its filters.</param>
     public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256,
         WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null, int? constrainedMember = null,
-        int? lightSharingMember = null)
+        int? lightSharingMember = null, WholeDeviceReserve? reserve = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         if (members.Count == 0) throw new ArgumentException("a portfolio needs at least one member", nameof(members));
@@ -63,6 +70,7 @@ public sealed class WhatIfScorer : INodeScorer
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(light, members.Count, nameof(lightSharingMember));
         }
         _lightSharingMember = lightSharingMember;
+        _reserve = reserve;
     }
 
     /// <summary>Model-constrained requests' share of the GPU asked for from which the constrained member is adopted.
@@ -91,6 +99,7 @@ public sealed class WhatIfScorer : INodeScorer
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
     {
         Observe(queue, cluster);
+        MeasureReserve(cluster, now: null);
         return _members[_current].Scorer.ForRound(queue, cluster);
     }
 
@@ -98,13 +107,19 @@ public sealed class WhatIfScorer : INodeScorer
     public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster, DateTimeOffset now)
     {
         Observe(queue, cluster);
+        MeasureReserve(cluster, now);
         return _members[_current].Scorer.ForRound(queue, cluster, now);
     }
 
     private void Observe(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        foreach (var request in queue) Record(request.Session);
+        foreach (var request in queue)
+        {
+            Record(request.Session);
+            // New or still waiting: either way whole GPUs are wanted now.
+            if (request.Session.Resources.Gpus > 0) _wholeWanted = true;
+        }
         if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
         {
             // From the first constrained arrival: the placements made before a replay would choose matter too.
@@ -121,6 +136,21 @@ public sealed class WhatIfScorer : INodeScorer
             _sinceChoice = 0;
             Choose(cluster);
         }
+    }
+
+    private void MeasureReserve(ClusterState cluster, DateTimeOffset? now)
+    {
+        if (_reserve is null) return;
+        if (_wholeWanted && now is { } at) _lastWholeArrival = at;
+        _wholeWanted = false;
+        var constrained = _constrainedMember is { } c && _current == c;
+        var demandGone = now is { } time && (_lastWholeArrival is not { } last || time - last > WholeDeviceReserve.DemandHorizon);
+        if (constrained || demandGone || _recordedGpu == 0)
+        {
+            _reserve.Release();
+            return;
+        }
+        _reserve.Measure(cluster, 1 - _recordedSharingGpu / _recordedGpu);
     }
 
     private void Record(PendingSession session)
