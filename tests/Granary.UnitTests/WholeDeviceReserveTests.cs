@@ -130,13 +130,16 @@ public class WholeDeviceReserveTests
         }
     }
 
-    [Fact]
-    public void Nothing_is_held_while_model_constrained_requests_choose_the_member()
+    [Theory]
+    [InlineData(1, 0)]   // 1,000 of 41,600 milli asked for by constrained requests: 2.4 %, below MaxConstrainedShare
+    [InlineData(3, 1)]   // 3,000 of 43,600: 6.9 %
+    public void Nothing_is_held_once_model_constrained_requests_ask_for_a_twentieth_of_the_gpu(int constrained, int placed)
     {
         var cluster = OneWholeGpuLeft();
         var policy = PlacementPolicy.Create(PlacementPolicy.DefaultName);
-        policy.Scorer.ForRound(Queue([.. Enumerable.Range(0, 40).Select(i => ($"w{i}", Request(1, 1, gpus: 1, models: ["V100M32"])))]), cluster);
+        policy.Scorer.ForRound(Queue([.. Enumerable.Range(0, 40).Select(i => ($"w{i}", Request(1, 1, gpus: 1))),
+            .. Enumerable.Range(0, constrained).Select(i => ($"c{i}", Request(1, 1, gpus: 1, models: ["V100M32"])))]), cluster);
 
-        Assert.Single(Scheduler.Plan(Queue(("share", Request(1, 1, fgpuMilli: 600))), cluster, 0, policy, FifoOrder.Instance).Placements);
+        Assert.Equal(placed, Scheduler.Plan(Queue(("share", Request(1, 1, fgpuMilli: 600))), cluster, 0, policy, FifoOrder.Instance).Placements.Count);
     }
 }

@@ -19,6 +19,12 @@ public sealed class WholeDeviceReserve : INodeFilter
     /// idle (docs/scheduling.md).</summary>
     public const double Factor = 0.11;
 
+    /// <summary>Model-constrained requests' part of the GPU asked for from which nothing is held. The reserve counts every
+    /// GPU alike, but a whole GPU of one model is no use to a request for another: with constrained requests at a
+    /// tenth of the demand and more it held the wrong ones (+1.6 points on gpuspec10 and gpuspec25), below a twentieth
+    /// it gains as on unconstrained mixes (−0.35 on gpuspec1, 2, 3, 5; docs/scheduling.md).</summary>
+    public const double MaxConstrainedShare = 0.05;
+
     /// <summary>In rounds that know the time, nothing is held once no request for whole GPUs arrived or waited in the
     /// queue for this long: the GPUs held would otherwise idle while shares wait.</summary>
     public static readonly TimeSpan DemandHorizon = TimeSpan.FromMinutes(10);

@@ -43,7 +43,8 @@ public sealed class WhatIfScorer : INodeScorer
     /// of one device ask for less than <see cref="LightSharingShare"/> of the GPU of every arrival recorded, and the
     /// first member otherwise (null: no such rule).</param>
     /// <param name="reserve">Measured every round against the part of the GPU every arrival recorded asks for as whole
-    /// GPUs, unless the constrained member is in use, or (in timed rounds) no request for whole GPUs arrived or waited
+    /// GPUs, unless model-constrained requests asked for <see cref="WholeDeviceReserve.MaxConstrainedShare"/> of it or
+    /// more, or (in timed rounds) no request for whole GPUs arrived or waited
     /// within <see cref="WholeDeviceReserve.DemandHorizon"/>; the policy holding it lists it among its filters.</param>
     public WhatIfScorer(IReadOnlyList<PlacementPolicy> members, int window = 256, int period = 256,
         WhatIfJudge judge = WhatIfJudge.PlacedGpu, TargetWorkload? workload = null, int? constrainedMember = null,
@@ -143,7 +144,7 @@ public sealed class WhatIfScorer : INodeScorer
         if (_reserve is null) return;
         if (_wholeWanted && now is { } at) _lastWholeArrival = at;
         _wholeWanted = false;
-        var constrained = _constrainedMember is { } c && _current == c;
+        var constrained = _recordedConstrainedGpu >= WholeDeviceReserve.MaxConstrainedShare * _recordedGpu;
         var demandGone = now is { } time && (_lastWholeArrival is not { } last || time - last > WholeDeviceReserve.DemandHorizon);
         if (constrained || demandGone || _recordedGpu == 0)
         {
