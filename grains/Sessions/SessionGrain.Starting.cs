@@ -16,18 +16,37 @@ public sealed partial class SessionGrain
     private RetryUntilDone? _startRetry;
 
     /// <summary>The agent's Start is idempotent, and an attempt does nothing once the session has left SCHEDULED.</summary>
-    private RetryUntilDone StartRetry => _startRetry ??= new RetryUntilDone(this, StartOnAgent, StartRetryInterval);
+    private void StartLater(TimeSpan due) =>
+        (_startRetry ??= new RetryUntilDone(this, StartOnAgent, StartRetryInterval)).Start(due);
 
-    private void StartLater(TimeSpan due) => StartRetry.Start(due);
-
-    /// <summary>Starts now; a failure is logged and asked again, not handed to the caller (the scheduler, whose
-    /// placement this session has already stored).</summary>
-    private Task StartOrRetry() => StartRetry.RunOrRetry(exception =>
-        Log.LogWarning(exception, "Session {Session}: its start did not reach its agent; trying again every {Interval}", Id, StartRetryInterval));
+    /// <summary>Assign's start. A failure before the agent is asked is logged and retried here, not handed to the
+    /// scheduler, whose placement this session has already stored. The agent's refusal, and a refusal that cannot be
+    /// stored or reported, still reach the scheduler through Assign, which then frees the placement at once.</summary>
+    private async Task StartAfterAssign()
+    {
+        try
+        {
+            await PrepareStart();
+        }
+        catch (Exception exception)
+        {
+            Log.LogWarning(exception, "Session {Session}: preparing its start failed; trying again every {Interval}", Id, StartRetryInterval);
+            StartLater(StartRetryInterval);
+            return;
+        }
+        await AskAgent();
+    }
 
     private async Task StartOnAgent()
     {
-        if (S.Status != SessionStatus.Scheduled || S.Placement is not { } placement)
+        await PrepareStart();
+        await AskAgent();
+    }
+
+    /// <summary>What the agent needs besides the spec: the apps' secret and, for an image that serves SSH, a key.</summary>
+    private async Task PrepareStart()
+    {
+        if (S.Status != SessionStatus.Scheduled)
         {
             return;
         }
@@ -44,6 +63,14 @@ public sealed partial class SessionGrain
             var pair = SshKeyPair.Generate($"granary-session-{Id}");
             S.SshKey = new SshKey(pair.PublicKey, pair.PrivateKey);
             await Store(); // not in the view
+        }
+    }
+
+    private async Task AskAgent()
+    {
+        if (S.Status != SessionStatus.Scheduled || S.Placement is not { } placement)
+        {
+            return;
         }
 
         StartDecision decision;
@@ -71,7 +98,8 @@ public sealed partial class SessionGrain
         }
         catch
         {
-            // Pending in memory, so the start's retry stops here: the enqueue's own retry takes over.
+            // Pending in memory: asked again until the scheduler takes it (once it has let the placement go, at once
+            // when this came through Assign, after its in-flight timeout otherwise).
             RetryEnqueue();
             throw;
         }

@@ -141,7 +141,7 @@ public sealed partial class SessionGrain(
             StartLater(StartRetryInterval);
             throw;
         }
-        await StartOrRetry();
+        await StartAfterAssign();
         return true;
     }
 
