@@ -174,11 +174,24 @@ public sealed class GpuAllocationMap
 
     /// <summary>Whether a device of the models already in use (not a MIG slot) has <paramref name="milli"/> free: a share
     /// that fits there leaves every whole device whole.</summary>
-    public bool CanFitOnDeviceInUse(int milli, string[]? models = null)
+    public bool CanFitOnDeviceInUse(int milli, string[]? models = null) => BestDeviceInUse(milli, models) >= 0;
+
+    /// <summary>The share on the device in use with the least room that holds <paramref name="milli"/> (lowest index
+    /// on ties); null when none does.</summary>
+    public GpuShare[]? FindOnDeviceInUse(int milli, string[]? models = null) =>
+        BestDeviceInUse(milli, models) is var best and >= 0 ? [new GpuShare(_devices[best].Uuid, milli)] : null;
+
+    private int BestDeviceInUse(int milli, string[]? models)
     {
+        var best = -1;
         for (var i = 0; i < _devices.Length; i++)
-            if (!_isSlot[i] && _used[i] > 0 && _capacity[i] - _used[i] >= milli && ModelMatches(_devices[i], models)) return true;
-        return false;
+        {
+            var free = _capacity[i] - _used[i];
+            if (!_isSlot[i] && _used[i] > 0 && free >= milli && ModelMatches(_devices[i], models)
+                && (best < 0 || free < _capacity[best] - _used[best]))
+                best = i;
+        }
+        return best;
     }
 
     /// <summary>The largest free MIG slot of the models (null when every slot is held or there is none).</summary>

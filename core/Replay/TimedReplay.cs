@@ -108,7 +108,8 @@ public static class TimedReplay
             var requests = queue.Select(p => new QueuedRequest(new PendingSession(p.Id, "trace", p.Pod.ToRequest(), 0,
                 DateTimeOffset.FromUnixTimeSeconds(p.Creation)), p.Skips)).ToArray();
             clock.Start();
-            var plan = Scheduler.Plan(requests, cluster, maxSkips, policy, order);
+            // At the trace's time, as the grains plan at theirs (a policy that holds for a while reads it).
+            var plan = Scheduler.Plan(requests, cluster, maxSkips, policy, order, DateTimeOffset.FromUnixTimeSeconds(now));
             foreach (var placement in plan.Placements) cluster.Apply(placement);
             clock.Stop();
             decisions += requests.Length;

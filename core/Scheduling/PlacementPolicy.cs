@@ -20,6 +20,17 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
         return true;
     }
 
+    /// <summary>Whether every filter is monotone in the request now (<see cref="INodeFilter.Monotone"/>).</summary>
+    public bool FiltersMonotone
+    {
+        get
+        {
+            foreach (var filter in _filters)
+                if (!filter.Monotone) return false;
+            return true;
+        }
+    }
+
     /// <summary>Schedulable, folders, GPU model, CPU, memory, GPU share: the checks every policy needs.</summary>
     public static readonly IReadOnlyList<INodeFilter> StandardFilters =
         [SchedulableFilter.Instance, FolderFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.Instance];

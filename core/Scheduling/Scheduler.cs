@@ -31,6 +31,8 @@ public static class Scheduler
 
         var scorer = now is { } at ? placement.Scorer.ForRound(queue, cluster, at) : placement.Scorer.ForRound(queue, cluster);
         var round = new Round(cluster.Ordered, placement, scorer);
+        // Read after ForRound, which sets the state of a policy filter (the whole-device reserve) for the round.
+        var monotone = placement.FiltersMonotone;
         var placements = new List<Placement>();
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
         var skips = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -67,7 +69,9 @@ public static class Scheduler
             }
 
             var resources = request.Session.Resources;
-            var known = unplaceable.FindIndex(u => RequestDominance.NeedsAtLeast(resources, u.Request));
+            var known = unplaceable.FindIndex(u => monotone
+                ? RequestDominance.NeedsAtLeast(resources, u.Request)
+                : RequestDominance.SameNeeds(resources, u.Request));
             if (known < 0 && round.TryPlace(request.Session) is { } made)
             {
                 placements.Add(made);

@@ -70,6 +70,43 @@ public class WholeDeviceReserveTests
     }
 
     [Fact]
+    public void A_held_share_on_a_node_with_a_whole_gpu_goes_on_its_gpu_in_use()
+    {
+        // j is taken too; node k has two GPUs, k-gpu-0 with 500 milli free and k-gpu-1 whole: 1 whole GPU of 12.
+        var cluster = OneWholeGpuLeft();
+        cluster.Apply(new Placement("whole-j", "j", 0, 0, [new GpuShare("j-gpu-0", 1000)]));
+        cluster.Upsert(Node("k", 8, 8, gpus: 2));
+        cluster.Apply(new Placement("half-k", "k", 0, 0, [new GpuShare("k-gpu-0", 500)]));
+        // Measured against mostly 500-milli shares, FGD would put 300 on the whole k-gpu-1 (F 120 against 200 on k-gpu-0).
+        var target = new TargetWorkload([new WorkloadType(0.9, 0, 1, 500, null), new WorkloadType(0.1, 0, 1, 1000, null)]);
+        Assert.Equal("k-gpu-1", Assert.Single(
+            Scheduler.Plan(Queue(("share", Request(1, 1, fgpuMilli: 300))), cluster, 0, PlacementPolicy.Create("fgd", target), FifoOrder.Instance)
+                .Placements).Gpus[0].Uuid);
+        var policy = PlacementPolicy.Create(PlacementPolicy.DefaultName, target);
+        policy.Scorer.ForRound(Queue([.. Enumerable.Range(0, 40).Select(i => ($"w{i}", Request(1, 1, gpus: 1)))]), cluster);
+
+        var placed = Assert.Single(Scheduler.Plan(Queue(("share", Request(1, 1, fgpuMilli: 300))), cluster, 0, policy, FifoOrder.Instance).Placements);
+
+        Assert.Equal(("k", "k-gpu-0", 300), (placed.AgentId, Assert.Single(placed.Gpus).Uuid, placed.Gpus[0].Milli));
+    }
+
+    [Fact]
+    public void A_whole_gpu_share_behind_a_held_smaller_one_is_still_placed()
+    {
+        var cluster = OneWholeGpuLeft();
+        var policy = PlacementPolicy.Create(PlacementPolicy.DefaultName);
+        policy.Scorer.ForRound(Queue([.. Enumerable.Range(0, 40).Select(i => ($"w{i}", Request(1, 1, gpus: 1)))]), cluster);
+
+        // fgpu 1.0 asks for more than the held 0.6 but is a whole GPU's worth, which the reserve keeps GPUs for: the
+        // scheduler must not skip it as "needs at least what fit nowhere".
+        var plan = Scheduler.Plan(Queue(("share", Request(1, 1, fgpuMilli: 600)), ("device", Request(1, 1, fgpuMilli: 1000))),
+            cluster, 16, policy, FifoOrder.Instance);
+
+        Assert.Equal(("device", "j"), (Assert.Single(plan.Placements).SessionId, plan.Placements[0].AgentId));
+        Assert.StartsWith("no GPU in use has room for fgpu 0.6", plan.PendingReasons["share"]);
+    }
+
+    [Fact]
     public void Nothing_is_held_once_no_whole_gpu_request_arrived_for_its_horizon()
     {
         var cluster = OneWholeGpuLeft();

@@ -1,3 +1,4 @@
+using Granary.Agents;
 using Granary.Devices;
 using Granary.Resources;
 
@@ -50,6 +51,8 @@ public sealed class WholeDeviceReserve : INodeFilter
         _devices = 0;
         foreach (var node in cluster.Nodes)
         {
+            // The GPUs the reserve decides about: none on MIG nodes, none on nodes closed to new work.
+            if (!node.Schedulable || node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly) continue;
             _whole += node.Gpus.CountFullyFree();
             _devices += node.Gpus.DeviceCount;
         }
@@ -59,15 +62,41 @@ public sealed class WholeDeviceReserve : INodeFilter
     /// <summary>Holds nothing until the next <see cref="Measure"/>.</summary>
     public void Release() => Holding = false;
 
-    public bool Admits(NodeState node, ResourceRequest request)
-    {
-        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || node.Gpus.FractionsOnMigSlotsOnly)
-            return true;
-        var milli = node.GpuMilliFor(request);
-        return milli >= GpuAllocationMap.DeviceMilli || node.Gpus.CanFitOnDeviceInUse(milli, request.GpuModels);
-    }
+    public bool Admits(NodeState node, ResourceRequest request) =>
+        !Holds(node, request, out var milli) || node.Gpus.CanFitOnDeviceInUse(milli, request.GpuModels);
+
+    /// <summary>Not while holding: a share of a whole device or more passes where a smaller one does not.</summary>
+    public bool Monotone => !Holding;
 
     public string Explain(ResourceRequest request, IReadOnlyList<NodeState> candidates) =>
         $"no GPU in use has room for fgpu {request.FgpuMilli / 1000m:0.###}, and the {_whole} whole GPUs left of {_devices} " +
         $"(under {Threshold:P0}) are kept for whole-GPU requests";
+
+    /// <summary>The round's scorer, which while holding puts a held share on a GPU in use even where the scorer's own
+    /// device choice was a whole GPU of the same node (the filter only checks that the node has such a GPU).</summary>
+    public INodeScorer KeepingWholeDevices(INodeScorer round) => Holding ? new DeviceChoice(round, this) : round;
+
+    /// <summary>Whether the request is a share the reserve keeps off whole GPUs on this node now. MIG nodes are left
+    /// alone: their fractions go on slots, which the count does not weigh.</summary>
+    private bool Holds(NodeState node, ResourceRequest request, out int milli)
+    {
+        milli = 0;
+        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || node.Gpus.HasMigSlots
+            || node.Gpus.FractionsOnMigSlotsOnly)
+            return false;
+        milli = node.GpuMilliFor(request);
+        return milli < GpuAllocationMap.DeviceMilli;
+    }
+
+    private sealed class DeviceChoice(INodeScorer round, WholeDeviceReserve reserve) : INodeScorer
+    {
+        public double Score(NodeState node, ResourceRequest request) => round.Score(node, request);
+
+        public GpuShare[]? Shares(NodeState node, ResourceRequest request) =>
+            reserve.Holds(node, request, out var milli) ? node.Gpus.FindOnDeviceInUse(milli, request.GpuModels) : round.Shares(node, request);
+
+        public bool ScoresDependOnNodeOnly => round.ScoresDependOnNodeOnly;
+
+        public void Placed(NodeState node, Placement placement) => round.Placed(node, placement);
+    }
 }

@@ -101,7 +101,7 @@ public sealed class WhatIfScorer : INodeScorer
     {
         Observe(queue, cluster);
         MeasureReserve(cluster, now: null);
-        return _members[_current].Scorer.ForRound(queue, cluster);
+        return Keeping(_members[_current].Scorer.ForRound(queue, cluster));
     }
 
     /// <summary>As the untimed round; the member gets the time (so it may reuse its observed mix).</summary>
@@ -109,7 +109,7 @@ public sealed class WhatIfScorer : INodeScorer
     {
         Observe(queue, cluster);
         MeasureReserve(cluster, now);
-        return _members[_current].Scorer.ForRound(queue, cluster, now);
+        return Keeping(_members[_current].Scorer.ForRound(queue, cluster, now));
     }
 
     private void Observe(IReadOnlyList<QueuedRequest> queue, ClusterState cluster)
@@ -118,8 +118,8 @@ public sealed class WhatIfScorer : INodeScorer
         foreach (var request in queue)
         {
             Record(request.Session);
-            // New or still waiting: either way whole GPUs are wanted now.
-            if (request.Session.Resources.Gpus > 0) _wholeWanted = true;
+            // New or still waiting: either way whole GPUs are wanted now (whole as the mix counts them).
+            if (_reserve is not null && AsksWholeGpus(request.Session.Resources)) _wholeWanted = true;
         }
         if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
         {
@@ -139,6 +139,8 @@ public sealed class WhatIfScorer : INodeScorer
         }
     }
 
+    private INodeScorer Keeping(INodeScorer round) => _reserve is null ? round : _reserve.KeepingWholeDevices(round);
+
     private void MeasureReserve(ClusterState cluster, DateTimeOffset? now)
     {
         if (_reserve is null) return;
@@ -152,6 +154,12 @@ public sealed class WhatIfScorer : INodeScorer
             return;
         }
         _reserve.Measure(cluster, 1 - _recordedSharingGpu / _recordedGpu);
+    }
+
+    private static bool AsksWholeGpus(ResourceRequest request)
+    {
+        var (count, milli) = TargetWorkload.GpuShape(request);
+        return count > 1 || (count == 1 && milli >= GpuAllocationMap.DeviceMilli);
     }
 
     private void Record(PendingSession session)
