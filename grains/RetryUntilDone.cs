@@ -17,18 +17,4 @@ public sealed class RetryUntilDone(IGrainBase grain, Func<Task> attempt, TimeSpa
             _timer?.Dispose();
             _timer = null;
         }, new GrainTimerCreationOptions(due, interval) { KeepAlive = true });
-
-    /// <summary>Runs the attempt now; a failure goes to <paramref name="logFailure"/> and the retry, not to the caller.</summary>
-    public async Task RunOrRetry(Action<Exception> logFailure)
-    {
-        try
-        {
-            await attempt();
-        }
-        catch (Exception exception)
-        {
-            logFailure(exception);
-            Start(interval);
-        }
-    }
 }

@@ -12,14 +12,23 @@ public sealed partial class SessionGrain
     /// <summary>The index is a copy of what is stored, so a failed publish (the shard's manager just died) must not
     /// stop the session's next step: an Assign whose publish threw stored SCHEDULED and never asked its agent to
     /// start. The latest view is published again every few seconds until the index has it.</summary>
-    private Task PublishOrRetry() => PublishRetry.RunOrRetry(exception =>
-        Log.LogWarning(exception, "Session {Session}: publishing to its index failed; trying again every {Interval}", Id, PublishRetryInterval));
+    private async Task PublishOrRetry()
+    {
+        try
+        {
+            await Publish();
+        }
+        catch (Exception exception)
+        {
+            Log.LogWarning(exception, "Session {Session}: publishing to its index failed; trying again every {Interval}", Id, PublishRetryInterval);
+            PublishLater(PublishRetryInterval);
+        }
+    }
 
     /// <summary>A newer view published meanwhile makes the retry a harmless repeat (the index keeps the highest
     /// revision).</summary>
-    private void PublishLater(TimeSpan due) => PublishRetry.Start(due);
-
-    private RetryUntilDone PublishRetry => _publishRetry ??= new RetryUntilDone(this, Publish, PublishRetryInterval);
+    private void PublishLater(TimeSpan due) =>
+        (_publishRetry ??= new RetryUntilDone(this, Publish, PublishRetryInterval)).Start(due);
 
     /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
     private Task Publish() => IndexShard.Publish(new IndexedSession(View(), S.Revision));
