@@ -52,7 +52,7 @@ public sealed class WholeDeviceReserve : INodeFilter
         foreach (var node in cluster.Nodes)
         {
             // The GPUs the reserve decides about: none on MIG nodes, none on nodes closed to new work.
-            if (!node.Schedulable || node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly) continue;
+            if (!node.Schedulable || OnMig(node)) continue;
             _whole += node.Gpus.CountFullyFree();
             _devices += node.Gpus.DeviceCount;
         }
@@ -81,12 +81,13 @@ public sealed class WholeDeviceReserve : INodeFilter
     private bool Holds(NodeState node, ResourceRequest request, out int milli)
     {
         milli = 0;
-        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || node.Gpus.HasMigSlots
-            || node.Gpus.FractionsOnMigSlotsOnly)
+        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || OnMig(node))
             return false;
         milli = node.GpuMilliFor(request);
         return milli < GpuAllocationMap.DeviceMilli;
     }
+
+    private static bool OnMig(NodeState node) => node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly;
 
     private sealed class DeviceChoice(INodeScorer round, WholeDeviceReserve reserve) : INodeScorer
     {

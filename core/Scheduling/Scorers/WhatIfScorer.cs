@@ -119,7 +119,7 @@ public sealed class WhatIfScorer : INodeScorer
         {
             Record(request.Session);
             // New or still waiting: either way whole GPUs are wanted now (whole as the mix counts them).
-            if (_reserve is not null && AsksWholeGpus(request.Session.Resources)) _wholeWanted = true;
+            if (_reserve is not null && !_wholeWanted && AsksWholeGpus(request.Session.Resources)) _wholeWanted = true;
         }
         if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
         {
