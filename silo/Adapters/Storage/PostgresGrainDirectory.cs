@@ -9,7 +9,7 @@ using Orleans.GrainDirectory;
 namespace Granary.Silo.Adapters.Storage;
 
 /// <summary>
-/// The cluster's grain directory in PostgreSQL (table granary_grain_directory, deploy/sql/0005), for every grain type
+/// The cluster's grain directory in PostgreSQL (table granary_grain_directory, deploy/sql/0005 and 0006), for every grain type
 /// when the cluster runs on PostgreSQL.
 /// Orleans' own directory keeps its entries on every silo, agents included, so an agent silo that dies or is cut off
 /// stalls lookups of the grains it held entries for (manager grains too) until the cluster declares it dead, and
@@ -21,6 +21,10 @@ namespace Granary.Silo.Adapters.Storage;
 public sealed class PostgresGrainDirectory(PostgresCommandGroups database, IOptions<ClusterOptions> cluster, ILogger<PostgresGrainDirectory> logger)
     : IGrainDirectory
 {
+    /// <summary>The lookup, whose plan deploy/sql/0006 keeps on the primary key.</summary>
+    internal const string LookupSql =
+        "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2";
+
     private readonly string _clusterId = cluster.Value.ClusterId;
 
     public Task<GrainAddress?> Register(GrainAddress address) => Register(address, previousAddress: null);
@@ -103,8 +107,7 @@ public sealed class PostgresGrainDirectory(PostgresCommandGroups database, IOpti
     private async Task<GrainAddress?> LookupEntry(GrainId grainId)
     {
         var hash = Hash(grainId.ToString());
-        var select = new NpgsqlBatchCommand(
-            "SELECT silo_address, activation_id, membership_version FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2");
+        var select = new NpgsqlBatchCommand(LookupSql);
         select.Parameters.AddWithValue(_clusterId);
         select.Parameters.AddWithValue(hash);
         return await database.Run(select, Order(hash), reader => ReadEntry(reader, grainId));

@@ -163,6 +163,60 @@ public sealed class PostgresGrainDirectoryTests(PostgresFixture postgres)
         await directory.UnregisterSilos([SiloA]);
     }
 
+    [Fact]
+    public async Task A_lookup_planned_before_the_table_has_statistics_uses_the_primary_key()
+    {
+        // Granary's pools auto-prepare, and a prepared statement keeps its first generic plan until the table's
+        // statistics change: a plan through the silo index read the cluster's every entry on each lookup.
+        await using var connection = new NpgsqlConnection(await MigratedDatabaseAsync());
+        await connection.OpenAsync();
+
+        var plan = await GenericPlanOfLookup(connection);
+
+        Assert.Contains("Index Scan using pk_granary_grain_directory", plan);
+    }
+
+    [Fact]
+    public async Task Autoanalyze_waits_until_the_table_is_large_enough_for_the_primary_key_to_win()
+    {
+        // Analyzed with a few dozen rows the lookup is planned as a sequential scan, and kept so while the table grows;
+        // autoanalyze therefore waits for 1,000 changed rows, and at that size the plan is the primary key.
+        await using var connection = new NpgsqlConnection(await MigratedDatabaseAsync());
+        await connection.OpenAsync();
+        var threshold = await Scalar(connection,
+            "SELECT option_value FROM pg_options_to_table((SELECT reloptions FROM pg_class WHERE relname = 'granary_grain_directory')) " +
+            "WHERE option_name = 'autovacuum_analyze_threshold'");
+        Assert.Equal("1000", threshold);
+        await Scalar(connection,
+            "INSERT INTO granary_grain_directory (cluster_id, grain_hash, grain_id, silo_address, activation_id, membership_version) " +
+            "SELECT 'c1', sha256(i::text::bytea), 'session/' || i, '127.0.0.1:11111@1', 'a', 1 FROM generate_series(1, " + threshold + ") i");
+        await Scalar(connection, "ANALYZE granary_grain_directory");
+
+        var plan = await GenericPlanOfLookup(connection);
+
+        Assert.Contains("Index Scan using pk_granary_grain_directory", plan);
+    }
+
+    private static async Task<string> GenericPlanOfLookup(NpgsqlConnection connection)
+    {
+        await Scalar(connection, "SET plan_cache_mode = force_generic_plan");
+        await Scalar(connection, $"PREPARE lookup(text, bytea) AS {PostgresGrainDirectory.LookupSql}");
+        var plan = new List<string>();
+        await using var explain = new NpgsqlCommand("EXPLAIN EXECUTE lookup('c1', '\\x00')", connection);
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+        return string.Join('\n', plan);
+    }
+
+    private static async Task<string?> Scalar(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (await command.ExecuteScalarAsync())?.ToString();
+    }
+
     private async Task<string> MigratedDatabaseAsync()
     {
         var database = await postgres.CreateDatabaseAsync();
