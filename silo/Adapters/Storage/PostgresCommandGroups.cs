@@ -9,6 +9,9 @@ namespace Granary.Silo.Adapters.Storage;
 /// flight at a time; a group commits whole or not at all, and when it fails every statement of it gets the error, so
 /// no caller is answered for what was not stored. A group runs its statements sorted by their order key, so two
 /// silos' groups that touch the same rows lock them in one order.
+/// Every statement must return a result set (a SELECT, or a write with RETURNING): Npgsql's reader passes over a
+/// statement that returns none, so the answers of the statements after it would be the next ones' (another grain's
+/// state, another entry). A group whose result sets are fewer than its statements fails whole.
 /// Why: a saturated deployment ran each grain-state write and directory statement as its own round trip and
 /// transaction, and PostgreSQL spent several times a statement's execution on the rest (docs/performance.md).
 /// </summary>
@@ -83,10 +86,21 @@ public sealed class PostgresCommandGroups : IAsyncDisposable
         }
         await using (var reader = await batch.ExecuteReaderAsync())
         {
+            var resultSets = reader.FieldCount > 0 ? 1 : 0;
             foreach (var pending in group)
             {
                 await pending.Read(reader);
-                await reader.NextResultAsync();
+                if (await reader.NextResultAsync())
+                {
+                    resultSets++;
+                }
+            }
+            if (resultSets != group.Count)
+            {
+                // Committed already, so its callers learn it failed though it was stored: what a caller of grain
+                // storage meets after a lost answer (its next write conflicts and it reads again), never another's.
+                throw new InvalidOperationException(
+                    $"A group of {group.Count} statements returned {resultSets} result sets; every grouped statement must return one (SELECT or RETURNING).");
             }
         }
         Interlocked.Increment(ref _groups);

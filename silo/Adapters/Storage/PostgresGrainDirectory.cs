@@ -75,9 +75,9 @@ public sealed class PostgresGrainDirectory(PostgresCommandGroups database, IOpti
     {
         var anyActivation = address.ActivationId.IsDefault;
         var hash = Hash(address.GrainId.ToString());
-        var delete = new NpgsqlBatchCommand(anyActivation
+        var delete = new NpgsqlBatchCommand(Counted(anyActivation
             ? "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND silo_address = $3"
-            : "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3");
+            : "DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND grain_hash = $2 AND activation_id = $3"));
         delete.Parameters.AddWithValue(_clusterId);
         delete.Parameters.AddWithValue(hash);
         delete.Parameters.AddWithValue(anyActivation ? address.SiloAddress!.ToParsableString() : address.ActivationId.ToParsableString());
@@ -93,7 +93,7 @@ public sealed class PostgresGrainDirectory(PostgresCommandGroups database, IOpti
     {
         try
         {
-            var delete = new NpgsqlBatchCommand("DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)");
+            var delete = new NpgsqlBatchCommand(Counted("DELETE FROM granary_grain_directory WHERE cluster_id = $1 AND silo_address = ANY($2)"));
             delete.Parameters.AddWithValue(_clusterId);
             delete.Parameters.AddWithValue(siloAddresses.Select(s => s.ToParsableString()).ToArray());
             await database.Run(delete, Order([]), _ => Task.FromResult(0));
@@ -112,6 +112,10 @@ public sealed class PostgresGrainDirectory(PostgresCommandGroups database, IOpti
         select.Parameters.AddWithValue(hash);
         return await database.Run(select, Order(hash), reader => ReadEntry(reader, grainId));
     }
+
+    /// <summary>A delete that answers one row, its count: a grouped statement must return a result set
+    /// (PostgresCommandGroups), and a dead silo's entries may be thousands of rows.</summary>
+    private static string Counted(string delete) => $"WITH deleted AS ({delete} RETURNING 1) SELECT count(*) FROM deleted";
 
     private static byte[] Hash(string grainId) => SHA256.HashData(Encoding.UTF8.GetBytes(grainId));
 
