@@ -101,6 +101,10 @@ $fast || e2e "deployment benchmark: 200 sessions through REST on PostgreSQL, non
   dotnet tests/benchmarks/Granary.Benchmarks.Deployment/bin/Release/net10.0/Granary.Benchmarks.Deployment.dll \
     --nodes 100 --sessions 100 --runs 1 --warmup 0 --rate 50 --synchronous-commit on
 
+# The browser tests' Chromium runs in a network namespace of its own that sees none of dockerd's interface changes
+# (which abort its requests in flight with net::ERR_NETWORK_CHANGED); see the wrapper.
+browser_in_netns=(GRANARY_CHROMIUM="$PWD/tests/browser/chromium-in-netns.sh")
+
 end_to_end() { # the full lane only
 log "end-to-end: the all-in-one (./run.sh, Docker driver) driven by curl and by Chromium"
 e2e_port=18090
@@ -125,8 +129,10 @@ no_leaked_containers() {
 if e2e "all-in-one starts" up; then
   e2e "curl session create → RUNNING → list → delete → TERMINATED" env SMOKE_IMAGE=granary/python:3.11 bash tests/smoke/curl-session.sh "$e2e_base" "$e2e_key"
   e2e "CLI session ssh: the real ssh with the session's key, exit code passed through" bash tests/cli/session-ssh.sh "$e2e_base" "$e2e_key"
-  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash, axe" env SCREENSHOTS="$RESULTS/ui-workflow" node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
-  e2e "Jupyter cell and web terminal through the app proxy" node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
+  e2e "web UI workflow: START, terminal and Jupyter on the app origin, attacker page, key, trash, axe" \
+    env SCREENSHOTS="$RESULTS/ui-workflow" "${browser_in_netns[@]}" GRANARY_BROWSER_PORTS=$e2e_port node tests/browser/ui-workflow.js "$e2e_base" "$e2e_key"
+  e2e "Jupyter cell and web terminal through the app proxy" \
+    env "${browser_in_netns[@]}" GRANARY_BROWSER_PORTS=$e2e_port node tests/e2e/jupyter-and-terminal.js "$e2e_base" "$e2e_key"
   e2e "no container leaked" no_leaked_containers
 fi
 kill "$e2e_pid" 2>/dev/null; wait "$e2e_pid" 2>/dev/null
@@ -157,7 +163,8 @@ GRANARY_HTTP_PORT=$ui_port GRANARY_ADMIN_KEY=$e2e_key GRANARY_DATA_DIR="$RESULTS
 ui_pid=$!
 ui_up() { for _ in $(seq 1 300); do curl -sf "$ui_base/healthz" >/dev/null 2>&1 && return 0; kill -0 "$ui_pid" 2>/dev/null || break; sleep 1; done; tail -n 30 "$RESULTS/run-ui.log"; return 1; }
 if e2e "all-in-one with simulated GPUs starts" ui_up; then
-  e2e "web UI pages: fGPU launch, pending reason, admin pages, axe, screenshots" env SCREENSHOTS="$RESULTS/ui" node tests/browser/ui-pages.js "$ui_base" "$e2e_key"
+  e2e "web UI pages: fGPU launch, pending reason, admin pages, axe, screenshots" \
+    env SCREENSHOTS="$RESULTS/ui" "${browser_in_netns[@]}" GRANARY_BROWSER_PORTS=$ui_port node tests/browser/ui-pages.js "$ui_base" "$e2e_key"
   e2e "CLI installed as a .NET tool: every verb against the all-in-one, --json parsed, exit codes" bash tests/cli/tool-install.sh "$ui_base" "$e2e_key"
 fi
 kill "$ui_pid" 2>/dev/null; wait "$ui_pid" 2>/dev/null
