@@ -79,6 +79,9 @@ public sealed class FailoverTests(FailoverFixture fixture) : IClassFixture<Failo
         }
         var held = await Rest.AssertNoOverAllocation(client);
         Assert.Subset(held, acknowledged.ToHashSet());
+        // And each is in its owner's list: one whose index shard died with the manager is published to the
+        // shard's new activation by the session's retry.
+        await Rest.WaitUntilListed(client, acknowledged);
 
         await Rest.DeleteEverything(client);
         Cluster.Managers[0].Start();
