@@ -8,7 +8,8 @@ namespace Granary.Policies;
 /// time (each before the grain's first await; their state writes are shared), so limits hold however many creates
 /// arrive at once.
 /// Call graph: sessions await Admit and Release; this grain awaits nothing but its own storage, and tells a
-/// queued session it was admitted with a one-way call (ISessionGrain.QuotaAdmitted), so no cycle can form.
+/// queued session it was admitted, or asks a waiting one to check its admission, with one-way calls
+/// (ISessionGrain.QuotaAdmitted, CheckAdmission), so no cycle can form.
 /// </summary>
 public interface IUserQuotaGrain : IGrainWithStringKey
 {

@@ -31,6 +31,12 @@ public interface ISessionGrain : IGrainWithStringKey
     [OneWay]
     Task QuotaAdmitted();
 
+    /// <summary>The owner's quota holds an admission for this session, which has not started: a session stored by a
+    /// create whose manager died meanwhile comes back (its activation lists and queues it); one that was never
+    /// stored gives the admission back. One-way: the quota never waits for a session.</summary>
+    [OneWay]
+    Task CheckAdmission(string owner);
+
     /// <summary>Someone used the session (app traffic, terminal input, an SSH connection): it is not idle.</summary>
     [OneWay]
     Task Touched();

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Granary.Sessions;
 using Granary.SiloPlacement;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Granary.Policies;
@@ -15,15 +16,34 @@ namespace Granary.Policies;
 /// so decisions are still made one at a time on a consistent view, and each caller's answer waits for a write that
 /// holds its change. The state's collections are immutable, so a write serializing it off the grain's thread never
 /// sees a later turn's change half made.
+/// While it holds admissions of sessions that have not started, or queues sessions, it asks each of them now and
+/// then to check its admission (one-way): a manager that dies in the middle of a create can leave a session stored
+/// but neither queued nor listed, or an admission whose session was never stored, and nothing else would ever
+/// activate that session again. Its activation puts the first back on its way; the second gives the admission back.
 /// </summary>
 [ManagerPlacement, Reentrant]
 public sealed class UserQuotaGrain(
-    [PersistentState("quota", GranaryStorage.Name)] IPersistentState<UserQuotaState> state) : Grain, IUserQuotaGrain
+    [PersistentState("quota", GranaryStorage.Name)] IPersistentState<UserQuotaState> state,
+    IOptions<QuotaOptions> options) : Grain, IUserQuotaGrain
 {
     private StateWriter? _writer;
+    private IGrainTimer? _checks;
 
     private UserQuotaState S => state.State;
     private StateWriter Writer => _writer ??= new StateWriter(state.WriteStateAsync);
+
+    /// <summary>Sessions admitted and not started, and those queued.</summary>
+    private IEnumerable<string> Waiting =>
+        S.Held.Where(h => !h.Value.Started).Select(h => h.Key).Concat(S.Queue.Select(q => q.SessionId));
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Waiting.Any())
+        {
+            CheckWaitingSessions();
+        }
+        return Task.CompletedTask;
+    }
 
     public async Task<Admission> Admit(QuotaRequest request)
     {
@@ -48,6 +68,7 @@ public sealed class UserQuotaGrain(
             default:
                 return admission;
         }
+        CheckWaitingSessions();
         await Writer.Write();
         return admission;
     }
@@ -84,6 +105,26 @@ public sealed class UserQuotaGrain(
             // One-way: this grain never waits for a session (sessions wait for it).
             _ = GrainFactory.Ref<ISessionGrain>(next).QuotaAdmitted();
         }
+    }
+
+    /// <summary>Started when a session begins waiting (not by scanning every hold on each admission); stops when
+    /// none waits.</summary>
+    private void CheckWaitingSessions()
+    {
+        var interval = options.Value.CheckInterval;
+        _checks ??= this.RegisterGrainTimer(async _ =>
+        {
+            var waiting = Waiting.ToArray();
+            if (waiting.Length == 0)
+            {
+                _checks?.Dispose();
+                _checks = null;
+                return;
+            }
+            var owner = this.GetPrimaryKeyString();
+            // One-way: this grain never waits for a session (sessions wait for it).
+            await Task.WhenAll(waiting.Select(id => GrainFactory.Ref<ISessionGrain>(id).CheckAdmission(owner)));
+        }, new GrainTimerCreationOptions(interval, interval) { KeepAlive = true });
     }
 
     public Task<QuotaUsage> Usage()

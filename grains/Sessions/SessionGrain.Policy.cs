@@ -31,6 +31,18 @@ public sealed partial class SessionGrain
         await Enqueue();
     }
 
+    /// <summary>Activation has done the rest (OnActivateAsync publishes the session and queues it again). Nothing
+    /// stored: the create that was admitted never stored this session (its manager died, or its store failed), and
+    /// no create is running now, for a create holds the grain's turn until it has stored.</summary>
+    public async Task CheckAdmission(string owner)
+    {
+        if (S.Spec is null)
+        {
+            await GrainFactory.Ref<IUserQuotaGrain>(owner).Release(Id);
+            DeactivateOnIdle();
+        }
+    }
+
     public Task Touched()
     {
         _lastActivity = time.GetUtcNow();

@@ -1,6 +1,7 @@
 using System.Net;
 using Granary.Agents;
 using Granary.Folders;
+using Granary.Policies;
 using Granary.Scheduling;
 using Granary.Silo.Adapters.Mps;
 using Granary.Silo.Adapters.Storage;
@@ -70,6 +71,7 @@ public static class GranarySiloExtensions
         services.Configure<SchedulerOptions>(configuration.GetSection(SchedulerOptions.Section));
         services.Configure<AgentOptions>(configuration.GetSection(AgentOptions.Section));
         services.Configure<FolderOptions>(configuration.GetSection(FolderOptions.Section));
+        services.Configure<QuotaOptions>(configuration.GetSection(QuotaOptions.Section));
         services.AddSingleton<IFolderStorage>(sp =>
         {
             var folders = sp.GetRequiredService<IOptions<FolderOptions>>().Value;

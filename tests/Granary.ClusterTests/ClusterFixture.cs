@@ -79,6 +79,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Agent:HeartbeatInterval"] = "00:00:01",
             ["Granary:Scheduler:Interval"] = "00:00:01",
             ["Granary:Reminders:MinimumReminderPeriod"] = "00:00:01",
+            ["Granary:Quota:CheckInterval"] = "00:00:01",
             ["Granary:Scheduler:AgentTimeout"] = AgentTimeout.ToString(),
             ["Granary:Agent:StuckTimeout"] = StuckTimeout.ToString(),
             ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,

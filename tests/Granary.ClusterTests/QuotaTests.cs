@@ -72,6 +72,45 @@ public sealed class QuotaTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task An_admission_whose_session_was_never_stored_is_given_back()
+    {
+        var owner = NewOwner();
+        var spec = Spec(owner, new ResourcePolicy("one", MaxConcurrentSessions: 1));
+        var quota = fixture.Client.GetGrain<IUserQuotaGrain>(owner);
+        // As a create whose manager died after the admission, before the session was stored.
+        var admission = await quota.Admit(new QuotaRequest(Guid.NewGuid().ToString("N"), spec.Resources, spec.ResourceGroup, spec.Image, spec.Policy!));
+        Assert.Equal(AdmissionOutcome.Admitted, admission.Outcome);
+
+        await Eventually.Value(quota.Usage, usage => usage.Sessions == 0, "the admission given back");
+        var session = await Sessions.Create(fixture.Client, spec);
+        await Sessions.WaitFor(session, SessionStatus.Running);
+        await session.Terminate(force: false);
+    }
+
+    [Fact]
+    public async Task A_session_stored_by_a_create_whose_activation_was_lost_is_brought_back_by_its_quota()
+    {
+        var owner = NewOwner();
+        var id = Guid.NewGuid().ToString("N");
+        var session = fixture.Client.GetGrain<ISessionGrain>(id);
+        CallFaults.Shared.FailEnqueue(id, times: 1000);
+        CallFaults.Shared.FailPublish(id, SessionStatus.Pending, times: 1000);
+        await Assert.ThrowsAnyAsync<Exception>(() => session.Create(Spec(owner, ResourcePolicy.Unlimited)));
+        // As when its manager dies: the activation and its retries are gone; nothing lists, queues or calls it.
+        await session.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        CallFaults.Shared.FailEnqueue(id, times: 0);
+        CallFaults.Shared.FailPublish(id, SessionStatus.Pending, times: 0);
+
+        // Only the quota is asked, so that nothing the test does activates the session.
+        var quota = fixture.Client.GetGrain<IUserQuotaGrain>(owner);
+        await Eventually.Value(quota.Usage, usage => usage is { Sessions: 1, Pending: 0 }, "the session started");
+        Assert.Equal(SessionStatus.Running, (await session.Get())!.Status);
+        Assert.Equal(id, Assert.Single(await fixture.Client.GetGrain<ISessionIndexGrain>(owner).List()));
+        await session.Terminate(force: false);
+    }
+
+    [Fact]
     public async Task Max_lifetime_ends_a_running_session_with_the_reason()
     {
         var session = await Sessions.Create(fixture.Client, Spec(NewOwner(), new ResourcePolicy("short", MaxLifetime: TimeSpan.FromSeconds(2))));
