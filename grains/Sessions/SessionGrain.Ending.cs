@@ -50,5 +50,5 @@ public sealed partial class SessionGrain
             await Release();
             S.ReleasePending = false;
             await Store();
-        }, ReleaseRetryInterval)).Start(due);
+        }, ReleaseRetryInterval, Log, $"Session {Id}: leaving its scheduler, quota or folders")).Start(due);
 }

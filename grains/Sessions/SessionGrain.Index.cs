@@ -28,7 +28,7 @@ public sealed partial class SessionGrain
     /// <summary>A newer view published meanwhile makes the retry a harmless repeat (the index keeps the highest
     /// revision).</summary>
     private void PublishLater(TimeSpan due) =>
-        (_publishRetry ??= new RetryUntilDone(this, Publish, PublishRetryInterval)).Start(due);
+        (_publishRetry ??= new RetryUntilDone(this, Publish, PublishRetryInterval, Log, $"Session {Id}: publishing to its index")).Start(due);
 
     /// <summary>Straight to the owner's shard that holds this id (see SessionIndexGrain), saving a hop through the front.</summary>
     private Task Publish() => IndexShard.Publish(new IndexedSession(View(), S.Revision));

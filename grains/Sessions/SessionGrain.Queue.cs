@@ -30,5 +30,5 @@ public sealed partial class SessionGrain
             {
                 await Scheduler.Enqueue(ToPending());
             }
-        }, EnqueueRetryInterval)).Start(TimeSpan.Zero);
+        }, EnqueueRetryInterval, Log, $"Session {Id}: joining its scheduler's queue")).Start(TimeSpan.Zero);
 }

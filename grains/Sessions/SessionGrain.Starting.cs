@@ -17,7 +17,7 @@ public sealed partial class SessionGrain
 
     /// <summary>The agent's Start is idempotent, and an attempt does nothing once the session has left SCHEDULED.</summary>
     private void StartLater(TimeSpan due) =>
-        (_startRetry ??= new RetryUntilDone(this, StartOnAgent, StartRetryInterval)).Start(due);
+        (_startRetry ??= new RetryUntilDone(this, StartOnAgent, StartRetryInterval, Log, $"Session {Id}: its start")).Start(due);
 
     /// <summary>Assign's start. A failure before the agent is asked is logged and retried here, not handed to the
     /// scheduler, whose placement this session has already stored. The agent's refusal, and a refusal that cannot be

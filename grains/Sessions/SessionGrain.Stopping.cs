@@ -11,5 +11,6 @@ public sealed partial class SessionGrain
     private RetryUntilDone? _stopRetry;
 
     private void StopLater(TimeSpan due) =>
-        (_stopRetry ??= new RetryUntilDone(this, () => End(force: false, S.StatusReason ?? "termination requested"), StopRetryInterval)).Start(due);
+        (_stopRetry ??= new RetryUntilDone(this, () => End(force: false, S.StatusReason ?? "termination requested"), StopRetryInterval, Log,
+            $"Session {Id}: its stop")).Start(due);
 }
