@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Every page of the web UI against an all-in-one with simulated GPUs (GRANARY_AGENT_DRIVER=simulated): sign in,
 // folders (a field error, create), the keyboard (START, Escape, tabs by arrows), START → launch dialog (a field error next to RAM, then a folder read-only and an
-// fGPU share) → the session appears at once and follows live to RUNNING; one too big stays PENDING with its reason
+// fGPU share) → the session appears at once and follows live to RUNNING; a LAUNCH whose answer was lost, pressed
+// again, gets the session it made (one Idempotency-Key for both); one too big stays PENDING with its reason
 // (also in the admin queue); the GPUs page shows the share and "not enforced"; the Orleans dashboard renders under
 // the gateway's CSP without a violation; the trash icon ends it and Finished lists it. axe-core
 // on every page and screenshots at 1280 px and 390 px (in SCREENSHOTS, default .test-results/ui).
@@ -81,6 +82,31 @@ const rowOf = (page, name) => page.locator(`#sessions-body tr[data-name="${name}
     if (session.resources.fgpu !== 2.5 || !session.mounts.some(m => m.folder === folder && m.readOnly)) {
       throw new Error(`the session was not created as launched: ${JSON.stringify(session.resources)} ${JSON.stringify(session.mounts)}`);
     }
+
+    console.log('a launch whose answer was lost (503 after the session was stored): LAUNCH again gets that session');
+    const lost = `lost-${stamp}`;
+    const keys = [];
+    await page.route('**/v1/sessions', async route => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push(route.request().headers()['idempotency-key']);
+      const response = await route.fetch(); // the gateway stores the session either way
+      if (keys.length > 1) return route.fulfill({ response });
+      return route.fulfill({
+        status: 503, contentType: 'application/problem+json', headers: { 'Retry-After': '1' },
+        body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'A manager is restarting; try again.' }),
+      });
+    });
+    await launchSession(page, { name: lost });
+    await page.waitForSelector('dialog[open] .form-errors li', { timeout });
+    await page.click('dialog form.launch button[type=submit]');
+    await rowOf(page, lost).waitFor({ timeout: 5000 });
+    await page.unroute('**/v1/sessions');
+    if (keys.length !== 2 || !/^[0-9a-f]{32}$/.test(keys[0] || '') || keys[0] !== keys[1]) {
+      throw new Error(`the two LAUNCHes sent Idempotency-Keys ${JSON.stringify(keys)}, not one key twice`);
+    }
+    const named = (await api(base, key, 'GET', '/v1/sessions')).body.filter(s => s.name === lost);
+    cleanup.push(...named.map(s => s.id));
+    if (named.length !== 1) throw new Error(`${named.length} sessions named ${lost}, not one`);
 
     console.log('a session no node can hold stays PENDING and says why');
     const big = `big-${stamp}`;

@@ -75,11 +75,12 @@ export function whenSignedOut(handler) {
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {Record<string, string>} [extraHeaders]
  * @returns {Promise<T>}
  */
-export async function request(method, path, body) {
+export async function request(method, path, body, extraHeaders) {
   /** @type {Record<string, string>} */
-  const headers = { [CSRF_HEADER]: '1' };
+  const headers = { [CSRF_HEADER]: '1', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
     method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
@@ -106,8 +107,8 @@ export const api = {
   images: () => request('GET', '/v1/images'),
   /** @returns {Promise<Session[]>} */
   sessions: () => request('GET', '/v1/sessions'),
-  /** @param {CreateSession} body @returns {Promise<Session>} */
-  createSession: body => request('POST', '/v1/sessions', body),
+  /** @param {CreateSession} body @param {string} idempotencyKey @returns {Promise<Session>} */
+  createSession: (body, idempotencyKey) => request('POST', '/v1/sessions', body, { 'Idempotency-Key': idempotencyKey }),
   /** @param {string} id @returns {Promise<Session>} */
   deleteSession: id => request('DELETE', `/v1/sessions/${encodeURIComponent(id)}`),
   /** @param {string} id @param {number} tail @returns {Promise<string>} */

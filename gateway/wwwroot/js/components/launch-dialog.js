@@ -80,6 +80,10 @@ export async function openLaunchDialog(onLaunched) {
   for (const radio of form.querySelectorAll('input[name=type]')) radio.addEventListener('change', syncType);
   syncType();
 
+  // LAUNCH pressed again with the same form after an error names the same session: when the first was stored but
+  // its answer lost (a 503 while a manager restarts), the gateway answers with that session instead of making a
+  // second. A changed form is a new launch.
+  let attempt = { body: '', key: '' };
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const data = new FormData(form);
@@ -105,7 +109,9 @@ export async function openLaunchDialog(onLaunched) {
     const launch = /** @type {HTMLButtonElement} */ (form.querySelector('button[type=submit]'));
     launch.disabled = true;
     try {
-      const session = await api.createSession(body);
+      const text = JSON.stringify(body);
+      if (text !== attempt.body) attempt = { body: text, key: newKey() };
+      const session = await api.createSession(body, attempt.key);
       onLaunched(session);
       close();
     } catch (error) {
@@ -117,6 +123,11 @@ export async function openLaunchDialog(onLaunched) {
       launch.disabled = false;
     }
   });
+}
+
+/** 128 random bits in hex (crypto.randomUUID needs a secure context; a cluster's UI may be served over plain http). */
+function newKey() {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map(b => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** GiB from the form ("2", "0.5") as the API's memory text ("2048m"); anything else goes as typed for the API to judge. */
