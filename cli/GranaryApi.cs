@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace Granary.Cli;
@@ -26,6 +27,34 @@ public sealed class GranaryApi : IDisposable
     public Task<JsonElement> Post(string path, object body, CancellationToken cancellationToken) => Send(HttpMethod.Post, path, body, cancellationToken);
 
     public Task<JsonElement> Delete(string path, CancellationToken cancellationToken) => Send(HttpMethod.Delete, path, null, cancellationToken);
+
+    /// <summary>How long a create waits out 503s: a manager's takeover takes some 10-15 s.</summary>
+    private static readonly TimeSpan CreatePatience = TimeSpan.FromMinutes(1);
+
+    /// <summary>A create (POST) with an Idempotency-Key of its own, sent again with that key while the cluster answers
+    /// 503 (a manager restarting), as Retry-After says, for up to a minute: a create whose answer was lost after the
+    /// session was stored then names that session instead of making a second.</summary>
+    public async Task<JsonElement> Create(string path, object body, CancellationToken cancellationToken)
+    {
+        var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var until = DateTime.UtcNow + CreatePatience;
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+            request.Headers.Add("Idempotency-Key", key);
+            var wait = TimeSpan.Zero;
+            using var response = await Call(request, answer =>
+                answer.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow + (wait = answer.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1)) < until,
+                HttpCompletionOption.ResponseContentRead, cancellationToken);
+            if (response is null)
+            {
+                await Task.Delay(wait, cancellationToken);
+                continue;
+            }
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+    }
 
     public async Task<string> GetText(string path, CancellationToken cancellationToken)
     {
@@ -54,7 +83,12 @@ public sealed class GranaryApi : IDisposable
     }
 
     private async Task<HttpResponseMessage> Call(HttpRequestMessage request, CancellationToken cancellationToken,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
+        (await Call(request, _ => false, completion, cancellationToken))!;
+
+    /// <summary>Null when retryUnavailable accepts the error answer (the caller sends again).</summary>
+    private async Task<HttpResponseMessage?> Call(HttpRequestMessage request, Func<HttpResponseMessage, bool> retryUnavailable,
+        HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
         try
@@ -71,6 +105,10 @@ public sealed class GranaryApi : IDisposable
         }
         using (response)
         {
+            if (retryUnavailable(response))
+            {
+                return null;
+            }
             var message = await ProblemMessage(response, cancellationToken);
             throw new CliException(ExitCodeOf(response.StatusCode), message);
         }

@@ -57,7 +57,7 @@ public static class SessionCommands
             {
                 body.Remove(empty);
             }
-            var session = await api.Post("v1/sessions", body, ct);
+            var session = await api.Create("v1/sessions", body, ct);
             var id = session.Text("id");
             if (!parsed.GetValue(noWait))
             {

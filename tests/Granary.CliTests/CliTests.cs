@@ -64,6 +64,24 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
     }
 
     [Fact]
+    public async Task A_create_whose_answer_was_lost_is_sent_again_with_its_key_and_names_one_session()
+    {
+        await _cli.Login(GatewayFactory.AliceKey);
+        using var losing = new LosesFirstCreateAnswer(factory.Server.CreateHandler());
+        var name = "cli-lost-" + Guid.NewGuid().ToString("N")[..8];
+
+        var created = (await _cli.RunWith(losing, "session", "create", "--image", "python:3.11", "--name", name, "--no-wait", "--json")).Json();
+
+        Assert.Equal(2, losing.Keys.Count);
+        Assert.Matches("^[0-9a-f]{32}$", losing.Keys[0]);
+        Assert.Equal(losing.Keys[0], losing.Keys[1]);
+        var id = created.GetProperty("id").GetString()!;
+        var named = (await _cli.Run("session", "list", "--json")).Json().EnumerateArray().Where(s => s.GetProperty("name").GetString() == name);
+        Assert.Equal(id, Assert.Single(named).GetProperty("id").GetString());
+        (await _cli.Run("session", "delete", id, "--wait")).AssertExit(ExitCodes.Ok);
+    }
+
+    [Fact]
     public async Task Session_verbs_create_to_ready_apps_then_list_info_apps_logs_delete_and_watch()
     {
         await _cli.Login(GatewayFactory.AliceKey);
@@ -220,6 +238,34 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
     public void Dispose() => _cli.Dispose();
 
     /// <summary>A gateway whose every answer is a 500 problem.</summary>
+    /// <summary>Passes every request to the test server, keeps each create's Idempotency-Key, and answers the first
+    /// create 503 once the server has stored its session (its answer lost while a manager restarts).</summary>
+    private sealed class LosesFirstCreateAnswer(HttpMessageHandler server) : DelegatingHandler(server)
+    {
+        public List<string?> Keys { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (request.Method != HttpMethod.Post || request.RequestUri!.AbsolutePath != "/v1/sessions")
+            {
+                return response;
+            }
+            Keys.Add(request.Headers.TryGetValues("Idempotency-Key", out var keys) ? keys.Single() : null);
+            if (Keys.Count > 1)
+            {
+                return response;
+            }
+            response.Dispose();
+            var lost = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+            {
+                Content = new StringContent("""{"title":"Service Unavailable","status":503}""", Encoding.UTF8, "application/problem+json"),
+            };
+            lost.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+            return lost;
+        }
+    }
+
     private sealed class FailingServer(string problem) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
