@@ -37,23 +37,12 @@ public sealed class GranaryApi : IDisposable
     public async Task<JsonElement> Create(string path, object body, CancellationToken cancellationToken)
     {
         var key = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var until = DateTime.UtcNow + CreatePatience;
-        while (true)
+        using var response = await Call(() => new HttpRequestMessage(HttpMethod.Post, path)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-            request.Headers.Add("Idempotency-Key", key);
-            var wait = TimeSpan.Zero;
-            using var response = await Call(request, answer =>
-                answer.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow + (wait = answer.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1)) < until,
-                HttpCompletionOption.ResponseContentRead, cancellationToken);
-            if (response is null)
-            {
-                await Task.Delay(wait, cancellationToken);
-                continue;
-            }
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            return JsonDocument.Parse(text).RootElement.Clone();
-        }
+            Content = JsonContent.Create(body),
+            Headers = { { "Idempotency-Key", key } },
+        }, CreatePatience, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await Json(response, cancellationToken);
     }
 
     public async Task<string> GetText(string path, CancellationToken cancellationToken)
@@ -78,39 +67,51 @@ public sealed class GranaryApi : IDisposable
     {
         using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
         using var response = await Call(request, cancellationToken);
+        return await Json(response, cancellationToken);
+    }
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private async Task<HttpResponseMessage> Call(HttpRequestMessage request, CancellationToken cancellationToken,
+    private Task<HttpResponseMessage> Call(HttpRequestMessage request, CancellationToken cancellationToken,
         HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead) =>
-        (await Call(request, _ => false, completion, cancellationToken))!;
+        Call(() => request, TimeSpan.Zero, completion, cancellationToken);
 
-    /// <summary>Null when retryUnavailable accepts the error answer (the caller sends again).</summary>
-    private async Task<HttpResponseMessage?> Call(HttpRequestMessage request, Func<HttpResponseMessage, bool> retryUnavailable,
-        HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <summary>Sends the request the factory makes; while the answer is 503 and the patience lasts, waits as
+    /// Retry-After says (a second if it says nothing) and sends a new one.</summary>
+    private async Task<HttpResponseMessage> Call(Func<HttpRequestMessage> request, TimeSpan patience, HttpCompletionOption completion,
+        CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
+        var until = DateTime.UtcNow + patience;
+        while (true)
         {
-            response = await _http.SendAsync(request, completion, cancellationToken);
-        }
-        catch (HttpRequestException exception)
-        {
-            throw new CliException(ExitCodes.Server, $"Cannot reach {_http.BaseAddress}: {exception.Message}");
-        }
-        if (response.IsSuccessStatusCode)
-        {
-            return response;
-        }
-        using (response)
-        {
-            if (retryUnavailable(response))
+            HttpResponseMessage response;
+            try
             {
-                return null;
+                response = await _http.SendAsync(request(), completion, cancellationToken);
             }
-            var message = await ProblemMessage(response, cancellationToken);
-            throw new CliException(ExitCodeOf(response.StatusCode), message);
+            catch (HttpRequestException exception)
+            {
+                throw new CliException(ExitCodes.Server, $"Cannot reach {_http.BaseAddress}: {exception.Message}");
+            }
+            if (response.IsSuccessStatusCode)
+            {
+                return response;
+            }
+            using (response)
+            {
+                var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTime.UtcNow + wait < until)
+                {
+                    await Task.Delay(wait, cancellationToken);
+                    continue;
+                }
+                var message = await ProblemMessage(response, cancellationToken);
+                throw new CliException(ExitCodeOf(response.StatusCode), message);
+            }
         }
     }
 
