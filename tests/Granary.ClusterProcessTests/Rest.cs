@@ -49,6 +49,10 @@ public static class Rest
 
     private static readonly string[] Ended = ["TERMINATED", "CANCELLED", "ERROR"];
 
+    /// <summary>Every user's sessions, as an admin lists them.</summary>
+    public static async Task<JsonElement.ArrayEnumerator> AllSessions(HttpClient client) =>
+        (await Get(client, "/v1/sessions?all=true")).EnumerateArray();
+
     /// <summary>Deletes every session in the cluster (including any a 503 answer may have hidden), then checks that
     /// every agent is entirely free and nothing waits in the scheduler. It lists again until then: a session whose
     /// index shard was on a manager that just died is missing from the list until its publish retry (every 2 s)
@@ -58,7 +62,7 @@ public static class Rest
         var deleted = new HashSet<string>(StringComparer.Ordinal);
         await Eventually.True(async () =>
         {
-            var live = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray()
+            var live = (await AllSessions(client))
                 .Where(s => !Ended.Contains(Status(s)))
                 .Select(s => s.GetProperty("id").GetString()!).Where(id => !deleted.Contains(id)).ToArray();
             await Parallel.ForEachAsync(live, new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (id, _) => await Rest.Delete(client, id));
@@ -71,7 +75,7 @@ public static class Rest
             Assert.Equal(ProcessCluster.CpuCores, free.GetProperty("cpu").GetDecimal());
             Assert.Equal(ProcessCluster.GpusPerNode, free.GetProperty("gpu").GetDecimal());
         }
-        var statuses = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray().Select(Rest.Status).ToArray();
+        var statuses = (await AllSessions(client)).Select(Rest.Status).ToArray();
         Assert.All(statuses, s => Assert.Contains(s, Ended));
     }
 
@@ -79,8 +83,7 @@ public static class Rest
     public static async Task WaitUntilListed(HttpClient client, IReadOnlyCollection<string> ids) =>
         await Eventually.Value(async () =>
         {
-            var listed = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray()
-                .Select(s => s.GetProperty("id").GetString()!).ToHashSet(StringComparer.Ordinal);
+            var listed = (await AllSessions(client)).Select(s => s.GetProperty("id").GetString()!).ToHashSet(StringComparer.Ordinal);
             return string.Join(' ', ids.Where(id => !listed.Contains(id)));
         }, missing => missing.Length == 0, $"all {ids.Count} sessions listed (the value: those missing)");
 

@@ -60,7 +60,7 @@ public sealed class StorageOutageTests
         }, id => id is not null, "a create succeeds after PostgreSQL returned");
         await Rest.WaitForStatus(client, after!, "RUNNING");
         Assert.Equal("RUNNING", Rest.Status(await Rest.Get(client, $"/v1/sessions/{before}")));
-        var listed = (await Rest.Get(client, "/v1/sessions?all=true")).EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToHashSet();
+        var listed = (await Rest.AllSessions(client)).Select(s => s.GetProperty("id").GetString()).ToHashSet();
         Assert.Contains(before, listed);
         Assert.Contains(after, listed);
         Assert.Equal(new[] { before, after! }.Order(), (await Rest.AssertNoOverAllocation(client)).Order());
