@@ -23,6 +23,8 @@ public sealed class PackingBound : IDisposable
     private readonly Solver _solver;
     private readonly Dictionary<PodType, Constraint> _available = [];
     private readonly Dictionary<PodType, int> _counts = [];
+    private readonly Dictionary<PodType, List<Variable>> _placements = [];
+    private Dictionary<PodType, Variable> _lastFloor = [];
 
     /// <summary>The pod type the bound distinguishes (all pods of one type are interchangeable).</summary>
     public readonly record struct PodType(long CpuMilli, long MemoryMib, int NumGpu, int GpuMilli, string Models)
@@ -59,6 +61,7 @@ public sealed class PackingBound : IDisposable
         {
             _available[type] = _solver.MakeConstraint(0, 0, $"available {type}");
             _counts[type] = 0;
+            _placements[type] = [];
         }
         for (var s = 0; s < shapes.Length; s++)
         {
@@ -70,6 +73,7 @@ public sealed class PackingBound : IDisposable
                 var x = _solver.MakeNumVar(0, double.PositiveInfinity, $"x {type} on {shape}");
                 objective.SetCoefficient(x, type.TotalGpuMilli);
                 _available[type].SetCoefficient(x, 1);
+                _placements[type].Add(x);
                 placed.Add((type, x));
             }
             if (placed.Count == 0) continue;
@@ -131,6 +135,35 @@ public sealed class PackingBound : IDisposable
         constraint.SetLb(count);
     }
 
+    /// <summary>From now on, only placements that grew out of one which, now, held at least
+    /// <paramref name="allocatedGpuMilli"/> of the pods arrived so far count: y[t] ≤ arrived now, Σ GPU(t)·y[t] ≥ the
+    /// floor, y[t] ≤ Σ_s x[t, s] later, and each floor's y within the next one's. Nothing departs and nothing moves,
+    /// so every policy's placements after this moment contain its placement now: if that held the floor, the policy's
+    /// later placements are feasible here.</summary>
+    public void Floor(long allocatedGpuMilli)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(allocatedGpuMilli);
+        var floor = _solver.MakeConstraint(allocatedGpuMilli, double.PositiveInfinity, "floor");
+        var current = new Dictionary<PodType, Variable>();
+        foreach (var (type, count) in _counts)
+        {
+            if (count == 0 || _placements[type].Count == 0) continue;
+            var y = _solver.MakeNumVar(0, count, $"held at floor {type}");
+            floor.SetCoefficient(y, type.TotalGpuMilli);
+            var within = _solver.MakeConstraint(0, double.PositiveInfinity, $"within {type}");
+            foreach (var x in _placements[type]) within.SetCoefficient(x, 1);
+            within.SetCoefficient(y, -1);
+            if (_lastFloor.TryGetValue(type, out var earlier))
+            {
+                var grows = _solver.MakeConstraint(0, double.PositiveInfinity, $"grows {type}");
+                grows.SetCoefficient(y, 1);
+                grows.SetCoefficient(earlier, -1);
+            }
+            current[type] = y;
+        }
+        _lastFloor = current;
+    }
+
     /// <summary>The most GPU milli any placement of any subset of the arrived pods can hold (rounded up, with a
     /// margin over the solver's tolerance, so it stays an upper bound).</summary>
     public long MaxAllocatedGpuMilli()
@@ -148,7 +181,7 @@ public sealed class PackingBound : IDisposable
     /// least as many pods of each type <paramref name="held"/> selects as that replay held at the event count: the
     /// result bounds every placement that keeps what the policy accepted of those types, the policy's own included.</remarks>
     public static ReplayRun Run(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> offered, int seed, IEnumerable<int> points,
-        ReplayRun? holding = null, Func<PodType, bool>? held = null)
+        ReplayRun? holding = null, Func<PodType, bool>? held = null, IReadOnlyDictionary<int, double>? asGoodAs = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(offered);
@@ -158,6 +191,10 @@ public sealed class PackingBound : IDisposable
 
         if (holding is not null && holding.Events.Count != offered.Count)
             throw new ArgumentException("the run held must replay the same arrivals", nameof(holding));
+        var floors = new Dictionary<int, long>();
+        foreach (var (point, figure) in asGoodAs ?? new Dictionary<int, double>())
+            if (ReplayMetrics.EventsAt(events, capacity, point) is { Count: > 0 } window)
+                floors[window[^1]] = Math.Max(0, (long)Math.Floor((100 - figure - 0.01) / 100 * capacity));
         var placed = new Dictionary<PodType, int>();
         var clock = Stopwatch.StartNew();
         using var bound = new PackingBound(nodes, offered);
@@ -169,6 +206,7 @@ public sealed class PackingBound : IDisposable
                 bound.Hold(type, placed[type] = placed.GetValueOrDefault(type) + 1);
             if (needed.Contains(i))
                 events[i] = events[i] with { AllocatedGpuMilli = Math.Min(events[i].ArrivedGpuMilli, bound.MaxAllocatedGpuMilli()) };
+            if (floors.TryGetValue(i, out var floor)) bound.Floor(floor);
         }
         return new ReplayRun(holding is null ? "bound" : $"bound-holding-{holding.Policy}", seed, capacity, events, 0, clock.Elapsed);
     }

@@ -92,6 +92,20 @@ public static class ReplayBenchmark
         return Summarise(name, seeds, runs, points);
     }
 
+    /// <summary>The packing bound for the policies that leave no more GPU unallocated than <paramref name="policy"/>
+    /// at any earlier arrival point (<see cref="PackingBound.Floor"/>): what a policy as good as it while the cluster
+    /// fills could reach at each point.</summary>
+    public static ReplaySummary BoundAsGoodAs(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, IReadOnlyList<int> seeds,
+        ReplaySummary policy, IReadOnlyList<int>? points = null, double inflation = ReplayWorkload.DefaultInflation)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        points ??= ReplayMetrics.ArrivalPoints;
+        var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        var runs = seeds.Select((seed, i) => PackingBound.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation), seed, points,
+            asGoodAs: ReplayMetrics.UnallocatedAt(policy.Runs[i].Events, capacity, points))).ToList();
+        return Summarise($"bound-as-good-as-{policy.Policy}", seeds, runs, points);
+    }
+
     public static ReplaySummary Summarise(string policy, IReadOnlyList<int> seeds, IReadOnlyList<ReplayRun> runs, IReadOnlyList<int>? points = null)
     {
         points ??= ReplayMetrics.ArrivalPoints;

@@ -14,13 +14,14 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]]] [--configuration-bound] [--left-out] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]] [--as-good-as POLICY]] [--configuration-bound] [--left-out] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
         "  --bound: also the packing bound, the least GPU % any placement could leave unallocated (docs/scheduling.md)\n" +
         "  --holding POLICY: also the bound for placements keeping the shares over half a GPU that POLICY placed\n" +
         "  --hold all: keeping every GPU pod POLICY placed instead\n" +
+        "  --as-good-as POLICY: also the bound for policies leaving no more than POLICY at every earlier arrival point\n" +
         "  --configuration-bound: also the tighter bound of whole-node packings at 100 % (minutes per seed), and with\n" +
         "          --holding that bound keeping what POLICY placed\n" +
         "  --left-out: also, per seed, the pods the configuration bound's best packing at 100 % leaves out\n" +
@@ -35,7 +36,7 @@ public static class ReplayCommand
         var variantSeed = 1;
         var json = false;
         var withBound = false;
-        string? holding = null;
+        string? holding = null, asGoodAs = null;
         var held = HeldPods.LargeShares;
         var byConfigurations = false;
         var leftOut = false;
@@ -65,6 +66,7 @@ public static class ReplayCommand
                     case "--configuration-bound": withBound = byConfigurations = true; break;
                     case "--left-out": leftOut = true; break;
                     case "--holding": holding = Value().ToLowerInvariant(); PlacementPolicy.Create(holding); break;
+                    case "--as-good-as": asGoodAs = Value().ToLowerInvariant(); PlacementPolicy.Create(asGoodAs); break;
                     case "--hold":
                         held = Value().ToLowerInvariant() switch
                         {
@@ -93,6 +95,7 @@ public static class ReplayCommand
             }
         }
         if (nodesPath is null || podsPath is null) return Fail(error, "--nodes and --pods are required");
+        if (asGoodAs is not null && !withBound) return Fail(error, "--as-good-as needs --bound");
 
         IReadOnlyList<string> policies;
         IReadOnlyList<int> seeds;
@@ -167,6 +170,12 @@ public static class ReplayCommand
                     output.WriteLine(json ? ToJson(configurations, null) : ToRow(configurations));
                     output.Flush();
                 }
+            }
+            if (asGoodAs is not null)
+            {
+                var floored = ReplayBenchmark.BoundAsGoodAs(nodes, pods, seeds, ReplayBenchmark.Run(nodes, pods, asGoodAs, seeds));
+                output.WriteLine(json ? ToJson(floored, null) : ToRow(floored));
+                output.Flush();
             }
         }
         foreach (var policy in policies)

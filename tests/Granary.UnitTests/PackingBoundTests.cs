@@ -1,3 +1,4 @@
+using Granary.Scheduling;
 using Granary.Scheduling.Replay;
 using static Granary.UnitTests.BoundCases;
 
@@ -52,6 +53,59 @@ public class PackingBoundTests
         // With a node without GPUs the CPU-only pod can go there, and the GPU pod runs.
         TraceNode[] withCpuNode = [OneT4, new("cpu", 8000, 16384, 0, "")];
         AssertBound(1000, PackingBound.Run(withCpuNode, pods, seed: 1, [100], placedTheCpuPod, _ => true).Events[1].AllocatedGpuMilli);
+    }
+
+    [Fact]
+    public void A_floor_keeps_what_was_placed_then_and_a_policy_as_good_as_one_that_placed_the_810_cannot_pair()
+    {
+        // 810, then 400, then 600 on one device. Unfloored, the best packing at the end is 400 + 600 = 1000. A policy
+        // that held 810 after the first pod keeps it (nothing departs): 810 at the end. One that held 400 after the
+        // second pod may still add the 600.
+        TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600)];
+        using (var bound = new PackingBound([OneT4], pods))
+        {
+            bound.Arrive(pods[0]);
+            bound.Floor(810);
+            bound.Arrive(pods[1]);
+            bound.Arrive(pods[2]);
+            AssertBound(810, bound.MaxAllocatedGpuMilli());
+        }
+        using (var bound = new PackingBound([OneT4], pods))
+        {
+            bound.Arrive(pods[0]);
+            bound.Arrive(pods[1]);
+            bound.Floor(400);
+            bound.Arrive(pods[2]);
+            AssertBound(1000, bound.MaxAllocatedGpuMilli());
+        }
+        // Read like a policy: as good as one leaving 19 % at 81 % arrived (the 810 placed), the bound at 181 % is
+        // about 810 (the floor's 0.01-point rounding slack lets a sliver of the 810 go), not 1000.
+        var asGoodAs = new Dictionary<int, double> { [81] = 19.0 };
+        var events = PackingBound.Run([OneT4], pods, seed: 1, [81, 181], asGoodAs: asGoodAs).Events;
+        Assert.InRange(events[2].AllocatedGpuMilli, 810, 815);
+        AssertBound(1000, PackingBound.Run([OneT4], pods, seed: 1, [81, 181]).Events[2].AllocatedGpuMilli);
+        using var empty = new PackingBound([OneT4], pods);
+        Assert.Throws<ArgumentOutOfRangeException>(() => empty.Floor(-1));
+    }
+
+    [Fact]
+    public void Every_policy_holds_at_most_the_bound_as_good_as_itself_which_is_at_most_the_plain_bound()
+    {
+        var (nodes, offered, capacity) = MixedCluster();
+        var points = ReplayMetrics.ArrivalPoints;
+        var plain = PackingBound.Run(nodes, offered, seed: 7, points);
+        foreach (var name in PlacementPolicy.Names)
+        {
+            var run = TraceReplay.Run(nodes, offered, PlacementPolicy.Create(name, seed: 7, splitShares: false), seed: 7);
+            var floored = PackingBound.Run(nodes, offered, seed: 7, points, asGoodAs: ReplayMetrics.UnallocatedAt(run.Events, capacity, points));
+            foreach (var i in points.SelectMany(p => ReplayMetrics.EventsAt(run.Events, capacity, p)))
+            {
+                Assert.True(run.Events[i].AllocatedGpuMilli <= floored.Events[i].AllocatedGpuMilli,
+                    $"{name} holds {run.Events[i].AllocatedGpuMilli} after pod {i}, the bound as good as it {floored.Events[i].AllocatedGpuMilli}");
+                Assert.True(floored.Events[i].AllocatedGpuMilli <= plain.Events[i].AllocatedGpuMilli,
+                    $"after pod {i} the bound as good as {name} ({floored.Events[i].AllocatedGpuMilli}) is above the plain one ({plain.Events[i].AllocatedGpuMilli})");
+            }
+        }
     }
 
     [Fact]

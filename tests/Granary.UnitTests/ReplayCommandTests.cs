@@ -69,5 +69,36 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Contains("--hold: 'most' is not large or all", error.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_bound_as_good_as_a_policy_is_a_row_between_the_bound_and_that_policy()
+    {
+        var (nodes, pods) = Trace();
+        var output = new StringWriter();
+        var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42,43",
+            "--bound", "--as-good-as", "fgd", "--json"], output, new StringWriter());
+
+        Assert.Equal(0, code);
+        var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(r => r.GetProperty("policy").GetString()!);
+        Assert.Equal(["bound", "bound-as-good-as-fgd", "fgd"], rows.Keys);
+        double At(string row, string point) => rows[row].GetProperty("unallocatedGpuPct").GetProperty(point).GetDouble();
+        var points = rows["fgd"].GetProperty("unallocatedGpuPct").EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
+            .Select(p => p.Name).ToArray();
+        Assert.Contains("100", points);
+        foreach (var point in points)
+            Assert.InRange(At("bound-as-good-as-fgd", point), At("bound", point), At("fgd", point));
+    }
+
+    [Fact]
+    public void As_good_as_without_the_bound_is_refused_by_name()
+    {
+        var (nodes, pods) = Trace();
+        var error = new StringWriter();
+        var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--as-good-as", "fgd"], new StringWriter(), error);
+
+        Assert.Equal(2, code);
+        Assert.Contains("--as-good-as needs --bound", error.ToString(), StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
