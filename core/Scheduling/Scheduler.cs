@@ -6,9 +6,11 @@ namespace Granary.Scheduling;
 /// <summary>The scheduler as a pure function: (queue, cluster snapshot, policy) → plan. It never modifies the cluster.</summary>
 /// <remarks>
 /// Requests are taken in queue order. One that fits nowhere is skipped so later ones may pass it, but every
-/// placement made past it counts as a skip; once its skips reach MaxSkips nothing behind it is placed until it
-/// is (bounded head-of-line skipping: small requests flow, big ones do not starve). Placements of one round are
-/// made on private copies of the nodes they touch, so they account for each other and the cluster stays as given.
+/// placement made past it counts as a skip; once its skips reach MaxSkips the node closest to fitting it is kept
+/// for it: nothing behind it is placed there until it is, while the rest of the queue flows onto the other nodes
+/// (bounded head-of-line skipping with a reservation, like a backfilling batch scheduler's: small requests flow, big
+/// ones do not starve, and one blocked request does not stop the cluster). Placements of one round are made on
+/// private copies of the nodes they touch, so they account for each other and the cluster stays as given.
 /// </remarks>
 public static class Scheduler
 {
@@ -61,13 +63,6 @@ public static class Scheduler
                 continue;
             }
 
-            if (blocker is not null)
-            {
-                reasons[id] = $"waiting behind session {blocker.Session.SessionId}, which has been passed over {maxSkips} times";
-                skips[id] = request.Skips;
-                continue;
-            }
-
             var resources = request.Session.Resources;
             var known = unplaceable.FindIndex(u => monotone
                 ? RequestDominance.NeedsAtLeast(resources, u.Request)
@@ -95,11 +90,18 @@ public static class Scheduler
                 if (threshold < blockAt) { blockAt = threshold; nextBlocker = request; }
             }
 
-            if (placements.Count >= blockAt) blocker = nextBlocker;
+            if (blocker is null && placements.Count >= blockAt)
+            {
+                blocker = nextBlocker!;
+                round.KeepNodeFor(blocker.Session, maxSkips);
+            }
         }
 
+        // Passed over at most MaxSkips times in all: once it is reached, later placements go around its kept node.
         foreach (var (request, placementsBefore) in skipped)
-            skips[request.Session.SessionId] = request.Skips + (placements.Count - placementsBefore);
+            skips[request.Session.SessionId] = Math.Min(request.Skips + (placements.Count - placementsBefore), Math.Max(request.Skips, maxSkips));
+        if (round.KeptNode is { } kept && blocker is not null)
+            reasons[blocker.Session.SessionId] += $"; agent {kept} takes no other work until it fits";
 
         return new SchedulePlan(placements, reasons, skips);
     }
@@ -116,6 +118,28 @@ public static class Scheduler
         private readonly Dictionary<(long Cpu, long Memory, int Gpus, long Fgpu, string Models, string? Mig, bool Folders), ShapeScores>? _shapes =
             scorer.ScoresDependOnNodeOnly ? new() : null;
         private readonly List<int> _changed = [];   // node positions placed on this round, in order
+        private PendingSession? _keptFor;
+        private int _maxSkips;
+        private int _kept = -1;                      // the node kept for _keptFor, chosen when first needed
+
+        /// <summary>The agent kept for the request passed over MaxSkips times, if a later request needed the choice.</summary>
+        public string? KeptNode => _kept >= 0 ? nodes[_kept].AgentId : null;
+
+        /// <summary>From now on this round places nothing on the node closest to fitting <paramref name="session"/>'s
+        /// request. Chosen lazily: a round that places nothing more never pays for the choice.</summary>
+        public void KeepNodeFor(PendingSession session, int maxSkips)
+        {
+            _keptFor = session;
+            _maxSkips = maxSkips;
+        }
+
+        private int Kept()
+        {
+            if (_keptFor is null || _kept >= 0) return _kept;
+            _kept = KeepingNode.Closest(nodes.Select(Current).ToArray(), _keptFor.Resources);
+            if (_kept < 0) _keptFor = null;          // it fits no node even empty: nothing is kept
+            return _kept;
+        }
 
         private NodeState Current(NodeState node) =>
             _touched is not null && _touched.TryGetValue(node.AgentId, out var copy) ? copy : node;
@@ -145,10 +169,11 @@ public static class Scheduler
             }
             var best = -1;
             var bestScore = double.NegativeInfinity;
+            var kept = Kept();
             for (var i = 0; i < scores.Length; i++)
             {
                 var score = scores[i];
-                if (double.IsNaN(score)) continue;
+                if (double.IsNaN(score) || i == kept) continue;
                 if (best < 0 || score > bestScore) { best = i; bestScore = score; }
             }
             return best;
@@ -158,8 +183,10 @@ public static class Scheduler
         {
             var best = -1;
             var bestScore = double.NegativeInfinity;
+            var kept = Kept();
             for (var i = 0; i < nodes.Length; i++)
             {
+                if (i == kept) continue;
                 var node = Current(nodes[i]);
                 if (!policy.Admits(node, request)) continue;
                 var score = scorer.Score(node, request);
@@ -204,6 +231,9 @@ public static class Scheduler
         public string Explain(ResourceRequest request)
         {
             if (nodes.Length == 0) return "no agents in resource group";
+            if (Kept() is var kept and >= 0 && policy.Admits(Current(nodes[kept]), request))
+                return $"waiting behind session {_keptFor!.SessionId}, which has been passed over {_maxSkips} times: " +
+                    $"agent {nodes[kept].AgentId}, the only one with room, is kept for it";
             var candidates = _explainA ??= new List<NodeState>(nodes.Length);
             var passed = _explainB ??= new List<NodeState>(nodes.Length);
             candidates.Clear();

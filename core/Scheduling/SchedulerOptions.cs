@@ -11,7 +11,7 @@ public sealed class SchedulerOptions
     /// <summary>Queue order: "fifo", "lifo", "priority" or "drf".</summary>
     public string Queue { get; set; } = "fifo";
 
-    /// <summary>How often a request may be passed over by later ones before it blocks the queue.</summary>
+    /// <summary>How often a request may be passed over by later ones before a node is kept for it.</summary>
     public int MaxSkips { get; set; } = 16;
 
     public Dictionary<string, SchedulerGroupOptions> Groups { get; set; } = [];

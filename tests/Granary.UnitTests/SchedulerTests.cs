@@ -40,17 +40,47 @@ public class SchedulerTests
     }
 
     [Fact]
-    public void After_max_skips_nothing_passes_the_blocked_request()
+    public void After_max_skips_the_node_closest_to_fitting_is_kept_and_the_rest_flow_elsewhere()
     {
-        var cluster = Cluster(Node("a", 4, 16));
-        var queue = Queue(("big", Request(8, 1)), ("s1", Request(1, 1)), ("s2", Request(1, 1)), ("s3", Request(1, 1)));
+        // big needs 4 cores and a GPU: it fits a (4 cores, 1 running) once 1 core is freed, b (no GPU) never.
+        var cluster = Cluster(Node("a", 4, 16, gpus: 1), Node("b", 8, 16));
+        cluster.Apply(new Placement("r1", "a", 1000, GiB, []));
+        var queue = Queue(("big", Request(4, 1, gpus: 1)), ("s1", Request(1, 1)), ("s2", Request(1, 1)), ("s3", Request(1, 1)), ("s4", Request(1, 1)));
 
         var plan = Scheduler.Plan(queue, cluster, BestFit); // MaxSkips 2
 
-        Assert.Equal(["s1", "s2"], plan.Placements.Select(p => p.SessionId).ToArray());
+        // Best fit puts s1 and s2 on a (the fuller); then big has been passed twice, a is kept, s3 and s4 go to b.
+        Assert.Equal([("s1", "a"), ("s2", "a"), ("s3", "b"), ("s4", "b")], plan.Placements.Select(p => (p.SessionId, p.AgentId)).ToArray());
         Assert.Equal(2, plan.Skips["big"]);
-        Assert.Contains("waiting behind session big", plan.PendingReasons["s3"]);
-        Assert.Equal(0, plan.Skips["s3"]);
+        Assert.Contains("agent a takes no other work until it fits", plan.PendingReasons["big"]);
+    }
+
+    [Fact]
+    public void A_request_whose_only_room_is_the_kept_node_waits_behind_the_one_it_is_kept_for()
+    {
+        var cluster = Cluster(Node("a", 4, 16), Node("b", 4, 16));
+        cluster.Apply(new Placement("r1", "a", 1000, GiB, []));
+        cluster.Apply(new Placement("r2", "b", 4000, GiB, []));
+        QueuedRequest[] queue = [Queued("big", Request(4, 1), 0, skips: 2), Queued("small", Request(1, 1), 1)];
+
+        var plan = Scheduler.Plan(queue, cluster, BestFit);
+
+        Assert.Empty(plan.Placements);
+        Assert.Contains("waiting behind session big", plan.PendingReasons["small"]);
+        Assert.Contains("agent a, the only one with room, is kept for it", plan.PendingReasons["small"]);
+    }
+
+    [Fact]
+    public void A_request_that_fits_no_node_even_empty_keeps_nothing_and_blocks_nothing()
+    {
+        var cluster = Cluster(Node("a", 4, 16));
+        var queue = Queue(("huge", Request(8, 1)), ("s1", Request(1, 1)), ("s2", Request(1, 1)), ("s3", Request(1, 1)));
+
+        var plan = Scheduler.Plan(queue, cluster, BestFit); // MaxSkips 2
+
+        Assert.Equal(["s1", "s2", "s3"], plan.Placements.Select(p => p.SessionId).ToArray());
+        Assert.Equal(2, plan.Skips["huge"]);
+        Assert.Contains("insufficient CPU", plan.PendingReasons["huge"]);
     }
 
     [Fact]
@@ -108,6 +138,44 @@ public class SchedulerTests
 
         Assert.NotNull(bigPlacedInRound);
         Assert.Equal(0, placedAfterBlock);
+    }
+
+    [Fact]
+    public void A_kept_node_drains_for_the_blocked_request_while_the_stream_runs_on_the_other_node()
+    {
+        // Two 4-core nodes, small sessions arriving and ending round by round: the 4-core request gets a node, and
+        // small sessions keep being placed (on the other node) while it waits.
+        var cluster = Cluster(Node("a", 4, 16), Node("b", 4, 16));
+        var running = new List<Placement> { new("r1", "a", 1000, GiB, []), new("r2", "b", 1000, GiB, []) };
+        foreach (var placement in running) cluster.Apply(placement);
+        var policy = new SchedulingPolicy("bestfit", "fifo", MaxSkips: 3);
+        var queue = new List<QueuedRequest> { Queued("big", Request(4, 1), 0) };
+        var next = 1;
+        string? bigPlacedInRound = null;
+        var placedWhileKept = 0;
+
+        for (var round = 0; round < 20 && bigPlacedInRound is null; round++)
+        {
+            while (queue.Count < 4) queue.Add(Queued($"s{next}", Request(1, 1), next++));
+            var plan = Scheduler.Plan(queue, cluster, policy);
+            if (plan.PendingReasons.GetValueOrDefault("big")?.Contains("takes no other work", StringComparison.Ordinal) == true)
+                placedWhileKept += plan.Placements.Count;
+            foreach (var placement in plan.Placements)
+            {
+                cluster.Apply(placement);
+                if (placement.SessionId == "big") bigPlacedInRound = $"round {round}";
+                else running.Add(placement);
+            }
+            var placed = plan.Placements.Select(p => p.SessionId).ToHashSet();
+            queue = queue.Where(q => !placed.Contains(q.Session.SessionId))
+                .Select(q => q with { Skips = plan.Skips.GetValueOrDefault(q.Session.SessionId, q.Skips) }).ToList();
+
+            // Each round the oldest session finishes.
+            if (running.Count > 0) { cluster.Release(running[0].AgentId, running[0].SessionId); running.RemoveAt(0); }
+        }
+
+        Assert.NotNull(bigPlacedInRound);
+        Assert.True(placedWhileKept > 0, "nothing was placed while a node was kept for the blocked request");
     }
 
     private static ClusterState TwoSizes() => Cluster(
