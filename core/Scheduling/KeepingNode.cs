@@ -44,11 +44,9 @@ public static class KeepingNode
         {
             // A share of one device needs room on one device; a larger one is split over several.
             var milli = node.GpuMilliFor(request);
-            var most = 0;
-            for (var d = 0; d < gpus.DeviceCount; d++) most = Math.Max(most, gpus.FreeMilliAt(d));
             shortfall = Math.Max(shortfall, milli <= GpuAllocationMap.DeviceMilli
-                ? Part(milli - most, GpuAllocationMap.DeviceMilli)
-                : Part(milli - gpus.FreeMilli, gpus.TotalMilli));
+                ? Part(milli - gpus.LargestFreeShare(request.GpuModels), GpuAllocationMap.DeviceMilli)
+                : Part(milli - gpus.FreeMilliOfModels(request.GpuModels), gpus.TotalMilli));
         }
         return shortfall;
     }
