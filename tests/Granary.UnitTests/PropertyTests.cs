@@ -214,8 +214,7 @@ public class PropertyTests
                 Assert.True(queue.Count - placed.Count == plan.PendingReasons.Count, $"seed {seed} round {round}: a pending request without a reason");
                 Assert.All(plan.Skips, s => Assert.True(s.Value <= Math.Max(policy.MaxSkips, 0) || queue.Single(q => q.Session.SessionId == s.Key).Skips > policy.MaxSkips,
                     $"seed {seed} round {round}: {s.Key} skipped {s.Value} times"));
-                queue = queue.Where(q => !placed.Contains(q.Session.SessionId))
-                    .Select(q => q with { Skips = plan.Skips.GetValueOrDefault(q.Session.SessionId, q.Skips) }).ToList();
+                queue = Remaining(queue, plan);
 
                 foreach (var node in cluster.Nodes)
                 {

@@ -128,9 +128,7 @@ public class SchedulerTests
                 if (placement.SessionId == "big") bigPlacedInRound = $"round {round}";
                 else running.Add(placement.SessionId);
             }
-            var placed = plan.Placements.Select(p => p.SessionId).ToHashSet();
-            queue = queue.Where(q => !placed.Contains(q.Session.SessionId))
-                .Select(q => q with { Skips = plan.Skips.GetValueOrDefault(q.Session.SessionId, q.Skips) }).ToList();
+            queue = Remaining(queue, plan);
 
             // Each round the oldest small session finishes.
             if (running.Count > 0) { cluster.Release("a", running[0]); running.RemoveAt(0); }
@@ -166,9 +164,7 @@ public class SchedulerTests
                 if (placement.SessionId == "big") bigPlacedInRound = $"round {round}";
                 else running.Add(placement);
             }
-            var placed = plan.Placements.Select(p => p.SessionId).ToHashSet();
-            queue = queue.Where(q => !placed.Contains(q.Session.SessionId))
-                .Select(q => q with { Skips = plan.Skips.GetValueOrDefault(q.Session.SessionId, q.Skips) }).ToList();
+            queue = Remaining(queue, plan);
 
             // Each round the oldest session finishes.
             if (running.Count > 0) { cluster.Release(running[0].AgentId, running[0].SessionId); running.RemoveAt(0); }

@@ -39,6 +39,14 @@ internal static class TestData
     public static QueuedRequest[] Queue(params (string Id, ResourceRequest Resources)[] items) =>
         items.Select((item, i) => Queued(item.Id, item.Resources, i)).ToArray();
 
+    /// <summary>The queue the next round sees: the plan's placements gone, every other request with the plan's skips.</summary>
+    public static List<QueuedRequest> Remaining(IEnumerable<QueuedRequest> queue, SchedulePlan plan)
+    {
+        var placed = plan.Placements.Select(p => p.SessionId).ToHashSet();
+        return queue.Where(q => !placed.Contains(q.Session.SessionId))
+            .Select(q => q with { Skips = plan.Skips.GetValueOrDefault(q.Session.SessionId, q.Skips) }).ToList();
+    }
+
     /// <summary>Everything a cluster holds, for comparing before/after.</summary>
     public static string Describe(ClusterState cluster) => string.Join("\n", cluster.Nodes.Select(n =>
         $"{n.AgentId} cpu={n.FreeCpuMilli} mem={n.FreeMemoryBytes} gpu={n.FreeGpuMilli} sessions=" +
