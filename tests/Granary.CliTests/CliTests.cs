@@ -237,7 +237,6 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
 
     public void Dispose() => _cli.Dispose();
 
-    /// <summary>A gateway whose every answer is a 500 problem.</summary>
     /// <summary>Passes every request to the test server, keeps each create's Idempotency-Key, and answers the first
     /// create 503 once the server has stored its session (its answer lost while a manager restarts).</summary>
     private sealed class LosesFirstCreateAnswer(HttpMessageHandler server) : DelegatingHandler(server)
@@ -266,6 +265,7 @@ public sealed class CliTests(GatewayFactory factory) : IDisposable
         }
     }
 
+    /// <summary>A gateway whose every answer is a 500 problem.</summary>
     private sealed class FailingServer(string problem) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
