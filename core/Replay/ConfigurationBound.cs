@@ -32,7 +32,7 @@ public sealed class ConfigurationBound : IDisposable
     private readonly LinearSolver.Constraint[] _typeRows;
     private readonly LinearSolver.Constraint[] _shapeRows;
     private readonly HashSet<string> _columns = new(StringComparer.Ordinal);
-    private readonly List<(LinearSolver.Variable Nodes, int[] Counts)> _packings = [];
+    private readonly List<(LinearSolver.Variable Nodes, int[] Counts, int Shape)> _packings = [];
     private readonly double _pricingSeconds;
 
     /// <summary>A bound for the cluster <paramref name="nodes"/>, ready for pods of the types in
@@ -129,14 +129,27 @@ public sealed class ConfigurationBound : IDisposable
     /// generation converged). Which pods the best packing leaves out says what a policy would have to refuse.</summary>
     public IReadOnlyList<TypePlacement> Placements()
     {
-        SolveMaster();
         var placed = new double[_types.Length];
-        foreach (var (nodes, counts) in _packings)
-        {
-            var used = nodes.SolutionValue();
-            for (var t = 0; t < counts.Length; t++) placed[t] += counts[t] * used;
-        }
+        foreach (var packing in Packings())
+            for (var t = 0; t < _types.Length; t++) placed[t] += packing.Counts[t] * packing.Nodes;
         return _types.Select((type, t) => new TypePlacement(type, _arrived[t], placed[t])).ToArray();
+    }
+
+    /// <summary>The pod types, in the order of <see cref="NodePacking.Counts"/>.</summary>
+    public IReadOnlyList<PackingBound.PodType> Types => _types;
+
+    /// <summary>A packing of one node of <paramref name="Shape"/> (pods per type, in the order of <see cref="Types"/>)
+    /// and on how many such nodes the master program's solution uses it (fractional).</summary>
+    public sealed record NodePacking(NodeShape Shape, IReadOnlyList<int> Counts, double Nodes);
+
+    /// <summary>The packings the master program's solution uses (on more than no node): after
+    /// <see cref="MaxAllocatedGpuMilli"/>, a fractional plan of which node holds what that reaches the bound's
+    /// master value — what a policy tracking the best packing would follow.</summary>
+    public IReadOnlyList<NodePacking> Packings()
+    {
+        SolveMaster();
+        return _packings.Where(p => p.Nodes.SolutionValue() > 1e-9)
+            .Select(p => new NodePacking(_shapes[p.Shape], p.Counts, p.Nodes.SolutionValue())).ToArray();
     }
 
     private void SolveMaster()
@@ -239,7 +252,7 @@ public sealed class ConfigurationBound : IDisposable
         }
         _shapeRows[s].SetCoefficient(y, 1);
         _master.Objective().SetCoefficient(y, gpu);
-        _packings.Add((y, counts));
+        _packings.Add((y, counts, s));
         return true;
     }
 

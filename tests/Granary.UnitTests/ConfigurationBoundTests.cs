@@ -46,6 +46,27 @@ public class ConfigurationBoundTests
     }
 
     [Fact]
+    public void The_best_packing_is_a_plan_of_what_each_node_holds()
+    {
+        // Two 2-GPU nodes; 810, 400, 600 and two whole GPUs: one node holds both whole GPUs, the other 600 + 400 on
+        // one device and the 810 on the other — all 3,810 milli, as node packings whose node counts sum to the 2 nodes.
+        TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600), Pod("w", 1, 1000), Pod("v", 1, 1000)];
+        using var bound = new ConfigurationBound([new("n1", 8000, 16384, 2, "T4"), new("n2", 8000, 16384, 2, "T4")], pods);
+        foreach (var pod in pods) bound.Arrive(pod);
+        AssertBound(3810, bound.MaxAllocatedGpuMilli());
+
+        var packings = bound.Packings();
+        Assert.All(packings, p => Assert.Equal(2, p.Shape.Count));
+        Assert.Equal(2, packings.Sum(p => p.Nodes), 6);
+        var milli = bound.Types.Select(t => t.TotalGpuMilli).ToArray();
+        Assert.All(packings, p => Assert.InRange(p.Counts.Select((n, t) => n * milli[t]).Sum(), 1, 2000));
+        Assert.Equal(3810, packings.Sum(p => p.Nodes * p.Counts.Select((n, t) => n * milli[t]).Sum()), 3);
+        var placed = bound.Placements();
+        for (var t = 0; t < bound.Types.Count; t++)
+            Assert.Equal(placed[t].Placed, packings.Sum(p => p.Counts[t] * p.Nodes), 6);
+    }
+
+    [Fact]
     public void The_bound_is_the_best_packing_on_hand_solved_clusters()
     {
         AssertHandSolvedClusters(Bound);
