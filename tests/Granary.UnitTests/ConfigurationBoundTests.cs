@@ -48,8 +48,8 @@ public class ConfigurationBoundTests
     [Fact]
     public void The_best_packing_is_a_plan_of_what_each_node_holds()
     {
-        // Two 2-GPU nodes; 810, 400, 600 and two whole GPUs: one node holds both whole GPUs, the other 600 + 400 on
-        // one device and the 810 on the other — all 3,810 milli, as node packings whose node counts sum to the 2 nodes.
+        // Two 2-GPU nodes; 810, 400, 600 and two whole GPUs: all 3,810 milli fit (say, one node both whole GPUs, the
+        // other 600 + 400 on one device and the 810 on the other), as node packings whose node counts sum to the 2 nodes.
         TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600), Pod("w", 1, 1000), Pod("v", 1, 1000)];
         using var bound = new ConfigurationBound([new("n1", 8000, 16384, 2, "T4"), new("n2", 8000, 16384, 2, "T4")], pods);
         foreach (var pod in pods) bound.Arrive(pod);
