@@ -10,6 +10,10 @@ public sealed record NodeShape(string Model, int Gpus, long CpuMilli, long Memor
         .OrderBy(s => s.Model, StringComparer.Ordinal).ThenBy(s => s.Gpus).ThenBy(s => s.CpuMilli).ThenBy(s => s.MemoryMib)
         .ToArray();
 
+    /// <summary>Whether the node is one of this shape's (what <see cref="Of"/> groups by).</summary>
+    public bool Takes(TraceNode node) => node is not null && string.Equals(node.Model, Model, StringComparison.OrdinalIgnoreCase)
+        && node.Gpus == Gpus && node.CpuMilli == CpuMilli && node.MemoryMib == MemoryMib;
+
     /// <summary>Whether one pod of the type fits an empty node of this shape (its GPU models included).</summary>
     public bool Fits(PackingBound.PodType type) =>
         type.CpuMilli <= CpuMilli && type.MemoryMib <= MemoryMib && type.NumGpu <= Gpus

@@ -51,12 +51,16 @@ public class ConfigurationBoundTests
         // Two 2-GPU nodes; 810, 400, 600 and two whole GPUs: all 3,810 milli fit (say, one node both whole GPUs, the
         // other 600 + 400 on one device and the 810 on the other), as node packings whose node counts sum to the 2 nodes.
         TracePod[] pods = [Pod("a", 1, 810), Pod("b", 1, 400), Pod("c", 1, 600), Pod("w", 1, 1000), Pod("v", 1, 1000)];
-        using var bound = new ConfigurationBound([new("n1", 8000, 16384, 2, "T4"), new("n2", 8000, 16384, 2, "T4")], pods);
+        TraceNode[] nodes = [new("n1", 8000, 16384, 2, "T4"), new("n2", 8000, 16384, 2, "T4")];
+        using var bound = new ConfigurationBound(nodes, pods);
         foreach (var pod in pods) bound.Arrive(pod);
         AssertBound(3810, bound.MaxAllocatedGpuMilli());
 
         var packings = bound.Packings();
         Assert.All(packings, p => Assert.Equal(2, p.Shape.Count));
+        // Which real nodes a packing is for: those of its shape (the model's case aside), no other.
+        Assert.All(packings, p => Assert.True(nodes.All(p.Shape.Takes) && p.Shape.Takes(new("n3", 8000, 16384, 2, "t4"))));
+        Assert.All(packings, p => Assert.False(p.Shape.Takes(new("n4", 7000, 16384, 2, "T4")) || p.Shape.Takes(new("n5", 8000, 16384, 2, "V100"))));
         Assert.Equal(2, packings.Sum(p => p.Nodes), 6);
         var milli = bound.Types.Select(t => t.TotalGpuMilli).ToArray();
         Assert.All(packings, p => Assert.InRange(p.Counts.Select((n, t) => n * milli[t]).Sum(), 1, 2000));

@@ -1,3 +1,4 @@
+using Granary.Devices;
 using Granary.Scheduling.Replay;
 
 namespace Granary.Benchmarks.PlanTracking;
@@ -12,7 +13,6 @@ namespace Granary.Benchmarks.PlanTracking;
 internal sealed class PlanTracker(IReadOnlyList<TraceNode> nodes, IReadOnlyList<ConfigurationBound.NodePacking> plan,
     IReadOnlyList<PackingBound.PodType> types, int seed)
 {
-    private const int DeviceMilli = 1000;
     private readonly Dictionary<PackingBound.PodType, int> _typeIndex = types.Select((type, t) => (type, t)).ToDictionary(x => x.type, x => x.t);
 
     /// <summary>The arrival-only replay of <paramref name="offered"/> (the events <see cref="ReplayMetrics"/> reads).</summary>
@@ -42,27 +42,25 @@ internal sealed class PlanTracker(IReadOnlyList<TraceNode> nodes, IReadOnlyList<
         new Random(seed).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cluster));
         foreach (var shape in plan.Select(p => p.Shape).Distinct())
         {
-            var packings = plan.Where(p => p.Shape == shape).ToList();
+            // Each packing's node count as a whole part and a fraction (within the LP's tolerance).
+            var packings = plan.Where(p => p.Shape == shape)
+                .Select(p => (p.Counts, Whole: (int)Math.Floor(p.Nodes + 1e-6), Fraction: p.Nodes - Math.Floor(p.Nodes + 1e-6))).ToList();
             var assigned = new List<IReadOnlyList<int>>();
-            foreach (var p in packings) assigned.AddRange(Enumerable.Repeat(p.Counts, (int)Math.Floor(p.Nodes + 1e-6)));
-            foreach (var p in packings.OrderByDescending(p => p.Nodes - Math.Floor(p.Nodes + 1e-6)).Where(p => p.Nodes - Math.Floor(p.Nodes + 1e-6) > 1e-6))
-                assigned.Add(p.Counts);
-            var ofShape = cluster.Where(n => Is(shape, n.Node)).ToList();
+            foreach (var p in packings) assigned.AddRange(Enumerable.Repeat(p.Counts, p.Whole));
+            foreach (var p in packings.OrderByDescending(p => p.Fraction).Where(p => p.Fraction > 1e-6)) assigned.Add(p.Counts);
+            var ofShape = cluster.Where(n => shape.Takes(n.Node)).ToList();
             for (var i = 0; i < ofShape.Count && i < assigned.Count; i++) ofShape[i].Follow(assigned[i], types);
         }
         return cluster;
     }
 
-    private static bool Is(NodeShape shape, TraceNode node) => string.Equals(shape.Model, node.Model, StringComparison.OrdinalIgnoreCase)
-        && shape.Gpus == node.Gpus && shape.CpuMilli == node.CpuMilli && shape.MemoryMib == node.MemoryMib;
-
     private static bool PlaceOutsidePlan(List<PlannedNode> cluster, TracePod pod, double hold)
     {
-        if (pod.GpuMilli >= DeviceMilli)
+        if (pod.GpuMilli >= GpuAllocationMap.DeviceMilli)
         {
             var fewest = (Node: (PlannedNode?)null, Devices: (int[]?)null, Whole: int.MaxValue);
             foreach (var node in cluster)
-                if (node.WholeDevicesFor(pod) is { } devices && node.FreeMilli.Count(f => f == DeviceMilli) is var whole && whole < fewest.Whole)
+                if (node.WholeDevicesFor(pod) is { } devices && node.FreeMilli.Count(f => f == GpuAllocationMap.DeviceMilli) is var whole && whole < fewest.Whole)
                     fewest = (node, devices, whole);
             fewest.Node?.Take(pod, fewest.Devices!, planned: false);
             return fewest.Node is not null;
@@ -76,7 +74,7 @@ internal sealed class PlanTracker(IReadOnlyList<TraceNode> nodes, IReadOnlyList<
         return best.Node is not null;
     }
 
-    private static int WholeDevices(List<PlannedNode> cluster) => cluster.Sum(n => n.FreeMilli.Count(f => f == DeviceMilli));
+    private static int WholeDevices(List<PlannedNode> cluster) => cluster.Sum(n => n.FreeMilli.Count(f => f == GpuAllocationMap.DeviceMilli));
 
     private static bool PlaceWithoutGpu(List<PlannedNode> cluster, TracePod pod)
     {

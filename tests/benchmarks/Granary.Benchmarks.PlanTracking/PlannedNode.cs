@@ -1,3 +1,4 @@
+using Granary.Devices;
 using Granary.Scheduling.Replay;
 
 namespace Granary.Benchmarks.PlanTracking;
@@ -7,7 +8,6 @@ namespace Granary.Benchmarks.PlanTracking;
 /// decreasing, onto the fullest device they fit).</summary>
 internal sealed class PlannedNode
 {
-    private const int DeviceMilli = 1000;
     private readonly Dictionary<int, int> _wholeSlots = [];
     private readonly Dictionary<int, int>[] _shareSlots;
     private readonly bool[] _forShares;
@@ -17,7 +17,7 @@ internal sealed class PlannedNode
         Node = node;
         FreeCpuMilli = node.CpuMilli;
         FreeMemoryMib = node.MemoryMib;
-        FreeMilli = Enumerable.Repeat(DeviceMilli, node.Gpus).ToArray();
+        FreeMilli = Enumerable.Repeat(GpuAllocationMap.DeviceMilli, node.Gpus).ToArray();
         _shareSlots = Enumerable.Range(0, node.Gpus).Select(_ => new Dictionary<int, int>()).ToArray();
         _forShares = new bool[node.Gpus];
     }
@@ -53,7 +53,7 @@ internal sealed class PlannedNode
         {
             var best = -1;
             for (var d = 0; d < FreeMilli.Length - wholeDevices; d++)
-                if (load[d] + types[t].GpuMilli <= DeviceMilli && (best < 0 || load[d] > load[best])) best = d;
+                if (load[d] + types[t].GpuMilli <= GpuAllocationMap.DeviceMilli && (best < 0 || load[d] > load[best])) best = d;
             if (best < 0)
             {
                 PlannedCpuMilli -= types[t].CpuMilli;
@@ -73,10 +73,10 @@ internal sealed class PlannedNode
     public bool TryPlaceInSlot(TracePod pod, int type)
     {
         if (!FitsCpuMemoryModel(pod)) return false;
-        if (pod.GpuMilli >= DeviceMilli)
+        if (pod.GpuMilli >= GpuAllocationMap.DeviceMilli)
         {
             if (_wholeSlots.GetValueOrDefault(type) == 0) return false;
-            var devices = Enumerable.Range(0, FreeMilli.Length).Where(d => FreeMilli[d] == DeviceMilli && !_forShares[d]).Take(pod.NumGpu).ToArray();
+            var devices = Enumerable.Range(0, FreeMilli.Length).Where(d => FreeMilli[d] == GpuAllocationMap.DeviceMilli && !_forShares[d]).Take(pod.NumGpu).ToArray();
             if (devices.Length < pod.NumGpu) return false;
             _wholeSlots[type]--;
             Take(pod, devices, planned: true);
@@ -99,7 +99,7 @@ internal sealed class PlannedNode
         var (device, left) = (-1, int.MaxValue);
         if (!FitsCpuMemoryModel(pod)) return (device, left);
         for (var d = 0; d < FreeMilli.Length; d++)
-            if (FreeMilli[d] >= pod.GpuMilli && !(inUseOnly && FreeMilli[d] == DeviceMilli) && FreeMilli[d] - pod.GpuMilli < left)
+            if (FreeMilli[d] >= pod.GpuMilli && !(inUseOnly && FreeMilli[d] == GpuAllocationMap.DeviceMilli) && FreeMilli[d] - pod.GpuMilli < left)
                 (device, left) = (d, FreeMilli[d] - pod.GpuMilli);
         return (device, left);
     }
@@ -109,7 +109,7 @@ internal sealed class PlannedNode
     public int[]? WholeDevicesFor(TracePod pod)
     {
         if (!FitsCpuMemoryModel(pod)) return null;
-        var free = Enumerable.Range(0, FreeMilli.Length).Where(d => FreeMilli[d] == DeviceMilli).OrderBy(d => _forShares[d] ? 0 : 1).Take(pod.NumGpu).ToArray();
+        var free = Enumerable.Range(0, FreeMilli.Length).Where(d => FreeMilli[d] == GpuAllocationMap.DeviceMilli).OrderBy(d => _forShares[d] ? 0 : 1).Take(pod.NumGpu).ToArray();
         return free.Length == pod.NumGpu ? free : null;
     }
 
@@ -122,6 +122,6 @@ internal sealed class PlannedNode
             PlannedCpuMilli -= pod.CpuMilli;
             PlannedMemoryMib -= pod.MemoryMib;
         }
-        foreach (var d in devices) FreeMilli[d] -= Math.Min(pod.GpuMilli, DeviceMilli);
+        foreach (var d in devices) FreeMilli[d] -= Math.Min(pod.GpuMilli, GpuAllocationMap.DeviceMilli);
     }
 }
