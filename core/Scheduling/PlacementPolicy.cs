@@ -75,6 +75,16 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     public static readonly IReadOnlyList<INodeFilter> SingleDeviceShareFilters =
         [SchedulableFilter.Instance, FolderFilter.Instance, GpuModelFilter.Instance, CpuFilter.Instance, MemoryFilter.Instance, GpuFilter.SingleDevice];
 
+    /// <summary>Following <paramref name="plan"/> (<see cref="PlanScorer"/>): each share on one device, and while at
+    /// most <paramref name="hold"/> of the GPUs are whole, shares outside the plan only on GPUs in use
+    /// (<see cref="PlanHold"/>; 0 never holds).</summary>
+    public static PlacementPolicy Following(WorkloadPlan plan, double hold)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var planHold = new PlanHold(plan, hold);
+        return new PlacementPolicy("plan", [.. SingleDeviceShareFilters, planHold], new PlanScorer(plan, planHold));
+    }
+
     /// <summary>A new instance of the named policy. <paramref name="workload"/> fixes the mix the fragmentation-aware
     /// policies measure against (null: the observed mix of each round); <paramref name="seed"/> seeds "random";
     /// <paramref name="splitShares"/> false keeps every fractional share on one device; <paramref name="workloadRefresh"/>

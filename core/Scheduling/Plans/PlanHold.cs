@@ -1,0 +1,56 @@
+using Granary.Devices;
+using Granary.Resources;
+
+namespace Granary.Scheduling;
+
+/// <summary>
+/// Keeps whole GPUs for a plan's whole-GPU slots: while at most <see cref="Threshold"/> of the cluster's GPUs are
+/// whole, a share with no open slot on a node goes there only on a GPU in use. Like <see cref="WholeDeviceReserve"/>,
+/// but a share in its plan slot always passes, since the plan put it on that device. Measured once a round
+/// (<see cref="Measure"/>), so the placements of one round see the count from its start.
+/// </summary>
+public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
+{
+    private int _whole;
+    private int _devices;
+
+    public double Threshold { get; } = threshold;
+
+    /// <summary>Whether shares outside the plan are kept off whole GPUs this round.</summary>
+    public bool Holding { get; private set; }
+
+    public void Measure(ClusterState cluster)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        Holding = false;
+        if (Threshold <= 0) return;
+        (_whole, _devices) = (0, 0);
+        foreach (var node in cluster.Nodes)
+        {
+            if (!node.Schedulable || node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly) continue;
+            _whole += node.Gpus.CountFullyFree();
+            _devices += node.Gpus.DeviceCount;
+        }
+        Holding = _devices > 0 && _whole <= Threshold * _devices;
+    }
+
+    /// <summary>Whether the request is a share kept off this node's whole GPUs now (it has no open slot there).</summary>
+    public bool Holds(NodeState node, ResourceRequest request, out int milli)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(request);
+        milli = 0;
+        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null) return false;
+        milli = node.GpuMilliFor(request);
+        return milli < GpuAllocationMap.DeviceMilli && plan.For(node.AgentId)?.OpenSlot(node, request) is null;
+    }
+
+    public bool Admits(NodeState node, ResourceRequest request) =>
+        !Holds(node, request, out var milli) || node.Gpus.CanFitOnDeviceInUse(milli, request.GpuModels);
+
+    public bool Monotone => !Holding;
+
+    public string Explain(ResourceRequest request, IReadOnlyList<NodeState> candidates) =>
+        $"no GPU in use has room for fgpu {request.FgpuMilli / 1000m:0.###} outside the plan, and the {_whole} whole GPUs " +
+        $"left of {_devices} (at most {Threshold:P0}) are kept for the plan's whole-GPU slots";
+}

@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using Granary.Resources;
+using Granary.Scheduling;
+using Granary.Scheduling.Replay;
+using static Granary.UnitTests.TestData;
+
+namespace Granary.UnitTests;
+
+/// <summary>Following a plan (<see cref="PlanScorer"/>, <see cref="NodePlan"/>, <see cref="PlanHold"/>,
+/// <see cref="MixPlan"/>) on clusters small enough to check by hand.</summary>
+public class PlanScorerTests
+{
+    private static readonly SlotKind Two = new(2000, 4 * GiB, 2, 1000);
+    private static readonly SlotKind Share600 = new(1000, 2 * GiB, 1, 600);
+    private static readonly SlotKind Share400 = new(1000, 2 * GiB, 1, 400);
+
+    private static SchedulePlan Place(ClusterState cluster, PlacementPolicy policy, string id, ResourceRequest request)
+    {
+        var plan = Scheduler.Plan(Queue((id, request)), cluster, 0, policy, FifoOrder.Instance);
+        foreach (var placement in plan.Placements) cluster.Apply(placement);
+        return plan;
+    }
+
+    [Fact]
+    public void A_node_plan_keeps_devices_for_whole_GPUs_and_lays_shares_first_fit_decreasing()
+    {
+        var plan = new NodePlan(new Dictionary<SlotKind, int> { [Two] = 1, [Share600] = 2, [Share400] = 1 }, devices: 4);
+
+        // 600 on gpu-0, the second 600 on gpu-1 (gpu-0 is too full), 400 on the fuller of the two that fit: gpu-0.
+        Assert.Equal([true, true, false, false], Enumerable.Range(0, 4).Select(plan.ForShares).ToArray());
+        var cluster = Cluster(Node("a", 16, 64, gpus: 4));
+        var policy = PlacementPolicy.Following(new WorkloadPlan(new Dictionary<string, NodePlan> { ["a"] = plan }.ToImmutableDictionary()), hold: 0);
+        Assert.Equal([new GpuShare("a-gpu-0", 400)], Place(cluster, policy, "s400", Request(1, 2, fgpuMilli: 400)).Placements.Single().Gpus);
+        Assert.Equal(["a-gpu-2", "a-gpu-3"], Place(cluster, policy, "w", Request(2, 4, gpus: 2)).Placements.Single().Gpus.Select(g => g.Uuid).ToArray());
+        // Planned: 5 cores and 10 GiB; the 400 share and the two GPUs hold 3 cores and 6 GiB of it.
+        Assert.Equal((2000, 4 * GiB), plan.Unfilled(cluster.Find("a")!));
+    }
+
+    [Fact]
+    public void A_request_takes_its_slot_over_best_fit_and_a_departure_reopens_it()
+    {
+        // Best fit would put the share on b (fewer cores left); the plan has its slots on a and keeps b's GPU whole.
+        var share = new SlotKind(1000, GiB, 1, 500);
+        var whole = new SlotKind(2000, GiB, 1, 1000);
+        var plans = new Dictionary<string, NodePlan>
+        {
+            ["a"] = new(new Dictionary<SlotKind, int> { [share] = 1 }, devices: 1),
+            ["b"] = new(new Dictionary<SlotKind, int> { [whole] = 1 }, devices: 1),
+        };
+        var cluster = Cluster(Node("a", 8, 8, gpus: 1), Node("b", 4, 8, gpus: 1));
+        var policy = PlacementPolicy.Following(new WorkloadPlan(plans.ToImmutableDictionary()), hold: 0);
+        Assert.Equal("b", Place(cluster, PlacementPolicy.BestFit, "probe", Request(1, 1, fgpuMilli: 500)).Placements.Single().AgentId);
+        cluster.Release("b", "probe");
+
+        Assert.Equal("a", Place(cluster, policy, "s1", Request(1, 1, fgpuMilli: 500)).Placements.Single().AgentId);
+        Assert.Null(plans["a"].OpenSlot(cluster.Find("a")!, Request(1, 1, fgpuMilli: 500)));   // filled, though 500 is free
+        Assert.Equal("b", Place(cluster, policy, "w", Request(2, 1, gpus: 1)).Placements.Single().AgentId);
+        cluster.Release("a", "s1");
+        Assert.Equal([new GpuShare("a-gpu-0", 500)], plans["a"].OpenSlot(cluster.Find("a")!, Request(1, 1, fgpuMilli: 500))!);
+    }
+
+    [Fact]
+    public void While_whole_GPUs_are_scarce_a_share_outside_the_plan_waits_for_a_GPU_in_use()
+    {
+        var plans = new Dictionary<string, NodePlan> { ["a"] = new(new Dictionary<SlotKind, int> { [new SlotKind(1000, GiB, 1, 1000)] = 1 }, devices: 1) };
+        var plan = new WorkloadPlan(plans.ToImmutableDictionary());
+
+        var held = Place(Cluster(Node("a", 8, 8, gpus: 1)), PlacementPolicy.Following(plan, hold: 1), "s", Request(1, 1, fgpuMilli: 300));
+        Assert.Empty(held.Placements);
+        Assert.Contains("kept for the plan's whole-GPU slots", held.PendingReasons["s"], StringComparison.Ordinal);
+        var free = Place(Cluster(Node("a", 8, 8, gpus: 1)), PlacementPolicy.Following(plan, hold: 0), "s", Request(1, 1, fgpuMilli: 300));
+        Assert.Equal("a", free.Placements.Single().AgentId);
+    }
+
+    [Fact]
+    public void Packings_go_on_whole_node_counts_first_then_the_largest_fractions()
+    {
+        var shape = new NodeShape("V100M32", 1, 8000, 8192, 3);
+        PackingBound.PodType[] types = [new(1000, 1024, 1, 1000, ""), new(2000, 1024, 1, 400, "")];
+        ConfigurationBound.NodePacking[] packings = [new(shape, [1, 0], 1.4), new(shape, [0, 2], 1.6)];
+        var nodes = new[] { "a", "b", "c" }.Select(n => new TraceNode(n, 8000, 8192, 1, "V100M32").ToNodeState(n)).ToArray();
+
+        var mix = new MixPlan(packings, types);
+        var plan = mix.Assign(Cluster(nodes));
+
+        // a, b: the whole parts (one node each); c: the larger fraction (0.6 of the second packing).
+        Assert.Equal([1000, 4000, 4000], new[] { "a", "b", "c" }.Select(n => plan.For(n)!.PlannedCpuMilli).ToArray());
+        var kept = MixPlan.FromJson(mix.ToJson());   // what --plan-file keeps
+        Assert.Equal(types, kept.Types);
+        Assert.Equal(packings.Select(p => (p.Shape, string.Join(',', p.Counts), p.Nodes)), kept.Packings.Select(p => (p.Shape, string.Join(',', p.Counts), p.Nodes)));
+    }
+}
