@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Granary.Scheduling.Replay;
 
 /// <summary>One policy over several seeds: mean and (sample) standard deviation of unallocated GPU % per arrival
@@ -24,6 +26,33 @@ public static class ReplayBenchmark
         }
         return Summarise(policy, seeds, runs);
     }
+
+    /// <summary>Replays the policy that follows <paramref name="plan"/> at <paramref name="hold"/>
+    /// (<see cref="PlacementPolicy.Following"/>) for every seed, each seed's nodes given the plan in its order.</summary>
+    public static ReplaySummary RunFollowing(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, MixPlan plan, double hold,
+        IReadOnlyList<int> seeds, double inflation = ReplayWorkload.DefaultInflation)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
+        var runs = seeds.Select(seed => TraceReplay.Run(nodes, ReplayWorkload.ForSeed(pods, capacity, seed, inflation),
+            Following(nodes, plan, hold, seed), seed)).ToList();
+        return Summarise(FollowingName(hold), seeds, runs);
+    }
+
+    /// <summary>The time-based replay of the policy that follows <paramref name="plan"/> at <paramref name="hold"/>.</summary>
+    public static IReadOnlyList<TimedRun> RunTimedFollowing(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, MixPlan plan,
+        double hold, IReadOnlyList<int> seeds, string queue = "fifo", int maxSkips = 16)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var order = QueueOrders.Resolve(queue);
+        return seeds.Select(seed => TimedReplay.Run(nodes, pods, Following(nodes, plan, hold, seed), order, maxSkips, seed)).ToArray();
+    }
+
+    /// <summary>"plan-hold-{hold}": how the replay names the policy following a plan at that hold.</summary>
+    public static string FollowingName(double hold) => string.Create(CultureInfo.InvariantCulture, $"plan-hold-{hold}");
+
+    private static PlacementPolicy Following(IReadOnlyList<TraceNode> nodes, MixPlan plan, double hold, int seed) =>
+        PlacementPolicy.Following(plan.Assign(TraceReplay.BuildCluster(nodes, seed)), hold);
 
     /// <summary>The time-based replay (<see cref="TimedReplay"/>) of the policy for every seed (seeds order the
     /// nodes, so they only move ties); fragmentation-aware policies measure against the trace's target workload.</summary>

@@ -14,7 +14,7 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]] [--as-good-as POLICY]] [--configuration-bound] [--left-out] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]] [--as-good-as POLICY]] [--configuration-bound] [--left-out] [--follow-plan 0,0.1 [--plan-seed 1000] [--plan-file F]] [--time [--compress K] [--queue fifo] [--max-skips 16]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
@@ -25,6 +25,9 @@ public static class ReplayCommand
         "  --configuration-bound: also the tighter bound of whole-node packings at 100 % (minutes per seed), and with\n" +
         "          --holding that bound keeping what POLICY placed\n" +
         "  --left-out: also, per seed, the pods the configuration bound's best packing at 100 % leaves out\n" +
+        "  --follow-plan HOLDS: also the policy following the configuration LP's plan for another draw of the mix\n" +
+        "          (--plan-seed, default 1000; minutes to solve), at each hold: the part of the GPUs kept whole\n" +
+        "          for the plan's whole-GPU slots; --plan-file F keeps the plan (read if F exists, else written)\n" +
         "policies: ";
 
     public static Task<int> RunAsync(string[] args) => Task.FromResult(Run(args, Console.Out, Console.Error));
@@ -44,6 +47,9 @@ public static class ReplayCommand
         var compress = 1.0;
         var queueOrder = "fifo";
         var maxSkips = 16;
+        IReadOnlyList<double>? followHolds = null;
+        var planSeed = 1000;
+        string? planFile = null;
         var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
         for (var i = 0; i < rest.Length; i++)
         {
@@ -85,6 +91,12 @@ public static class ReplayCommand
                         maxSkips = int.TryParse(Value(), CultureInfo.InvariantCulture, out var skips) && skips >= 0
                             ? skips : throw new ArgumentException($"--max-skips: '{rest[i]}' is not a count");
                         break;
+                    case "--follow-plan": followHolds = ParseHolds(Value()); break;
+                    case "--plan-seed":
+                        planSeed = int.TryParse(Value(), CultureInfo.InvariantCulture, out var ps)
+                            ? ps : throw new ArgumentException($"--plan-seed: '{rest[i]}' is not a seed");
+                        break;
+                    case "--plan-file": planFile = Value(); break;
                     case "-h" or "--help": output.WriteLine(Usage + string.Join(", ", PlacementPolicy.Names)); return 0;
                     default: throw new ArgumentException($"unknown argument '{rest[i]}'");
                 }
@@ -122,6 +134,20 @@ public static class ReplayCommand
             return Fail(error, e.Message);
         }
         if (nodes.Sum(n => n.Gpus) == 0) return Fail(error, $"{nodesPath}: the nodes have no GPUs");
+        MixPlan? plan = null;
+        if (followHolds is not null)
+        {
+            try
+            {
+                plan = planFile is not null && File.Exists(planFile) ? MixPlan.FromJson(File.ReadAllText(planFile))
+                    : MixPlan.Solve(nodes, pods, planSeed);
+                if (planFile is not null && !File.Exists(planFile)) File.WriteAllText(planFile, plan.ToJson());
+            }
+            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or JsonException)
+            {
+                return Fail(error, $"--plan-file: {e.Message}");
+            }
+        }
 
         if (!json) output.WriteLine($"{nodes.Count} nodes, {nodes.Sum(n => n.Gpus)} GPUs; {pods.Count} pods; seeds {string.Join(",", seeds)}");
         if (!json && variant is not null) output.WriteLine($"variant {variant}: {WorkloadVariant.Ratios(pods)}");
@@ -141,6 +167,13 @@ public static class ReplayCommand
             {
                 var runs = ReplayBenchmark.RunTimed(nodes, pods, policy, seeds, queueOrder, maxSkips);
                 output.WriteLine(json ? TimedReport.ToJson(policy, seeds, queueOrder, runs) : TimedReport.ToRow(policy, runs));
+                output.Flush();
+            }
+            foreach (var hold in followHolds ?? [])
+            {
+                var runs = ReplayBenchmark.RunTimedFollowing(nodes, pods, plan!, hold, seeds, queueOrder, maxSkips);
+                var name = ReplayBenchmark.FollowingName(hold);
+                output.WriteLine(json ? TimedReport.ToJson(name, seeds, queueOrder, runs) : TimedReport.ToRow(name, runs));
                 output.Flush();
             }
             return 0;
@@ -181,6 +214,12 @@ public static class ReplayCommand
         foreach (var policy in policies)
         {
             var summary = ReplayBenchmark.Run(nodes, pods, policy, seeds);
+            output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
+            output.Flush();
+        }
+        foreach (var hold in followHolds ?? [])
+        {
+            var summary = ReplayBenchmark.RunFollowing(nodes, pods, plan!, hold, seeds);
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }
@@ -238,6 +277,16 @@ public static class ReplayCommand
         var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var name in names) PlacementPolicy.Create(name); // throws ArgumentException for an unknown one
         return names.Select(n => n.ToLowerInvariant()).ToArray();
+    }
+
+    /// <summary>"0,0.1": parts of the GPUs in [0, 1].</summary>
+    public static IReadOnlyList<double> ParseHolds(string text)
+    {
+        var holds = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            holds.Add(double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var hold) && hold is >= 0 and <= 1
+                ? hold : throw new ArgumentException($"--follow-plan: '{part}' is not a part of the GPUs from 0 to 1"));
+        return holds.Count > 0 ? holds : throw new ArgumentException("--follow-plan: no hold given");
     }
 
     /// <summary>"42-51" (inclusive range) or "42,43,50".</summary>

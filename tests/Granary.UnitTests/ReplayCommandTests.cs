@@ -58,6 +58,55 @@ public sealed class ReplayCommandTests : IDisposable
     }
 
     [Fact]
+    public void Following_the_plan_is_a_row_per_hold_never_below_the_bound_and_its_file_keeps_the_plan()
+    {
+        var (nodes, pods) = Trace();
+        var planFile = Path.Combine(_directory, "plan.json");
+        string[] args = ["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42,43", "--configuration-bound",
+            "--follow-plan", "0,1", "--plan-file", planFile, "--json"];
+        var first = new StringWriter();
+
+        Assert.Equal(0, ReplayCommand.Run(args, first, new StringWriter()));
+        var rows = first.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(r => r.GetProperty("policy").GetString()!);
+        Assert.Equal(["bound", "bound-configurations", "fgd", "plan-hold-0", "plan-hold-1"], rows.Keys);
+        double At(string row) => rows[row].GetProperty("unallocatedGpuPct").GetProperty("100").GetDouble();
+        Assert.True(At("plan-hold-0") >= At("bound-configurations") && At("plan-hold-1") >= At("bound-configurations"));
+        Assert.True(File.Exists(planFile));
+
+        // A second run reads the kept plan (the same rows); the time-based replay follows it too.
+        var plan = File.ReadAllText(planFile);
+        var second = new StringWriter();
+        Assert.Equal(0, ReplayCommand.Run(args, second, new StringWriter()));
+        static string Figures(StringWriter output) => string.Join('\n', output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("unallocatedGpuPct").ToString()));
+        Assert.Equal(Figures(first), Figures(second));   // pods/s aside
+        Assert.Equal(plan, File.ReadAllText(planFile));
+        var timed = new StringWriter();
+        Assert.Equal(0, ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42", "--time",
+            "--follow-plan", "0", "--plan-file", planFile, "--json"], timed, new StringWriter()));
+        Assert.Contains("\"plan-hold-0\"", timed.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--follow-plan", "2", "--follow-plan: '2' is not a part of the GPUs from 0 to 1")]
+    [InlineData("--plan-seed", "x", "--plan-seed: 'x' is not a seed")]
+    [InlineData("--plan-file", "broken", "--plan-file: ")]
+    public void A_bad_plan_argument_is_refused_by_name(string option, string value, string message)
+    {
+        var (nodes, pods) = Trace();
+        File.WriteAllText(Path.Combine(_directory, "broken"), "{not json");
+        var error = new StringWriter();
+        string[] follow = option == "--follow-plan" ? [] : ["--follow-plan", "0"];
+        var argument = option == "--plan-file" ? Path.Combine(_directory, value) : value;
+
+        var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, .. follow, option, argument], new StringWriter(), error);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unknown_hold_is_refused_by_name()
     {
         var (nodes, pods) = Trace();
