@@ -11,6 +11,7 @@ namespace Granary.Scheduling;
 /// </summary>
 public sealed class NodePlan
 {
+    private readonly Dictionary<SlotKind, int> _planned = [];
     private readonly Dictionary<SlotKind, int> _whole = [];
     private readonly Dictionary<SlotKind, int>[] _shares;
     private readonly bool[] _forShares;
@@ -40,11 +41,14 @@ public sealed class NodePlan
             _forShares[best] = true;
             _shares[best][kind] = _shares[best].GetValueOrDefault(kind) + 1;
         }
-        foreach (var (kind, count) in counts.Where(c => c.Value > 0))
+        foreach (var (kind, count) in _whole.Concat(_shares.SelectMany(d => d)))
+        {
+            _planned[kind] = _planned.GetValueOrDefault(kind) + count;
             (PlannedCpuMilli, PlannedMemoryBytes) = (PlannedCpuMilli + count * kind.CpuMilli, PlannedMemoryBytes + count * kind.MemoryBytes);
+        }
     }
 
-    /// <summary>CPU and memory of every planned slot.</summary>
+    /// <summary>CPU and memory of every planned slot (shares that did not fit the devices are not planned).</summary>
     public long PlannedCpuMilli { get; }
     public long PlannedMemoryBytes { get; }
 
@@ -57,7 +61,8 @@ public sealed class NodePlan
     public GpuShare[]? OpenSlot(NodeState node, ResourceRequest request)
     {
         ArgumentNullException.ThrowIfNull(node);
-        if (SlotKind.Of(node, request) is not { } kind) return null;
+        // Most nodes plan no slot of a given kind: they answer without reading their allocations.
+        if (SlotKind.Of(node, request) is not { } kind || !_planned.ContainsKey(kind)) return null;
         var gpus = node.Gpus;
         if (kind.Whole)
         {
@@ -92,7 +97,7 @@ public sealed class NodePlan
         return (cpu, memory);
     }
 
-    private int Planned(SlotKind kind) => kind.Whole ? _whole.GetValueOrDefault(kind) : _shares.Sum(s => s.GetValueOrDefault(kind));
+    private int Planned(SlotKind kind) => _planned.GetValueOrDefault(kind);
 
     private static int Held(NodeState node, SlotKind kind)
     {

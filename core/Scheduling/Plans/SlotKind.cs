@@ -30,7 +30,9 @@ public readonly record struct SlotKind(long CpuMilli, long MemoryBytes, int Devi
         ArgumentNullException.ThrowIfNull(allocation);
         if (allocation.Gpus.Length == 0) return null;
         var milli = allocation.Gpus[0].Milli;
-        if (allocation.Gpus.Any(g => g.Milli != milli) || (allocation.Gpus.Length > 1 && milli < GpuAllocationMap.DeviceMilli)) return null;
+        if (allocation.Gpus.Length > 1 && milli < GpuAllocationMap.DeviceMilli) return null;
+        foreach (var share in allocation.Gpus)
+            if (share.Milli != milli) return null;
         return new SlotKind(allocation.CpuMilli, allocation.MemoryBytes, allocation.Gpus.Length, milli);
     }
 }
