@@ -40,7 +40,7 @@ public sealed record MixPlan(IReadOnlyList<ConfigurationBound.NodePacking> Packi
                 .Select(p => (p.Counts, Whole: (int)Math.Floor(p.Nodes + 1e-6), Fraction: p.Nodes - Math.Floor(p.Nodes + 1e-6))).ToList();
             var assigned = ofShape.SelectMany(p => Enumerable.Repeat(p.Counts, p.Whole))
                 .Concat(ofShape.Where(p => p.Fraction > 1e-6).OrderByDescending(p => p.Fraction).Select(p => p.Counts));
-            foreach (var (node, counts) in cluster.Nodes.Where(n => Takes(shape, n)).Zip(assigned))
+            foreach (var (node, counts) in cluster.Nodes.Where(shape.Takes).Zip(assigned))
                 plans[node.AgentId] = new NodePlan(Kinds(counts), node.Gpus.DeviceCount);
         }
         return new WorkloadPlan(plans.ToImmutable());
@@ -50,16 +50,6 @@ public sealed record MixPlan(IReadOnlyList<ConfigurationBound.NodePacking> Packi
 
     public static MixPlan FromJson(string json) =>
         JsonSerializer.Deserialize<MixPlan>(json) ?? throw new FormatException("the plan file holds no plan");
-
-    /// <summary>Whether the node is of the shape (the trace's view of a node: its first GPU's model, GPUs, CPU, memory).</summary>
-    public static bool Takes(NodeShape shape, NodeState node)
-    {
-        ArgumentNullException.ThrowIfNull(shape);
-        ArgumentNullException.ThrowIfNull(node);
-        var devices = node.Gpus.Devices;
-        return devices.Count == shape.Gpus && devices.Count > 0 && string.Equals(devices[0].Model, shape.Model, StringComparison.OrdinalIgnoreCase)
-            && node.Capacity.CpuMilli == shape.CpuMilli && node.Capacity.MemoryBytes >> 20 == shape.MemoryMib;
-    }
 
     private Dictionary<SlotKind, int> Kinds(IReadOnlyList<int> counts)
     {

@@ -10,9 +10,15 @@ public sealed record NodeShape(string Model, int Gpus, long CpuMilli, long Memor
         .OrderBy(s => s.Model, StringComparer.Ordinal).ThenBy(s => s.Gpus).ThenBy(s => s.CpuMilli).ThenBy(s => s.MemoryMib)
         .ToArray();
 
-    /// <summary>Whether the node is one of this shape's (what <see cref="Of"/> groups by).</summary>
-    public bool Takes(TraceNode node) => node is not null && string.Equals(node.Model, Model, StringComparison.OrdinalIgnoreCase)
-        && node.Gpus == Gpus && node.CpuMilli == CpuMilli && node.MemoryMib == MemoryMib;
+    /// <summary>Whether the scheduler's node is one of this shape's (what <see cref="Of"/> groups a trace node by: its
+    /// GPUs' model, GPUs, CPU, memory).</summary>
+    public bool Takes(NodeState node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var devices = node.Gpus.Devices;
+        return devices.Count == Gpus && devices.Count > 0 && string.Equals(devices[0].Model, Model, StringComparison.OrdinalIgnoreCase)
+            && node.Capacity.CpuMilli == CpuMilli && node.Capacity.MemoryBytes >> 20 == MemoryMib;
+    }
 
     /// <summary>Whether one pod of the type fits an empty node of this shape (its GPU models included).</summary>
     public bool Fits(PackingBound.PodType type) =>

@@ -1,3 +1,4 @@
+using Granary.Scheduling;
 using Granary.Scheduling.Replay;
 using static Granary.UnitTests.BoundCases;
 
@@ -59,8 +60,9 @@ public class ConfigurationBoundTests
         var packings = bound.Packings();
         Assert.All(packings, p => Assert.Equal(2, p.Shape.Count));
         // Which real nodes a packing is for: those of its shape (the model's case aside), no other.
-        Assert.All(packings, p => Assert.True(nodes.All(p.Shape.Takes) && p.Shape.Takes(new("n3", 8000, 16384, 2, "t4"))));
-        Assert.All(packings, p => Assert.False(p.Shape.Takes(new("n4", 7000, 16384, 2, "T4")) || p.Shape.Takes(new("n5", 8000, 16384, 2, "V100"))));
+        static NodeState State(TraceNode node) => node.ToNodeState(node.Name);
+        Assert.All(packings, p => Assert.True(nodes.Select(State).All(p.Shape.Takes) && p.Shape.Takes(State(new("n3", 8000, 16384, 2, "t4")))));
+        Assert.All(packings, p => Assert.False(p.Shape.Takes(State(new("n4", 7000, 16384, 2, "T4"))) || p.Shape.Takes(State(new("n5", 8000, 16384, 2, "V100")))));
         Assert.Equal(2, packings.Sum(p => p.Nodes), 6);
         var milli = bound.Types.Select(t => t.TotalGpuMilli).ToArray();
         Assert.All(packings, p => Assert.InRange(p.Counts.Select((n, t) => n * milli[t]).Sum(), 1, 2000));
