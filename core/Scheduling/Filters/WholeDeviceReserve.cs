@@ -47,15 +47,7 @@ public sealed class WholeDeviceReserve : INodeFilter
         Threshold = Factor * Math.Clamp(wholeShare, 0, 1);
         Holding = false;
         if (Threshold == 0) return;
-        _whole = 0;
-        _devices = 0;
-        foreach (var node in cluster.Nodes)
-        {
-            // The GPUs the reserve decides about: none on MIG nodes, none on nodes closed to new work.
-            if (!node.Schedulable || OnMig(node)) continue;
-            _whole += node.Gpus.CountFullyFree();
-            _devices += node.Gpus.DeviceCount;
-        }
+        (_whole, _devices) = CountWhole(cluster);
         Holding = _whole < Threshold * _devices;
     }
 
@@ -81,8 +73,28 @@ public sealed class WholeDeviceReserve : INodeFilter
     private bool Holds(NodeState node, ResourceRequest request, out int milli)
     {
         milli = 0;
-        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || OnMig(node))
-            return false;
+        return Holding && IsShareOfOneGpu(node, request, out milli);
+    }
+
+    /// <summary>The whole GPUs and all GPUs a hold decides about: none on MIG nodes, none on nodes closed to new work.</summary>
+    internal static (int Whole, int Devices) CountWhole(ClusterState cluster)
+    {
+        var (whole, devices) = (0, 0);
+        foreach (var node in cluster.Nodes)
+        {
+            if (!node.Schedulable || OnMig(node)) continue;
+            whole += node.Gpus.CountFullyFree();
+            devices += node.Gpus.DeviceCount;
+        }
+        return (whole, devices);
+    }
+
+    /// <summary>Whether the request is a share of less than one GPU on a node whose GPUs a hold decides about (the
+    /// <paramref name="milli"/> it needs there): what a hold may keep off whole GPUs.</summary>
+    internal static bool IsShareOfOneGpu(NodeState node, ResourceRequest request, out int milli)
+    {
+        milli = 0;
+        if (request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || OnMig(node)) return false;
         milli = node.GpuMilliFor(request);
         return milli < GpuAllocationMap.DeviceMilli;
     }

@@ -1,4 +1,3 @@
-using Granary.Devices;
 using Granary.Resources;
 
 namespace Granary.Scheduling;
@@ -6,8 +5,8 @@ namespace Granary.Scheduling;
 /// <summary>
 /// Keeps whole GPUs for a plan's whole-GPU slots: while at most <see cref="Threshold"/> of the cluster's GPUs are
 /// whole, a share with no open slot on a node goes there only on a GPU in use. Like <see cref="WholeDeviceReserve"/>,
-/// but a share in its plan slot always passes, since the plan put it on that device. Measured once a round
-/// (<see cref="Measure"/>), so the placements of one round see the count from its start.
+/// but a share in its plan slot always passes, since the plan put it on that device; MIG nodes are left alone as there.
+/// Measured once a round (<see cref="Measure"/>), so the placements of one round see the count from its start.
 /// </summary>
 public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
 {
@@ -24,29 +23,23 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
         ArgumentNullException.ThrowIfNull(cluster);
         Holding = false;
         if (Threshold <= 0) return;
-        (_whole, _devices) = (0, 0);
-        foreach (var node in cluster.Nodes)
-        {
-            if (!node.Schedulable || node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly) continue;
-            _whole += node.Gpus.CountFullyFree();
-            _devices += node.Gpus.DeviceCount;
-        }
+        (_whole, _devices) = WholeDeviceReserve.CountWhole(cluster);
         Holding = _devices > 0 && _whole <= Threshold * _devices;
     }
 
-    /// <summary>Whether the request is a share kept off this node's whole GPUs now (it has no open slot there).</summary>
-    public bool Holds(NodeState node, ResourceRequest request, out int milli)
+    /// <summary>Whether a share with no open slot on this node is kept off its whole GPUs now (the caller knows there
+    /// is no slot).</summary>
+    public bool KeepsOffWholeGpus(NodeState node, ResourceRequest request, out int milli)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(request);
         milli = 0;
-        if (!Holding || request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null) return false;
-        milli = node.GpuMilliFor(request);
-        return milli < GpuAllocationMap.DeviceMilli && plan.For(node.AgentId)?.OpenSlot(node, request) is null;
+        return Holding && WholeDeviceReserve.IsShareOfOneGpu(node, request, out milli);
     }
 
     public bool Admits(NodeState node, ResourceRequest request) =>
-        !Holds(node, request, out var milli) || node.Gpus.CanFitOnDeviceInUse(milli, request.GpuModels);
+        !KeepsOffWholeGpus(node, request, out var milli) || plan.For(node.AgentId)?.OpenSlot(node, request) is not null
+        || node.Gpus.CanFitOnDeviceInUse(milli, request.GpuModels);
 
     public bool Monotone => !Holding;
 

@@ -57,7 +57,7 @@ public sealed class PlanScorer(WorkloadPlan plan, PlanHold hold) : INodeScorer
     private (int Device, int Left) BestDevice(NodeState node, ResourceRequest request)
     {
         var milli = node.GpuMilliFor(request);
-        var inUseOnly = hold.Holds(node, request, out _);
+        var inUseOnly = hold.KeepsOffWholeGpus(node, request, out _);   // its callers found no open slot
         var (device, left) = (-1, -1);
         var gpus = node.Gpus;
         for (var d = 0; d < gpus.DeviceCount; d++)
