@@ -21,8 +21,18 @@ public sealed record MixPlan(IReadOnlyList<ConfigurationBound.NodePacking> Packi
         var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
         var draw = ReplayWorkload.ForSeed(pods, capacity, drawSeed, inflation);
         var planned = draw.Take(ReplayMetrics.EventsAt(ReplayMetrics.ArrivalsOnly(draw), capacity, 100)[^1] + 1).ToArray();
-        using var bound = new ConfigurationBound(nodes, pods.Concat(planned));
-        foreach (var pod in planned) bound.Arrive(pod);
+        return For(nodes, planned, pods.Concat(planned));
+    }
+
+    /// <summary>The plan for exactly <paramref name="arrived"/> on <paramref name="nodes"/>, ready for pods of every type
+    /// of <paramref name="universe"/> (null: of those arrived); each node packing may take CP-SAT up to
+    /// <paramref name="pricingSeconds"/>.</summary>
+    public static MixPlan For(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> arrived, IEnumerable<TracePod>? universe = null,
+        double pricingSeconds = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(arrived);
+        using var bound = new ConfigurationBound(nodes, universe ?? arrived, pricingSeconds);
+        foreach (var pod in arrived) bound.Arrive(pod);
         bound.MaxAllocatedGpuMilli();
         return new MixPlan(bound.Packings(), bound.Types);
     }

@@ -50,6 +50,10 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     /// the price of more GPU left unallocated once the cluster is full (docs/scheduling.md, "A whole-device reserve").</summary>
     public const string DefaultWithoutReserveName = "fgd-adaptive-no-reserve";
 
+    /// <summary>A scheduler following the plan its planner solves for the mix it observes (<see cref="Following"/>);
+    /// not among <see cref="Names"/>, which need no plan: until its first plan it places as the default does.</summary>
+    public const string PlanName = "plan";
+
     /// <summary>Every policy name, the default first.</summary>
     public static IReadOnlyList<string> Names { get; } =
         [DefaultName, DefaultWithoutReserveName, "fgd-consolidate", "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
@@ -82,7 +86,7 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     {
         ArgumentNullException.ThrowIfNull(plan);
         var planHold = new PlanHold(plan, hold);
-        return new PlacementPolicy("plan", [.. SingleDeviceShareFilters, planHold], new PlanScorer(plan, planHold));
+        return new PlacementPolicy(PlanName, [.. SingleDeviceShareFilters, planHold], new PlanScorer(plan, planHold));
     }
 
     /// <summary>A new instance of the named policy. <paramref name="workload"/> fixes the mix the fragmentation-aware

@@ -23,9 +23,13 @@ public sealed class SchedulerCore
     private readonly Dictionary<string, HashSet<string>> _inFlightByAgent = new(StringComparer.Ordinal);
     // One instance per scheduler, so stateful policies (round robin's cursor, the fragmentation scorer's observed
     // mix and memo) carry across planning rounds.
-    private readonly PlacementPolicy _placement;
+    private PlacementPolicy _placement;
     private readonly IQueueOrder _order;
     private bool _dirty;
+    // Under the policy "plan": when the planner should solve next, whether a solve is out, and what is followed.
+    private DateTimeOffset _replanAt = DateTimeOffset.MinValue;
+    private bool _solving;
+    private string _planStatus = $"no plan yet: placing as {PlacementPolicy.DefaultName}";
 
     public SchedulerCore(string group, SchedulerState state, SchedulerOptions options)
     {
@@ -33,7 +37,8 @@ public sealed class SchedulerCore
         _state = state;
         _options = options;
         Policy = options.PolicyFor(group);
-        _placement = PlacementPolicy.Create(Policy.Placement, workloadRefresh: options.WorkloadRefresh);
+        FollowsPlan = string.Equals(Policy.Placement, PlacementPolicy.PlanName, StringComparison.OrdinalIgnoreCase);
+        _placement = PlacementPolicy.Create(FollowsPlan ? PlacementPolicy.DefaultName : Policy.Placement, workloadRefresh: options.WorkloadRefresh);
         _order = QueueOrders.Resolve(Policy.Queue);
         _queued.UnionWith(state.Queue.Select(q => q.Session.SessionId));
         foreach (var inFlight in state.InFlight.Values)
@@ -46,6 +51,9 @@ public sealed class SchedulerCore
 
     public SchedulingPolicy Policy { get; }
 
+    /// <summary>Whether the group follows the plan its planner solves (<see cref="ReplanDue"/>, <see cref="Planned"/>).</summary>
+    public bool FollowsPlan { get; }
+
     /// <summary>The scheduler's view of its agents (read-only use: change it through events).</summary>
     public ClusterState Cluster => _cluster;
 
@@ -55,7 +63,36 @@ public sealed class SchedulerCore
         Group,
         Policy.Placement,
         _state.Queue.Select(q => new PendingEntry(q.Session.SessionId, q.Reason, q.Skips)).ToArray(),
-        _cluster.Nodes.Count);
+        _cluster.Nodes.Count,
+        FollowsPlan ? _planStatus : null);
+
+    /// <summary>Under the policy "plan", once per <see cref="SchedulerOptions.Replan"/> and while no solve is out: what
+    /// the planner should solve, the view and the observed mix as they are now. Null otherwise.</summary>
+    public PlanInput? ReplanDue(DateTimeOffset now)
+    {
+        if (!FollowsPlan || _solving || now < _replanAt) return null;
+        var input = PlanInput.Of(_cluster, _state.Queue.Select(q => q.Session.Resources));
+        if (input.Nodes.Count == 0 || !input.Observed.Any(p => p.TotalGpuMilli > 0)) return null; // nothing to plan yet
+        _solving = true;
+        _replanAt = now + _options.Replan;
+        return input;
+    }
+
+    /// <summary>The planner's answer to the last <see cref="ReplanDue"/>: from now on placements follow
+    /// <paramref name="plan"/> laid onto the agents in view (agents it does not cover take only work outside it);
+    /// null (the solve failed) keeps what was followed.</summary>
+    public SchedulerEffects Planned(Replay.MixPlan? plan, DateTimeOffset now)
+    {
+        _solving = false;
+        var effects = new SchedulerEffects();
+        if (plan is null) return effects;
+        var nodes = plan.Assign(_cluster);
+        _placement = PlacementPolicy.Following(nodes, _options.PlanHold);
+        _planStatus = $"following a plan solved at {now:u} for {nodes.Nodes.Count} of {_cluster.Count} agents";
+        effects.Notices.Add(_planStatus);
+        effects.PlanWanted = true;
+        return effects;
+    }
 
     /// <summary>A session asks to be placed; a second Enqueue of a queued or in-flight session changes nothing.</summary>
     public SchedulerEffects Enqueue(PendingSession session)

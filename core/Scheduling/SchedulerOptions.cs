@@ -25,6 +25,14 @@ public sealed class SchedulerOptions
     /// <summary>How long a fragmentation-aware policy reuses the observed mix of requests before measuring it again.</summary>
     public TimeSpan WorkloadRefresh { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Under the policy "plan": how often the planner solves the plan again for the mix and the agents it then
+    /// observes (the first time as soon as there is something to plan).</summary>
+    public TimeSpan Replan { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Under the policy "plan": while at most this share of the GPUs is whole, a share outside the plan goes
+    /// only on a GPU in use (<see cref="PlanHold"/>); 0, the default, never keeps a share waiting that fits.</summary>
+    public double PlanHold { get; set; }
+
     /// <summary>An agent whose snapshots stop for this long drops out of the view.</summary>
     public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(40);
 

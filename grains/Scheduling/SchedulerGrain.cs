@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Granary.Agents;
+using Granary.Scheduling.Replay;
 using Granary.Sessions;
 using Granary.SiloPlacement;
 using Granary.Telemetry;
@@ -104,8 +105,32 @@ public sealed class SchedulerGrain(
 
     private Task Tick(CancellationToken cancellationToken)
     {
-        Log(_core.Tick(time.GetUtcNow()));
+        var now = time.GetUtcNow();
+        Log(_core.Tick(now));
+        if (_core.ReplanDue(now) is { } input)
+        {
+            _ = Replan(input);
+        }
         return PlanPass(cancellationToken);
+    }
+
+    /// <summary>Solves the plan on the thread pool, off the grain's turns (seconds to minutes: see PlanInput), and hands
+    /// it to the core; meanwhile this reentrant grain goes on placing by what it followed before.</summary>
+    private async Task Replan(PlanInput input)
+    {
+        var started = Stopwatch.GetTimestamp();
+        MixPlan? plan = null;
+        try
+        {
+            plan = await Task.Run(() => input.Solve());
+            logger.LogInformation("Group {Group}: solved a plan for {Agents} agents from {Observed} observed requests in {Seconds:F1} s",
+                Group, input.Nodes.Count, input.Observed.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Group {Group}: solving the plan failed; placing as before until the next try", Group);
+        }
+        await Carry(_core.Planned(plan, time.GetUtcNow()));
     }
 
     private Task PlanPass(CancellationToken cancellationToken)

@@ -37,7 +37,11 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["stuck-b"] = (AgentSiloB, "stuck"),
         ["apps-a"] = (AgentSiloA, "apps"),
         ["timeout-b"] = (AgentSiloB, "timeout"),
+        ["planned-a"] = (AgentSiloA, PlannedGroup),
     };
+
+    /// <summary>The group whose scheduler follows the plan its planner solves (policy "plan", re-planned every second).</summary>
+    public const string PlannedGroup = "planned";
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
@@ -81,6 +85,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Granary:Reminders:MinimumReminderPeriod"] = "00:00:01",
             ["Granary:Quota:CheckInterval"] = "00:00:01",
             ["Granary:Scheduler:AgentTimeout"] = AgentTimeout.ToString(),
+            [$"Granary:Scheduler:Groups:{PlannedGroup}:Policy"] = "plan",
+            ["Granary:Scheduler:Replan"] = "00:00:01",
             ["Granary:Agent:StuckTimeout"] = StuckTimeout.ToString(),
             ["Granary:Agent:Simulated:FailingImages:0"] = FailingImage,
             ["Granary:Agent:Simulated:HangingImages:0"] = HangingImage,

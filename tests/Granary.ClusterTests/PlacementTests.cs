@@ -1,3 +1,5 @@
+using Granary.Sessions;
+
 namespace Granary.ClusterTests;
 
 [Collection(ClusterCollection.Name)]
@@ -41,6 +43,25 @@ public sealed class PlacementTests(ClusterFixture fixture)
         var devices = await fixture.Agent("burst-b").GetGpus();
         Assert.Equal(["GPU-burst-b-0", "GPU-burst-b-1"], devices.Select(d => d.Device.Uuid));
         Assert.All(devices, d => Assert.Equal(("burst-b", "configured", (int?)null), (d.AgentId, d.Source, d.UtilizationPercent)));
+    }
+
+    [Fact]
+    public async Task A_group_under_the_plan_policy_solves_its_plan_off_the_scheduler_and_places_by_it()
+    {
+        var scheduler = fixture.Scheduler(ClusterFixture.PlannedGroup);
+        var share = await Sessions.Create(fixture.Client, Sessions.Spec(ClusterFixture.PlannedGroup, fgpuMilli: 500));
+        await Sessions.WaitFor(share, SessionStatus.Running);
+
+        // The mix it observes now asks for a GPU, so the planner solves a plan for the group's one agent.
+        var status = await Eventually.Value(scheduler.GetStatus, s => s.Plan?.StartsWith("following a plan", StringComparison.Ordinal) == true,
+            "the scheduler follows a plan");
+        Assert.EndsWith("for 1 of 1 agents", status.Plan);
+        Assert.Equal("plan", status.Policy);
+        var whole = await Sessions.Create(fixture.Client, Sessions.Spec(ClusterFixture.PlannedGroup, gpus: 1));
+        var running = await Sessions.WaitFor(whole, SessionStatus.Running);
+        Assert.Equal("planned-a", running.AgentId);
+        await share.Terminate(force: false);
+        await whole.Terminate(force: false);
     }
 
     private SiloAddress SiloAddressOf(string silo) => fixture.Cluster.Silos.Single(s => s.Name == silo).SiloAddress;

@@ -16,11 +16,17 @@ public readonly record struct SlotKind(long CpuMilli, long MemoryBytes, int Devi
     public static SlotKind? Of(NodeState node, ResourceRequest request)
     {
         ArgumentNullException.ThrowIfNull(node);
+        return Of(request, node.Capacity.FgpuPerGpu);
+    }
+
+    /// <summary>The kind of slot the request would take on a node of <paramref name="fgpuPerGpu"/> fGPU per GPU.</summary>
+    public static SlotKind? Of(ResourceRequest request, int fgpuPerGpu)
+    {
         ArgumentNullException.ThrowIfNull(request);
         if (request.MigProfile is not null) return null;
         if (request.Gpus > 0) return new SlotKind(request.CpuMilli, request.MemoryBytes, request.Gpus, GpuAllocationMap.DeviceMilli);
         if (request.FgpuMilli <= 0) return null;
-        var milli = node.GpuMilliFor(request);
+        var milli = NodeState.GpuMilliFor(request, fgpuPerGpu);
         return milli < GpuAllocationMap.DeviceMilli ? new SlotKind(request.CpuMilli, request.MemoryBytes, 1, milli) : null;
     }
 
