@@ -48,8 +48,28 @@ public static class ReplayBenchmark
         return seeds.Select(seed => TimedReplay.Run(nodes, pods, Following(nodes, plan, hold, seed), order, maxSkips, seed)).ToArray();
     }
 
+    /// <summary>The time-based replay of the grains' planner (<see cref="Replanner"/>) re-planning every
+    /// <paramref name="period"/> of trace time and following its plan at <paramref name="hold"/>; the default before
+    /// its first plan.</summary>
+    public static IReadOnlyList<TimedRun> RunTimedReplanning(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, TimeSpan period,
+        double hold, IReadOnlyList<int> seeds, string queue = "fifo", int maxSkips = 16)
+    {
+        var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
+        var order = QueueOrders.Resolve(queue);
+        return seeds.Select(seed =>
+        {
+            var planner = new Replanner(period, hold, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false));
+            return TimedReplay.Run(nodes, pods, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false), order,
+                maxSkips, seed, planner.PolicyAt);
+        }).ToArray();
+    }
+
     /// <summary>"plan-hold-{hold}": how the replay names the policy following a plan at that hold.</summary>
     public static string FollowingName(double hold) => string.Create(CultureInfo.InvariantCulture, $"plan-hold-{hold}");
+
+    /// <summary>"plan-hold-{hold}-replan-{seconds}s": the grains' planner in the time-based replay.</summary>
+    public static string ReplanningName(double hold, TimeSpan period) =>
+        string.Create(CultureInfo.InvariantCulture, $"plan-hold-{hold}-replan-{period.TotalSeconds:0}s");
 
     private static PlacementPolicy Following(IReadOnlyList<TraceNode> nodes, MixPlan plan, double hold, int seed) =>
         PlacementPolicy.Following(plan.Assign(TraceReplay.BuildCluster(nodes, seed)), hold);

@@ -49,7 +49,12 @@ public static class TimedReplay
     }
 
     public static TimedRun Run(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, PlacementPolicy policy, IQueueOrder order,
-        int maxSkips, int seed)
+        int maxSkips, int seed) => Run(nodes, pods, policy, order, maxSkips, seed, null);
+
+    /// <param name="policyAt">Asked before every round for the policy to plan it with (the cluster and queue as they
+    /// are, the trace's time); null keeps <paramref name="policy"/> throughout. A planner's re-plans go here.</param>
+    public static TimedRun Run(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, PlacementPolicy policy, IQueueOrder order,
+        int maxSkips, int seed, Func<ClusterState, IReadOnlyList<QueuedRequest>, DateTimeOffset, PlacementPolicy>? policyAt)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(pods);
@@ -108,6 +113,7 @@ public static class TimedReplay
             var requests = queue.Select(p => new QueuedRequest(new PendingSession(p.Id, "trace", p.Pod.ToRequest(), 0,
                 DateTimeOffset.FromUnixTimeSeconds(p.Creation)), p.Skips)).ToArray();
             clock.Start();
+            if (policyAt is not null) policy = policyAt(cluster, requests, DateTimeOffset.FromUnixTimeSeconds(now));
             // At the trace's time, as the grains plan at theirs (a policy that holds for a while reads it).
             var plan = Scheduler.Plan(requests, cluster, maxSkips, policy, order, DateTimeOffset.FromUnixTimeSeconds(now));
             foreach (var placement in plan.Placements) cluster.Apply(placement);

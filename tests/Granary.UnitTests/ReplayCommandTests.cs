@@ -86,6 +86,25 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(0, ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42", "--time",
             "--follow-plan", "0", "--plan-file", planFile, "--json"], timed, new StringWriter()));
         Assert.Contains("\"plan-hold-0\"", timed.ToString(), StringComparison.Ordinal);
+        var replanning = new StringWriter();
+        Assert.Equal(0, ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42", "--time",
+            "--follow-plan", "0", "--plan-file", planFile, "--replan", "3600", "--json"], replanning, new StringWriter()));
+        Assert.Contains("\"plan-hold-0-replan-3600s\"", replanning.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--replan", "0", "--replan: '0' is not a number of seconds > 0")]
+    [InlineData("--follow-plan", "0", "--replan needs --time and --follow-plan")]
+    public void Replanning_is_refused_without_a_period_or_outside_the_timed_plan_rows(string option, string value, string message)
+    {
+        var (nodes, pods) = Trace();
+        var error = new StringWriter();
+        string[] replan = option == "--replan" ? ["--time", "--follow-plan", "0"] : ["--replan", "60"];
+
+        var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, .. replan, option, value], new StringWriter(), error);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

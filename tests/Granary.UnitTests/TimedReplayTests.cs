@@ -50,6 +50,23 @@ public class TimedReplayTests
     }
 
     [Fact]
+    public void The_planner_in_the_replay_solves_once_a_period_from_what_it_observes()
+    {
+        // Rounds at 0 (only a pod without GPUs observed: nothing to plan), 10 (solve), 50 (within the period), 150
+        // (solve again): two plans. Every pod fits, so every pod runs at once.
+        TraceNode[] nodes = [new("a", 8000, 16384, 1, "T4"), new("b", 4000, 16384, 1, "T4")];
+        TracePod[] pods = [new("cpu", 1000, 1024, 0, 0, null, 0, 500), Gpu("w", 10, 500),
+            new("s", 1000, 1024, 1, 500, null, 50, 500), new("s2", 1000, 1024, 1, 500, null, 150, 500)];
+        var before = PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false);
+        var planner = new Replanner(TimeSpan.FromSeconds(100), hold: 0, before);
+
+        var run = TimedReplay.Run(nodes, pods, before, FifoOrder.Instance, 16, 42, planner.PolicyAt);
+
+        Assert.Equal(2, planner.Solves);
+        Assert.Equal((4, 0, 0.0), (run.Pods, run.NeverRan, run.MeanPendingSeconds));
+    }
+
+    [Fact]
     public void Pods_without_times_or_with_no_lifetime_are_left_out()
     {
         TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
