@@ -2,14 +2,15 @@ namespace Granary.Scheduling.Replay;
 
 /// <summary>
 /// The grains' planner (<see cref="PlanInput"/>) inside a replay: every <paramref name="period"/> of trace time it
-/// solves a plan for the agents and the mix it observes then (what runs and what waits, repeated up to the GPU
-/// capacity) and follows it at <paramref name="hold"/>; until its first plan it places as <paramref name="before"/>.
+/// solves a plan for the agents and the mix it observes then (the last arrivals, repeated up to the GPU capacity) and follows it at <paramref name="hold"/>; until its first plan it places as <paramref name="before"/>.
 /// The solve runs inside the round here (the grains run it beside their rounds) and is timed as decision time.
 /// </summary>
 public sealed class Replanner(TimeSpan period, double hold, PlacementPolicy before)
 {
     private DateTimeOffset _due = DateTimeOffset.MinValue;
     private PlacementPolicy _policy = before;
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly RecentRequests _arrivals = new(RecentRequests.DefaultCapacity);
 
     /// <summary>Plans solved so far.</summary>
     public int Solves { get; private set; }
@@ -18,9 +19,11 @@ public sealed class Replanner(TimeSpan period, double hold, PlacementPolicy befo
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(queue);
+        foreach (var queued in queue)
+            if (_seen.Add(queued.Session.SessionId)) _arrivals.Add(queued.Session.Resources);   // as SchedulerCore.Enqueue
         if (now < _due) return _policy;
         // As SchedulerCore.ReplanDue: nothing to plan yet is asked again at the next round.
-        if (PlanInput.Of(cluster, queue.Select(q => q.Session.Resources)).Solve() is { } plan)
+        if (PlanInput.Of(cluster, queue.Select(q => q.Session.Resources), _arrivals.Items).Solve() is { } plan)
         {
             _policy = PlacementPolicy.Following(plan.Assign(cluster), hold);
             _due = now + period;

@@ -30,6 +30,7 @@ public sealed class SchedulerCore
     private DateTimeOffset _replanAt = DateTimeOffset.MinValue;
     private bool _solving;
     private string _planStatus = $"no plan yet: placing as {PlacementPolicy.DefaultName}";
+    private readonly RecentRequests _arrivals = new(RecentRequests.DefaultCapacity);   // not stored: a restart plans from what runs
 
     public SchedulerCore(string group, SchedulerState state, SchedulerOptions options)
     {
@@ -67,11 +68,12 @@ public sealed class SchedulerCore
         FollowsPlan ? _planStatus : null);
 
     /// <summary>Under the policy "plan", once per <see cref="SchedulerOptions.Replan"/> and while no solve is out: what
-    /// the planner should solve, the view and the observed mix as they are now. Null otherwise.</summary>
+    /// the planner should solve, the view as it is now and the mix observed (the last requests enqueued; after a
+    /// restart, until some are, what runs and waits). Null otherwise.</summary>
     public PlanInput? ReplanDue(DateTimeOffset now)
     {
         if (!FollowsPlan || _solving || now < _replanAt) return null;
-        var input = PlanInput.Of(_cluster, _state.Queue.Select(q => q.Session.Resources));
+        var input = PlanInput.Of(_cluster, _state.Queue.Select(q => q.Session.Resources), _arrivals.Items);
         if (input.Nodes.Count == 0 || !input.Observed.Any(p => p.TotalGpuMilli > 0)) return null; // nothing to plan yet
         _solving = true;
         _replanAt = now + _options.Replan;
@@ -103,6 +105,10 @@ public sealed class SchedulerCore
             return effects;
         }
         Insert(new QueuedSession(session, 0, "waiting for the scheduler"));
+        if (FollowsPlan)
+        {
+            _arrivals.Add(session.Resources);
+        }
         effects.PlanWanted = true;
         effects.Persist = true;
         return effects;

@@ -6,7 +6,7 @@ namespace Granary.Scheduling;
 /// <summary>
 /// What a scheduler's planner solves a <see cref="MixPlan"/> from, copied out of the scheduler's view on its own turn
 /// so that the solve (seconds on a small cluster, minutes on a thousand nodes) can run off it: the group's nodes as
-/// trace nodes, and the mix it observes (what it runs and what waits) as trace pods.
+/// trace nodes, and the mix it observes (the requests it remembers, or what it runs and what waits) as trace pods.
 /// </summary>
 /// <remarks>
 /// Only what the plan can hold is kept: schedulable nodes whose GPUs are of one model, without MIG, at the group's
@@ -16,8 +16,9 @@ namespace Granary.Scheduling;
 /// </remarks>
 public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<TracePod> Observed)
 {
-    /// <summary>The nodes and the observed mix (running allocations, then <paramref name="queued"/>) of a group.</summary>
-    public static PlanInput Of(ClusterState cluster, IEnumerable<ResourceRequest> queued)
+    /// <summary>The nodes and the observed mix of a group: the <paramref name="arrivals"/> it remembers when there
+    /// are any, else what runs (its allocations) and <paramref name="queued"/>.</summary>
+    public static PlanInput Of(ClusterState cluster, IEnumerable<ResourceRequest> queued, IReadOnlyCollection<ResourceRequest>? arrivals = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(queued);
@@ -27,16 +28,23 @@ public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<Tra
             .Select(n => new TraceNode(n.AgentId, n.Capacity.CpuMilli, n.Capacity.MemoryBytes >> 20, n.Gpus.Devices.Count, n.Gpus.Devices[0].Model))
             .ToArray();
         var pods = new List<TracePod>();
+        if (arrivals is { Count: > 0 })
+        {
+            foreach (var request in arrivals) AddRequest(pods, request, fgpuPerGpu);
+            return new PlanInput(nodes, pods);
+        }
         foreach (var node in cluster.Nodes)
             foreach (var allocation in node.Allocations)
                 if (allocation.Gpus.Length == 0) pods.Add(Pod(allocation.CpuMilli, allocation.MemoryBytes, null, null));
                 else if (SlotKind.Of(allocation) is { } kind) pods.Add(Pod(kind.CpuMilli, kind.MemoryBytes, kind, null));
-        foreach (var request in queued)
-        {
-            if (!request.WantsGpu) pods.Add(Pod(request.CpuMilli, request.MemoryBytes, null, request.GpuModels));
-            else if (SlotKind.Of(request, fgpuPerGpu) is { } kind) pods.Add(Pod(request.CpuMilli, request.MemoryBytes, kind, request.GpuModels));
-        }
+        foreach (var request in queued) AddRequest(pods, request, fgpuPerGpu);
         return new PlanInput(nodes, pods);
+    }
+
+    private static void AddRequest(List<TracePod> pods, ResourceRequest request, int fgpuPerGpu)
+    {
+        if (!request.WantsGpu) pods.Add(Pod(request.CpuMilli, request.MemoryBytes, null, request.GpuModels));
+        else if (SlotKind.Of(request, fgpuPerGpu) is { } kind) pods.Add(Pod(request.CpuMilli, request.MemoryBytes, kind, request.GpuModels));
     }
 
     /// <summary>The plan for the observed mix repeated, in order, until it asks for the nodes' GPU capacity (the

@@ -42,6 +42,20 @@ public class SchedulerPlanTests
     }
 
     [Fact]
+    public void The_planner_plans_for_the_requests_it_was_asked_to_place_not_only_for_what_runs_now()
+    {
+        var harness = TwoAgents(PlacementPolicy.PlanName);
+        harness.Enqueue("s", Share);
+        harness.Plan();                                                   // s runs
+        harness.Enqueue("w", Whole);
+        harness.Dequeue("w");                                             // w gave up before it was placed
+
+        var input = harness.Core.ReplanDue(harness.Now)!;
+        Assert.Equal([(1000L, 1024L, 1, 500), (6000L, 1024L, 1, 1000)],
+            input.Observed.Select(p => (p.CpuMilli, p.MemoryMib, p.NumGpu, p.GpuMilli)).ToArray());
+    }
+
+    [Fact]
     public void The_observed_mix_repeats_up_to_the_GPU_capacity_and_the_plan_keeps_the_whole_GPU_where_it_fits()
     {
         var harness = TwoAgents(PlacementPolicy.PlanName);
