@@ -50,17 +50,20 @@ public static class ReplayBenchmark
 
     /// <summary>The time-based replay of the grains' planner (<see cref="Replanner"/>) re-planning every
     /// <paramref name="period"/> of trace time and following its plan at <paramref name="hold"/>; the default before
-    /// its first plan.</summary>
+    /// its first plan. Each failed solve (the plan followed so far kept) goes to <paramref name="failed"/> with its seed.</summary>
     public static IReadOnlyList<TimedRun> RunTimedReplanning(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, TimeSpan period,
-        double hold, IReadOnlyList<int> seeds, string queue = "fifo", int maxSkips = 16)
+        double hold, IReadOnlyList<int> seeds, Action<int, string> failed, string queue = "fifo", int maxSkips = 16)
     {
+        ArgumentNullException.ThrowIfNull(failed);
         var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
         var order = QueueOrders.Resolve(queue);
         return seeds.Select(seed =>
         {
             var planner = new Replanner(period, hold, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false));
-            return TimedReplay.Run(nodes, pods, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false), order,
+            var run = TimedReplay.Run(nodes, pods, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false), order,
                 maxSkips, seed, planner.PolicyAt);
+            foreach (var failure in planner.Failures) failed(seed, failure);
+            return run;
         }).ToArray();
     }
 

@@ -186,7 +186,9 @@ public static class ReplayCommand
             }
             foreach (var hold in replan is null ? [] : followHolds!)
             {
-                var runs = ReplayBenchmark.RunTimedReplanning(nodes, pods, replan!.Value, hold, seeds, queueOrder, maxSkips);
+                var runs = ReplayBenchmark.RunTimedReplanning(nodes, pods, replan!.Value, hold, seeds,
+                    (seed, failure) => error.WriteLine($"--replan: seed {seed}: a solve failed, the plan followed so far kept: {failure}"),
+                    queueOrder, maxSkips);
                 var name = ReplayBenchmark.ReplanningName(hold, replan.Value);
                 output.WriteLine(json ? TimedReport.ToJson(name, seeds, queueOrder, runs) : TimedReport.ToRow(name, runs));
                 output.Flush();

@@ -67,6 +67,24 @@ public class TimedReplayTests
     }
 
     [Fact]
+    public void A_failed_solve_keeps_the_plan_so_far_is_recorded_and_is_tried_again_a_period_later()
+    {
+        TraceNode[] nodes = [new("a", 8000, 16384, 1, "T4")];
+        TracePod[] pods = [Gpu("w", 0, 500), Gpu("x", 50, 500), Gpu("y", 150, 500)];
+        var before = PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false);
+        var calls = 0;
+        var planner = new Replanner(TimeSpan.FromSeconds(100), hold: 0, before,
+            input => ++calls == 1 ? throw new InvalidOperationException("the master program ended ABNORMAL") : input.Solve());
+
+        var run = TimedReplay.Run(nodes, pods, before, FifoOrder.Instance, 16, 42, planner.PolicyAt);
+
+        // Rounds at 0 (fails: the default goes on), 50 (within the period), 150 (solves).
+        Assert.Equal(["1970-01-01 00:00:00Z: the master program ended ABNORMAL"], planner.Failures);
+        Assert.Equal((2, 1), (calls, planner.Solves));
+        Assert.Equal(3, run.Pods);
+    }
+
+    [Fact]
     public void Pods_without_times_or_with_no_lifetime_are_left_out()
     {
         TraceNode[] nodes = [new("n", 8000, 16384, 1, "T4")];
