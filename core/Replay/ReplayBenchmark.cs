@@ -59,9 +59,9 @@ public static class ReplayBenchmark
         var order = QueueOrders.Resolve(queue);
         return seeds.Select(seed =>
         {
-            var planner = new Replanner(period, hold, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false));
-            var run = TimedReplay.Run(nodes, pods, PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false), order,
-                maxSkips, seed, planner.PolicyAt);
+            var before = PlacementPolicy.Create(PlacementPolicy.DefaultName, target, seed, splitShares: false);
+            var planner = new Replanner(period, hold, before);
+            var run = TimedReplay.Run(nodes, pods, before, order, maxSkips, seed, planner.PolicyAt);
             foreach (var failure in planner.Failures) failed(seed, failure);
             return run;
         }).ToArray();
