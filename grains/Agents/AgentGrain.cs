@@ -60,7 +60,7 @@ public sealed partial class AgentGrain(
         _telemetry = new AgentTelemetry(Id, () => S.Registration, () => _node, runtime, folders.Unavailable, GrainFactory, Options, time, logger);
         // A GPU source with live metrics is registered only where GPUs are discovered (NVML, mock); configured GPUs have none.
         _gpus = new AgentGpus(Id, () => S.Registration, () => _node, () => S.Sessions, ServiceProvider.GetService<IGpuDiscovery>(), time);
-        _outbox = new ReportOutbox(Id, GrainFactory, time, logger);
+        _outbox = new ReportOutbox(Id, (session, reports) => GrainFactory.Ref<ISessionGrain>(session).Report(reports), time, logger);
         _outbox.Start();
         // Scrapes run off the grain's thread, where Orleans forbids reading state.State: they read this object.
         var node = S;

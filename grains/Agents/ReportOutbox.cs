@@ -14,7 +14,8 @@ namespace Granary.Agents;
 /// sessions move only then), then logged and dropped. The latest reports of each session the agent holds are kept,
 /// so that a session that asks to start again (a new activation that may have lost them) hears them again.
 /// </summary>
-internal sealed class ReportOutbox(string agentId, IGrainFactory grains, TimeProvider time, ILogger logger)
+/// <param name="deliver">Sends a session its reports (the session grain's Report).</param>
+internal sealed class ReportOutbox(string agentId, Func<string, RuntimeReport[], Task> deliver, TimeProvider time, ILogger logger)
 {
     public static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(5);
@@ -24,6 +25,8 @@ internal sealed class ReportOutbox(string agentId, IGrainFactory grains, TimePro
     // Each session's deliveries in flight, chained so that its reports arrive in order.
     private readonly Dictionary<string, Task> _deliveries = new(StringComparer.Ordinal);
     private readonly LatestReports _latest = new();
+    // Set by Drain: a failed delivery then gets one more try at once instead of pausing and retrying.
+    private readonly TaskCompletionSource _draining = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _pump = Task.CompletedTask;
 
     /// <summary>Starts the pump; call from a turn of the grain, whose scheduler the pump then stays on.</summary>
@@ -49,10 +52,15 @@ internal sealed class ReportOutbox(string agentId, IGrainFactory grains, TimePro
     /// <summary>The session no longer runs here: its latest reports are not kept.</summary>
     public void Forget(string sessionId) => _latest.Forget(sessionId);
 
-    /// <summary>Takes no more reports, and completes once those already posted are delivered or given up.</summary>
+    /// <summary>
+    /// Takes no more reports, and completes once those already posted are delivered or given up. A delivery that fails
+    /// while draining is tried once more and then given up: the agent is deactivating (often its silo is stopping,
+    /// and with it the sessions' manager), and retrying for <see cref="Patience"/> would hold up the silo's shutdown.
+    /// </summary>
     public Task Drain()
     {
         _reports.Writer.TryComplete();
+        _draining.TrySetResult();
         return _pump;
     }
 
@@ -95,16 +103,23 @@ internal sealed class ReportOutbox(string agentId, IGrainFactory grains, TimePro
         var until = time.GetUtcNow() + Patience;
         for (var attempt = 1; ; attempt++)
         {
+            var draining = _draining.Task.IsCompleted;
             try
             {
-                await grains.Ref<ISessionGrain>(sessionId).Report(reports);
+                await deliver(sessionId, reports);
                 return;
             }
-            catch (Exception exception) when (time.GetUtcNow() < until)
+            catch (Exception exception) when (time.GetUtcNow() < until && !draining)
             {
                 logger.LogWarning(exception, "Agent {Agent}: report {Status} to {Session} failed (attempt {Attempt})", agentId, last, sessionId, attempt);
                 var pause = TimeSpan.FromMilliseconds(200 * attempt);
-                await Task.Delay(pause < LongestPause ? pause : LongestPause, time);
+                await Task.WhenAny(Task.Delay(pause < LongestPause ? pause : LongestPause, time), _draining.Task);
+            }
+            catch (Exception exception) when (draining)
+            {
+                logger.LogWarning(exception, "Agent {Agent}: giving up on reporting {Status} to {Session}: the agent is deactivating; " +
+                    "the session hears it again when it next asks this agent to start it", agentId, last, sessionId);
+                return;
             }
             catch (Exception exception)
             {

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Granary.Agents;
+using Granary.Sessions;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Granary.UnitTests.Agents;
+
+/// <summary>How an agent's reports reach its sessions: a failed delivery is retried after a pause on the agent's
+/// clock, and a deactivating agent (its silo stopping) tries once more and gives up instead of holding up the stop.
+/// The clock here stands still unless a test moves it, so nothing waits on real time.</summary>
+public sealed class ReportOutboxTests
+{
+    // Guards against a hang only: every wait below ends at once when the outbox behaves.
+    private static readonly TimeSpan Hang = TimeSpan.FromSeconds(30);
+
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+    private readonly Channel<string> _attempts = Channel.CreateUnbounded<string>();
+    private readonly ConcurrentQueue<SessionStatus> _delivered = new();
+
+    private ReportOutbox Outbox(int failures)
+    {
+        var failed = 0;
+        var outbox = new ReportOutbox("node-1", (session, reports) =>
+        {
+            var fail = Interlocked.Increment(ref failed) <= failures;
+            _attempts.Writer.TryWrite(session);
+            if (fail)
+            {
+                return Task.FromException(new InvalidOperationException("the session's manager is gone"));
+            }
+            foreach (var report in reports)
+            {
+                _delivered.Enqueue(report.Status);
+            }
+            return Task.CompletedTask;
+        }, _clock, NullLogger.Instance);
+        outbox.Start();
+        return outbox;
+    }
+
+    private async Task NextAttempt() => await _attempts.Reader.ReadAsync().AsTask().WaitAsync(Hang);
+
+    [Fact]
+    public async Task A_failed_delivery_is_retried_after_a_pause_and_arrives_in_order()
+    {
+        var outbox = Outbox(failures: 1);
+        outbox.Post("s1", "alice", new RuntimeReport(SessionStatus.Pulling));
+        await NextAttempt();
+        Assert.Empty(_delivered);
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await NextAttempt();
+        outbox.Post("s1", "alice", new RuntimeReport(SessionStatus.Running));
+        await outbox.Drain().WaitAsync(Hang);
+
+        Assert.Equal([SessionStatus.Pulling, SessionStatus.Running], _delivered);
+    }
+
+    [Fact]
+    public async Task Draining_tries_a_failing_delivery_once_more_and_gives_up_without_waiting_out_its_patience()
+    {
+        var outbox = Outbox(failures: int.MaxValue);
+        outbox.Post("s1", "alice", new RuntimeReport(SessionStatus.Pulling));
+        await NextAttempt();
+
+        await outbox.Drain().WaitAsync(Hang);
+
+        Assert.Equal(2, await CountAttempts());
+        Assert.Empty(_delivered);
+    }
+
+    private async Task<int> CountAttempts()
+    {
+        _attempts.Writer.Complete();
+        var count = 1;
+        await foreach (var _ in _attempts.Reader.ReadAllAsync())
+        {
+            count++;
+        }
+        return count;
+    }
+}
