@@ -45,6 +45,8 @@ public sealed class ImagesApiTests(GatewayFactory factory)
         // Its own cluster: the catalog changes, and the gateway keeps a copy of it that a miss must refresh.
         await using var cluster = new GatewayFactory();
         using var carol = cluster.ClientWithKey(GatewayFactory.CarolKey);
+        // Until an agent reports, the gateway accepts any image; this cluster's agent reports shortly after it starts.
+        await Eventually.True(async () => (await Api.GetJson(carol, "/v1/images")).GetArrayLength() > 0, "the agent's images are listed");
         var request = new { image = "tensorflow:2.15", resources = new { cpu = 1, memory = "1g" } };
         using var before = await carol.PostAsJsonAsync("/v1/sessions", request);
         await Api.AssertValidationProblem(before, "image");
