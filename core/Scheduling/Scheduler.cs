@@ -231,8 +231,9 @@ public static class Scheduler
         public string Explain(ResourceRequest request)
         {
             if (nodes.Length == 0) return "no agents in resource group";
+            // The session waited behind may be another user's: its id is not theirs to see.
             if (Kept() is var kept and >= 0 && policy.Admits(Current(nodes[kept]), request))
-                return $"waiting behind session {_keptFor!.SessionId}, which has been passed over {_maxSkips} times: " +
+                return $"waiting behind an earlier session, which has been passed over {_maxSkips} times: " +
                     $"agent {nodes[kept].AgentId}, the only one with room, is kept for it";
             var candidates = _explainA ??= new List<NodeState>(nodes.Length);
             var passed = _explainB ??= new List<NodeState>(nodes.Length);

@@ -66,8 +66,9 @@ public class SchedulerTests
         var plan = Scheduler.Plan(queue, cluster, BestFit);
 
         Assert.Empty(plan.Placements);
-        Assert.Contains("waiting behind session big", plan.PendingReasons["small"]);
+        Assert.Contains("waiting behind an earlier session", plan.PendingReasons["small"]);
         Assert.Contains("agent a, the only one with room, is kept for it", plan.PendingReasons["small"]);
+        Assert.DoesNotContain("big", plan.PendingReasons["small"]);   // perhaps another user's session
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public class SchedulerTests
 
         var blocked = Scheduler.Plan(queue, cluster, BestFit);
         Assert.Empty(blocked.Placements);
-        Assert.Contains("waiting behind session big", blocked.PendingReasons["small"]);
+        Assert.Contains("waiting behind an earlier session", blocked.PendingReasons["small"]);
         Assert.Equal(2, blocked.Skips["big"]);
 
         cluster.Release("a", "running"); // capacity frees: the big one goes first
