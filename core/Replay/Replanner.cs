@@ -5,19 +5,24 @@ namespace Granary.Scheduling.Replay;
 /// solves a plan for the agents and the mix it observes then (the last arrivals, repeated up to the GPU capacity) and follows it at <paramref name="hold"/>; until its first plan it places as <paramref name="before"/>.
 /// The solve runs inside the round here (the grains run it beside their rounds) and is timed as decision time. A solve
 /// that fails (the solver's InvalidOperationException) is recorded and the plan followed so far kept, as the grains
-/// keep it; <paramref name="solve"/> replaces <see cref="PlanInput.Solve"/> (tests).
+/// keep it; a plan that does worse than the default in trial is not followed (<see cref="PlanInput.Choose"/>; the
+/// trial's default knows no target workload, as in the grains). <paramref name="solve"/> replaces <see cref="PlanInput.Choose"/> (tests).
 /// </summary>
-public sealed class Replanner(TimeSpan period, double hold, PlacementPolicy before, Func<PlanInput, MixPlan?>? solve = null)
+public sealed class Replanner(TimeSpan period, double hold, PlacementPolicy before, Func<PlanInput, PlanChoice?>? solve = null)
 {
     private readonly List<string> _failures = [];
 
     private DateTimeOffset _due = DateTimeOffset.MinValue;
+    private readonly PlacementPolicy _before = before;
     private PlacementPolicy _policy = before;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly RecentRequests _arrivals = new(RecentRequests.DefaultCapacity);
 
     /// <summary>Plans solved so far.</summary>
     public int Solves { get; private set; }
+
+    /// <summary>Plans solved and not followed, the default having done better in trial.</summary>
+    public int Declined { get; private set; }
 
     /// <summary>The solves that failed, with the trace time and the solver's message.</summary>
     public IReadOnlyList<string> Failures => _failures;
@@ -31,10 +36,10 @@ public sealed class Replanner(TimeSpan period, double hold, PlacementPolicy befo
         if (now < _due) return _policy;
         // As SchedulerCore.ReplanDue: nothing to plan yet is asked again at the next round.
         var input = PlanInput.Of(cluster, queue.Select(q => q.Session.Resources), _arrivals.Items);
-        MixPlan? plan;
+        PlanChoice? choice;
         try
         {
-            plan = solve is null ? input.Solve() : solve(input);
+            choice = solve is null ? input.Choose(hold, () => PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false)) : solve(input);
         }
         catch (InvalidOperationException exception)
         {
@@ -42,11 +47,12 @@ public sealed class Replanner(TimeSpan period, double hold, PlacementPolicy befo
             _due = now + period;
             return _policy;
         }
-        if (plan is not null)
+        if (choice is not null)
         {
-            _policy = PlacementPolicy.Following(plan.Assign(cluster), hold);
+            _policy = choice.Follow ? PlacementPolicy.Following(choice.Plan.Assign(cluster), hold) : _before;
             _due = now + period;
             Solves++;
+            if (!choice.Follow) Declined++;
         }
         return _policy;
     }

@@ -24,6 +24,7 @@ public sealed class SchedulerCore
     // One instance per scheduler, so stateful policies (round robin's cursor, the fragmentation scorer's observed
     // mix and memo) carry across planning rounds.
     private PlacementPolicy _placement;
+    private readonly PlacementPolicy _beforePlan;   // under "plan": the default, placing until a plan is worth following
     private readonly IQueueOrder _order;
     private bool _dirty;
     // Under the policy "plan": when the planner should solve next, whether a solve is out, and what is followed.
@@ -39,7 +40,7 @@ public sealed class SchedulerCore
         _options = options;
         Policy = options.PolicyFor(group);
         FollowsPlan = string.Equals(Policy.Placement, PlacementPolicy.PlanName, StringComparison.OrdinalIgnoreCase);
-        _placement = PlacementPolicy.Create(FollowsPlan ? PlacementPolicy.DefaultName : Policy.Placement, workloadRefresh: options.WorkloadRefresh);
+        _placement = _beforePlan = FollowsPlan ? FreshDefault() : PlacementPolicy.Create(Policy.Placement, workloadRefresh: options.WorkloadRefresh);
         _order = QueueOrders.Resolve(Policy.Queue);
         _queued.UnionWith(state.Queue.Select(q => q.Session.SessionId));
         foreach (var inFlight in state.InFlight.Values)
@@ -80,17 +81,31 @@ public sealed class SchedulerCore
         return input;
     }
 
-    /// <summary>The planner's answer to the last <see cref="ReplanDue"/>: from now on placements follow
-    /// <paramref name="plan"/> laid onto the agents in view (agents it does not cover take only work outside it);
-    /// null (the solve failed) keeps what was followed.</summary>
-    public SchedulerEffects Planned(Replay.MixPlan? plan, DateTimeOffset now)
+    /// <summary>A fresh instance of what the group places by without a plan, for the planner's trial
+    /// (<see cref="PlanInput.Choose"/>).</summary>
+    public PlacementPolicy FreshDefault() =>
+        PlacementPolicy.Create(PlacementPolicy.DefaultName, workloadRefresh: _options.WorkloadRefresh);
+
+    /// <summary>The planner's answer to the last <see cref="ReplanDue"/>: from now on placements follow the plan laid
+    /// onto the agents in view (agents it does not cover take only work outside it) if it did better than the default
+    /// in trial, else the default; null (the solve failed) keeps what was followed.</summary>
+    public SchedulerEffects Planned(PlanChoice? choice, DateTimeOffset now)
     {
         _solving = false;
         var effects = new SchedulerEffects();
-        if (plan is null) return effects;
-        var nodes = plan.Assign(_cluster);
-        _placement = PlacementPolicy.Following(nodes, _options.PlanHold);
-        _planStatus = $"following a plan solved at {now:u} for {nodes.Nodes.Count} of {_cluster.Count} agents";
+        if (choice is null) return effects;
+        if (choice.Follow)
+        {
+            var nodes = choice.Plan.Assign(_cluster);
+            _placement = PlacementPolicy.Following(nodes, _options.PlanHold);
+            _planStatus = $"following a plan solved at {now:u} for {nodes.Nodes.Count} of {_cluster.Count} agents";
+        }
+        else
+        {
+            _placement = _beforePlan;
+            _planStatus = $"placing as {PlacementPolicy.DefaultName}: the plan solved at {now:u} held no more of the GPUs in trial " +
+                $"({choice.PlanHeldGpuMilli / 1000.0:0.#} against {choice.DefaultHeldGpuMilli / 1000.0:0.#})";
+        }
         effects.Notices.Add(_planStatus);
         effects.PlanWanted = true;
         return effects;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Granary.Agents;
-using Granary.Scheduling.Replay;
 using Granary.Sessions;
 using Granary.SiloPlacement;
 using Granary.Telemetry;
@@ -119,18 +118,20 @@ public sealed class SchedulerGrain(
     private async Task Replan(PlanInput input)
     {
         var started = Stopwatch.GetTimestamp();
-        MixPlan? plan = null;
+        PlanChoice? choice = null;
         try
         {
-            plan = await Task.Run(() => input.Solve());
-            logger.LogInformation("Group {Group}: solved a plan for {Agents} agents from {Observed} observed requests in {Seconds:F1} s",
-                Group, input.Nodes.Count, input.Observed.Count, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var byDefault = _core.FreshDefault;
+            choice = await Task.Run(() => input.Choose(Options.PlanHold, byDefault));
+            logger.LogInformation("Group {Group}: solved a plan for {Agents} agents from {Observed} observed requests in {Seconds:F1} s; " +
+                "in trial it held {Plan} milli-GPU, the default {Default}", Group, input.Nodes.Count, input.Observed.Count,
+                Stopwatch.GetElapsedTime(started).TotalSeconds, choice?.PlanHeldGpuMilli, choice?.DefaultHeldGpuMilli);
         }
         catch (Exception exception)
         {
             logger.LogError(exception, "Group {Group}: solving the plan failed; placing as before until the next try", Group);
         }
-        await Carry(_core.Planned(plan, time.GetUtcNow()));
+        await Carry(_core.Planned(choice, time.GetUtcNow()));
     }
 
     private Task PlanPass(CancellationToken cancellationToken)

@@ -74,7 +74,7 @@ public class TimedReplayTests
         var before = PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false);
         var calls = 0;
         var planner = new Replanner(TimeSpan.FromSeconds(100), hold: 0, before,
-            input => ++calls == 1 ? throw new InvalidOperationException("the master program ended ABNORMAL") : input.Solve());
+            input => ++calls == 1 ? throw new InvalidOperationException("the master program ended ABNORMAL") : input.Choose(hold: 0, () => PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false)));
 
         var run = TimedReplay.Run(nodes, pods, before, FifoOrder.Instance, 16, 42, planner.PolicyAt);
 

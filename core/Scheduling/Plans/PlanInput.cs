@@ -49,7 +49,37 @@ public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<Tra
 
     /// <summary>The plan for the observed mix repeated, in order, until it asks for the nodes' GPU capacity (the
     /// arrival-only replay's 100 % point); null when the nodes have no GPU or nothing observed asks for one.</summary>
-    public MixPlan? Solve(double pricingSeconds = 0.5)
+    public MixPlan? Solve(double pricingSeconds = 0.5) =>
+        Repeated() is { } arrived ? MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds) : null;
+
+    /// <summary>
+    /// The plan (<see cref="Solve"/>) and whether to follow it at <paramref name="hold"/>: the repeated mix arrives on
+    /// the nodes in the order observed, once placed by <paramref name="byDefault"/> (fresh instances of what the group
+    /// places by without a plan) and once by the plan, in three orders of the nodes, and the plan is followed only
+    /// if it holds more of the GPUs. On some mixes (much work without GPUs) the plan does worse than the default; this
+    /// is how the planner finds out before it follows one. Null as for <see cref="Solve"/>.
+    /// </summary>
+    public PlanChoice? Choose(double hold, Func<PlacementPolicy> byDefault, double pricingSeconds = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(byDefault);
+        if (Repeated() is not { } arrived) return null;
+        var plan = MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds);
+        long asDefault = 0, asPlanned = 0;
+        foreach (var seed in TrialSeeds)
+        {
+            asDefault += Allocated(TraceReplay.Run(Nodes, arrived, byDefault(), seed));
+            var following = PlacementPolicy.Following(plan.Assign(TraceReplay.BuildCluster(Nodes, seed)), hold);
+            asPlanned += Allocated(TraceReplay.Run(Nodes, arrived, following, seed));
+        }
+        return new PlanChoice(plan, asPlanned > asDefault, asPlanned / TrialSeeds.Length, asDefault / TrialSeeds.Length);
+    }
+
+    // Each seed orders the nodes differently, which decides ties: the trial is not won by one order's tie-breaks.
+    private static readonly int[] TrialSeeds = [1, 2, 3];
+
+    private static long Allocated(ReplayRun run) => run.Events.Count == 0 ? 0 : run.Events[^1].AllocatedGpuMilli;
+
+    private List<TracePod>? Repeated()
     {
         var capacity = Nodes.Sum(n => (long)n.Gpus * 1000);
         var asked = Observed.Sum(p => p.TotalGpuMilli);
@@ -57,7 +87,7 @@ public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<Tra
         var arrived = new List<TracePod>();
         for (long total = 0; total < capacity; total += arrived[^1].TotalGpuMilli)
             arrived.Add(Observed[arrived.Count % Observed.Count]);
-        return MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds);
+        return arrived;
     }
 
     private static bool Plannable(NodeState node, int fgpuPerGpu)

@@ -1,5 +1,6 @@
 using Granary.Resources;
 using Granary.Scheduling;
+using Granary.Scheduling.Replay;
 using static Granary.UnitTests.TestData;
 
 namespace Granary.UnitTests.Scheduling;
@@ -86,13 +87,7 @@ public class SchedulerPlanTests
         unplanned.Plan();
         Assert.DoesNotContain("w", unplanned.Running.Keys);
 
-        var harness = TwoAgents(PlacementPolicy.PlanName);
-        harness.Enqueue("w0", Whole);
-        harness.Enqueue("s0", Share);
-        var plan = harness.Core.ReplanDue(harness.Now)!.Solve();
-        harness.Dequeue("w0");
-        harness.Dequeue("s0");
-        var effects = harness.Core.Planned(plan, harness.Now);
+        var (harness, _, effects) = FollowingThePlanOfWholeAndShare();
         Assert.True(effects.PlanWanted);
         Assert.StartsWith("following a plan solved at 2026-01-01 00:00:00Z for 2 of 2 agents", harness.Core.Status().Plan);
 
@@ -102,5 +97,48 @@ public class SchedulerPlanTests
         harness.Plan();
         Assert.Equal("b", harness.Running["s"].AgentId);
         Assert.Equal("a", harness.Running["w"].AgentId);
+    }
+
+    /// <summary>Two agents whose planner solved the plan of a whole GPU and a share (those requests since gone), and
+    /// follows it: in trial the default tied with it on this mix (both held 1.5 GPUs); followed here whatever it said.</summary>
+    private static (SchedulerHarness Harness, PlanChoice Choice, SchedulerEffects Effects) FollowingThePlanOfWholeAndShare()
+    {
+        var harness = TwoAgents(PlacementPolicy.PlanName);
+        harness.Enqueue("w0", Whole);
+        harness.Enqueue("s0", Share);
+        var choice = harness.Core.ReplanDue(harness.Now)!.Choose(hold: 0, harness.Core.FreshDefault)!;
+        harness.Dequeue("w0");
+        harness.Dequeue("s0");
+        return (harness, choice, harness.Core.Planned(choice with { Follow = true }, harness.Now));
+    }
+
+    [Fact]
+    public void A_plan_that_did_worse_than_the_default_in_trial_is_not_followed_and_the_default_places_again()
+    {
+        var (harness, choice, _) = FollowingThePlanOfWholeAndShare();
+
+        harness.Clock.Advance(TimeSpan.FromMinutes(1));
+        var effects = harness.Core.Planned(choice with { Follow = false, PlanHeldGpuMilli = 1000, DefaultHeldGpuMilli = 1500 }, harness.Now);
+
+        Assert.True(effects.PlanWanted);
+        Assert.Equal("placing as fgd-adaptive: the plan solved at 2026-01-01 00:01:00Z held no more of the GPUs in trial (1 against 1.5)",
+            harness.Core.Status().Plan);
+        harness.Enqueue("s", Share);
+        harness.Plan();
+        Assert.Equal("a", harness.Running["s"].AgentId);   // where the default puts it; the plan's slot is on b
+    }
+
+    [Theory]
+    [InlineData(2, 2000, 500, 6000, true, 1500, 1000)]    // the default puts shares where the whole GPU must go
+    [InlineData(4, 3000, 300, 4000, false, 1300, 1600)]   // the plan's slots hold less than the default places
+    public void The_planner_follows_its_plan_only_where_it_held_more_of_the_GPUs_in_trial(
+        int bCores, long shareCpu, int shareMilli, long wholeCpu, bool follow, long planHeld, long defaultHeld)
+    {
+        TraceNode[] nodes = [new("a", 8000, 8192, 1, "T4"), new("b", bCores * 1000, 8192, 1, "T4")];
+        TracePod[] observed = [new("s", shareCpu, 1024, 1, shareMilli, null), new("w", wholeCpu, 1024, 1, 1000, null)];
+
+        var choice = new PlanInput(nodes, observed).Choose(hold: 0, () => PlacementPolicy.Create(PlacementPolicy.DefaultName))!;
+
+        Assert.Equal((follow, planHeld, defaultHeld), (choice.Follow, choice.PlanHeldGpuMilli, choice.DefaultHeldGpuMilli));
     }
 }
