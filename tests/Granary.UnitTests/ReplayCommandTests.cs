@@ -86,10 +86,11 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(0, ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42", "--time",
             "--follow-plan", "0", "--plan-file", planFile, "--json"], timed, new StringWriter()));
         Assert.Contains("\"plan-hold-0\"", timed.ToString(), StringComparison.Ordinal);
-        var replanning = new StringWriter();
+        var (replanning, solves) = (new StringWriter(), new StringWriter());
         Assert.Equal(0, ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd", "--seeds", "42", "--time",
-            "--follow-plan", "0", "--plan-file", planFile, "--replan", "3600", "--json"], replanning, new StringWriter()));
+            "--follow-plan", "0", "--plan-file", planFile, "--replan", "3600", "--json"], replanning, solves));
         Assert.Contains("\"plan-hold-0-replan-3600s\"", replanning.ToString(), StringComparison.Ordinal);
+        Assert.Matches(@"^--replan: seed 42: \d+ plans solved, \d+ not followed", solves.ToString());
     }
 
     [Theory]
