@@ -77,7 +77,9 @@ public static class ReplayBenchmark
     public static string ReplanningName(double hold, TimeSpan period) =>
         string.Create(CultureInfo.InvariantCulture, $"plan-hold-{hold}-replan-{period.TotalSeconds:0}s");
 
-    private static PlacementPolicy Following(IReadOnlyList<TraceNode> nodes, MixPlan plan, double hold, int seed) =>
+    /// <summary>The policy following <paramref name="plan"/> at <paramref name="hold"/> on the replay's cluster of
+    /// <paramref name="nodes"/> for <paramref name="seed"/> (its node order).</summary>
+    internal static PlacementPolicy Following(IReadOnlyList<TraceNode> nodes, MixPlan plan, double hold, int seed) =>
         PlacementPolicy.Following(plan.Assign(TraceReplay.BuildCluster(nodes, seed)), hold);
 
     /// <summary>The time-based replay (<see cref="TimedReplay"/>) of the policy for every seed (seeds order the

@@ -68,8 +68,7 @@ public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<Tra
         foreach (var seed in TrialSeeds)
         {
             asDefault += Allocated(TraceReplay.Run(Nodes, arrived, byDefault(), seed));
-            var following = PlacementPolicy.Following(plan.Assign(TraceReplay.BuildCluster(Nodes, seed)), hold);
-            asPlanned += Allocated(TraceReplay.Run(Nodes, arrived, following, seed));
+            asPlanned += Allocated(TraceReplay.Run(Nodes, arrived, ReplayBenchmark.Following(Nodes, plan, hold, seed), seed));
         }
         return new PlanChoice(plan, asPlanned > asDefault, asPlanned / TrialSeeds.Length, asDefault / TrialSeeds.Length);
     }
