@@ -16,12 +16,24 @@ public sealed record MixPlan(IReadOnlyList<ConfigurationBound.NodePacking> Packi
     public static MixPlan Solve(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, int drawSeed,
         double inflation = ReplayWorkload.DefaultInflation)
     {
-        ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(pods);
+        var planned = Draw(nodes, pods, drawSeed, inflation);
+        return For(nodes, planned, pods.Concat(planned));
+    }
+
+    /// <summary>The pods that draw <paramref name="drawSeed"/> offers up to the 100 % arrival point (the last arrival
+    /// the replay's figure there averages): what <see cref="Solve"/> plans for.</summary>
+    public static IReadOnlyList<TracePod> Draw(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, int drawSeed,
+        double inflation = ReplayWorkload.DefaultInflation)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
         var capacity = nodes.Sum(n => (long)n.Gpus * 1000);
         var draw = ReplayWorkload.ForSeed(pods, capacity, drawSeed, inflation);
-        var planned = draw.Take(ReplayMetrics.EventsAt(ReplayMetrics.ArrivalsOnly(draw), capacity, 100)[^1] + 1).ToArray();
-        return For(nodes, planned, pods.Concat(planned));
+        var arrivals = ReplayMetrics.ArrivalsOnly(draw);
+        // On a small cluster with large pods no arrival may come within a point of 100 %: then up to the last below it.
+        var at100 = ReplayMetrics.EventsAt(arrivals, capacity, 100);
+        var last = at100.Count > 0 ? at100[^1] : Array.FindLastIndex(arrivals, e => e.ArrivedGpuMilli <= capacity);
+        return draw.Take(Math.Max(last, 0) + 1).ToArray();
     }
 
     /// <summary>The plan for exactly <paramref name="arrived"/> on <paramref name="nodes"/>, ready for pods of every type

@@ -89,4 +89,15 @@ public class PlanScorerTests
         Assert.Equal(types, kept.Types);
         Assert.Equal(packings.Select(p => (p.Shape, string.Join(',', p.Counts), p.Nodes)), kept.Packings.Select(p => (p.Shape, string.Join(',', p.Counts), p.Nodes)));
     }
+
+    [Fact]
+    public void A_plans_draw_ends_at_the_last_arrival_below_100_percent_when_none_comes_within_a_point_of_it()
+    {
+        // 700 milli a pod on 2,000: arrivals at 35, 70 and 105 % (and on), none within 99–101 %.
+        TraceNode[] nodes = [new("a", 8000, 8192, 1, "T4"), new("b", 8000, 8192, 1, "T4")];
+        TracePod[] pods = [new("p", 1000, 1024, 1, 700, null)];
+
+        Assert.Equal(2, MixPlan.Draw(nodes, pods, drawSeed: 1000).Count);
+        Assert.Equal(2, MixPlan.Solve(nodes, pods, drawSeed: 1000).Packings.Sum(p => p.Counts.Sum() * p.Nodes), 3);   // both planned
+    }
 }
