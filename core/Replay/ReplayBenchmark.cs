@@ -39,6 +39,22 @@ public static class ReplayBenchmark
         return Summarise(FollowingName(hold), seeds, runs);
     }
 
+    /// <summary>The planner's trial in the arrival-only replay: <paramref name="plan"/> (solved for draw
+    /// <paramref name="planSeed"/>) is put to <see cref="PlanTrial"/> on that draw against the default, and every seed
+    /// then replays the winner (<see cref="TriedName"/>). The choice says which, with both figures of the trial.</summary>
+    public static (ReplaySummary Summary, PlanChoice Choice) RunTried(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods,
+        MixPlan plan, double hold, int planSeed, IReadOnlyList<int> seeds, double inflation = ReplayWorkload.DefaultInflation)
+    {
+        var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
+        var choice = PlanTrial.Run(nodes, MixPlan.Draw(nodes, pods, planSeed, inflation), plan, hold,
+            () => PlacementPolicy.Create(PlacementPolicy.DefaultName, target, planSeed, splitShares: false));
+        var summary = choice.Follow ? RunFollowing(nodes, pods, plan, hold, seeds, inflation)
+            : Run(nodes, pods, PlacementPolicy.DefaultName, seeds, inflation);
+        return (summary with { Policy = TriedName(hold) }, choice);
+    }
+
+    public static string TriedName(double hold) => FollowingName(hold) + "-tried";
+
     /// <summary>The time-based replay of the policy that follows <paramref name="plan"/> at <paramref name="hold"/>.</summary>
     public static IReadOnlyList<TimedRun> RunTimedFollowing(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, MixPlan plan,
         double hold, IReadOnlyList<int> seeds, string queue = "fifo", int maxSkips = 16)

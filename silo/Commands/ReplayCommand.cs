@@ -14,7 +14,7 @@ namespace Granary.Silo.Replay;
 public static class ReplayCommand
 {
     public const string Usage =
-        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]] [--as-good-as POLICY]] [--configuration-bound] [--left-out] [--follow-plan 0,0.1 [--plan-seed 1000] [--plan-file F]] [--time [--compress K] [--queue fifo] [--max-skips 16] [--replan SECONDS]] [--json]\n" +
+        "usage: granary-silo replay --nodes NODES.csv --pods PODS.csv [--policy NAME|all|NAME,NAME] [--seeds 42-51|42,43] [--variant gpushare60|multigpu30|gpuspec25|cpuheavy40 [--variant-seed 1]] [--bound [--holding POLICY [--hold large|all]] [--as-good-as POLICY]] [--configuration-bound] [--left-out] [--follow-plan 0,0.1 [--plan-seed 1000] [--plan-file F] [--trial]] [--time [--compress K] [--queue fifo] [--max-skips 16] [--replan SECONDS]] [--json]\n" +
         "  --time: pods arrive at creation_time, run until deletion_time, wait in the queue when they do not fit;\n" +
         "          --compress K divides creation times by K (run times kept), so K times the load arrives\n" +
         "  --variant: replay a workload derived from the pods with that ratio (docs/scheduling.md, WorkloadVariant)\n" +
@@ -28,6 +28,8 @@ public static class ReplayCommand
         "  --follow-plan HOLDS: also the policy following the configuration LP's plan for another draw of the mix\n" +
         "          (--plan-seed, default 1000; minutes to solve), at each hold: the part of the GPUs kept whole\n" +
         "          for the plan's whole-GPU slots; --plan-file F keeps the plan (read if F exists, else written)\n" +
+        "  --trial: also, at each hold, the planner's trial: the plan and the default place the plan's draw, and\n" +
+        "          the seeds replay the one that held more of the GPUs (plan-hold-HOLD-tried)\n" +
         "  --replan SECONDS: with --time, also each hold re-planning as the grains' planner does, from the mix it\n" +
         "          observes every SECONDS of trace time (plan-hold-HOLD-replan-SECONDSs)\n" +
         "policies: ";
@@ -52,6 +54,7 @@ public static class ReplayCommand
         IReadOnlyList<double>? followHolds = null;
         var planSeed = 1000;
         string? planFile = null;
+        var trial = false;
         TimeSpan? replan = null;
         var rest = args.SkipWhile(a => a.Equals("replay", StringComparison.OrdinalIgnoreCase)).ToArray();
         for (var i = 0; i < rest.Length; i++)
@@ -100,6 +103,7 @@ public static class ReplayCommand
                             ? ps : throw new ArgumentException($"--plan-seed: '{rest[i]}' is not a seed");
                         break;
                     case "--plan-file": planFile = Value(); break;
+                    case "--trial": trial = true; break;
                     case "--replan":
                         replan = long.TryParse(Value(), CultureInfo.InvariantCulture, out var every) && every > 0
                             ? TimeSpan.FromSeconds(every) : throw new ArgumentException($"--replan: '{rest[i]}' is not a number of seconds > 0");
@@ -116,6 +120,7 @@ public static class ReplayCommand
         if (nodesPath is null || podsPath is null) return Fail(error, "--nodes and --pods are required");
         if (asGoodAs is not null && !withBound) return Fail(error, "--as-good-as needs --bound");
         if (replan is not null && (!timed || followHolds is null)) return Fail(error, "--replan needs --time and --follow-plan");
+        if (trial && (timed || followHolds is null)) return Fail(error, "--trial needs --follow-plan without --time (with --time, --replan tries each plan)");
 
         IReadOnlyList<string> policies;
         IReadOnlyList<int> seeds;
@@ -238,6 +243,14 @@ public static class ReplayCommand
         foreach (var hold in followHolds ?? [])
         {
             var summary = ReplayBenchmark.RunFollowing(nodes, pods, plan!, hold, seeds);
+            output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
+            output.Flush();
+        }
+        foreach (var hold in trial ? followHolds! : [])
+        {
+            var (summary, choice) = ReplayBenchmark.RunTried(nodes, pods, plan!, hold, planSeed, seeds);
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--trial: hold {hold}: on draw {planSeed} the plan held {choice.PlanHeldGpuMilli} GPU milli, ") +
+                string.Create(CultureInfo.InvariantCulture, $"the default {choice.DefaultHeldGpuMilli}: ") + (choice.Follow ? "the plan followed" : "the default kept"));
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }

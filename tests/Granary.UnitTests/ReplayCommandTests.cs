@@ -93,14 +93,46 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Matches(@"^--replan: seed 42: \d+ plans solved, \d+ not followed", solves.ToString());
     }
 
+    [Fact]
+    public void The_trial_row_replays_whichever_held_more_of_the_GPUs_on_the_plans_draw()
+    {
+        var (nodes, pods) = Trace();
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        Assert.Equal(0, ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, "--policy", "fgd-adaptive", "--seeds", "42,43",
+            "--follow-plan", "0,1", "--plan-file", Path.Combine(_directory, "plan.json"), "--trial", "--json"], output, error));
+
+        var rows = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .ToDictionary(r => r.GetProperty("policy").GetString()!);
+        Assert.Equal(["fgd-adaptive", "plan-hold-0", "plan-hold-1", "plan-hold-0-tried", "plan-hold-1-tried"], rows.Keys);
+        var trials = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, trials.Length);
+        foreach (var (hold, line) in new[] { "0", "1" }.Zip(trials))
+        {
+            var trial = System.Text.RegularExpressions.Regex.Match(line,
+                $@"^--trial: hold {hold}: on draw 1000 the plan held (\d+) GPU milli, the default (\d+): the (plan followed|default kept)$");
+            Assert.True(trial.Success, line);
+            var followed = trial.Groups[3].Value == "plan followed";
+            Assert.Equal(long.Parse(trial.Groups[1].Value) > long.Parse(trial.Groups[2].Value), followed);
+            var replayed = followed ? $"plan-hold-{hold}" : "fgd-adaptive";
+            Assert.Equal(rows[replayed].GetProperty("unallocatedGpuPct").ToString(), rows[$"plan-hold-{hold}-tried"].GetProperty("unallocatedGpuPct").ToString());
+        }
+    }
+
     [Theory]
     [InlineData("--replan", "0", "--replan: '0' is not a number of seconds > 0")]
     [InlineData("--follow-plan", "0", "--replan needs --time and --follow-plan")]
+    [InlineData("--trial", "--time", "--trial needs --follow-plan without --time")]
     public void Replanning_is_refused_without_a_period_or_outside_the_timed_plan_rows(string option, string value, string message)
     {
         var (nodes, pods) = Trace();
         var error = new StringWriter();
-        string[] replan = option == "--replan" ? ["--time", "--follow-plan", "0"] : ["--replan", "60"];
+        string[] replan = option switch
+        {
+            "--replan" => ["--time", "--follow-plan", "0"],
+            "--trial" => ["--follow-plan", "0"],
+            _ => ["--replan", "60"],
+        };
 
         var code = ReplayCommand.Run(["replay", "--nodes", nodes, "--pods", pods, .. replan, option, value], new StringWriter(), error);
 

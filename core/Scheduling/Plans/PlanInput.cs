@@ -53,30 +53,16 @@ public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<Tra
         Repeated() is { } arrived ? MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds) : null;
 
     /// <summary>
-    /// The plan (<see cref="Solve"/>) and whether to follow it at <paramref name="hold"/>: the repeated mix arrives on
-    /// the nodes in the order observed, once placed by <paramref name="byDefault"/> (fresh instances of what the group
-    /// places by without a plan) and once by the plan, in three orders of the nodes, and the plan is followed only
-    /// if it holds more of the GPUs. On some mixes (much work without GPUs) the plan does worse than the default; this
-    /// is how the planner finds out before it follows one. Null as for <see cref="Solve"/>.
+    /// The plan (<see cref="Solve"/>) and whether to follow it at <paramref name="hold"/>: the repeated mix, in the
+    /// order observed, put to <see cref="PlanTrial"/> against <paramref name="byDefault"/> (fresh instances of what
+    /// the group places by without a plan). Null as for <see cref="Solve"/>.
     /// </summary>
     public PlanChoice? Choose(double hold, Func<PlacementPolicy> byDefault, double pricingSeconds = 0.5)
     {
         ArgumentNullException.ThrowIfNull(byDefault);
         if (Repeated() is not { } arrived) return null;
-        var plan = MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds);
-        long asDefault = 0, asPlanned = 0;
-        foreach (var seed in TrialSeeds)
-        {
-            asDefault += Allocated(TraceReplay.Run(Nodes, arrived, byDefault(), seed));
-            asPlanned += Allocated(TraceReplay.Run(Nodes, arrived, ReplayBenchmark.Following(Nodes, plan, hold, seed), seed));
-        }
-        return new PlanChoice(plan, asPlanned > asDefault, asPlanned / TrialSeeds.Length, asDefault / TrialSeeds.Length);
+        return PlanTrial.Run(Nodes, arrived, MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds), hold, byDefault);
     }
-
-    // Each seed orders the nodes differently, which decides ties: the trial is not won by one order's tie-breaks.
-    private static readonly int[] TrialSeeds = [1, 2, 3];
-
-    private static long Allocated(ReplayRun run) => run.Events.Count == 0 ? 0 : run.Events[^1].AllocatedGpuMilli;
 
     private List<TracePod>? Repeated()
     {
