@@ -155,6 +155,13 @@ public sealed class ConfigurationBound : IDisposable
     private void SolveMaster()
     {
         var status = _master.Solve();
+        if (status == LinearSolver.Solver.ResultStatus.ABNORMAL)
+        {
+            // GLOP warm-starts from the last round's basis, and on some masters that start ends ABNORMAL (numerical
+            // trouble); solved from scratch the same program is optimal.
+            _master.Reset();
+            status = _master.Solve();
+        }
         if (status != LinearSolver.Solver.ResultStatus.OPTIMAL)
             throw new InvalidOperationException($"the configuration bound's master program ended {status}");
     }

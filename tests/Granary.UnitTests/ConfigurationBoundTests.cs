@@ -108,4 +108,27 @@ public class ConfigurationBoundTests
         foreach (var i in points.SelectMany(p => ReplayMetrics.EventsAt(bound.Events, capacity, p)))
             Assert.True(bound.Events[i].AllocatedGpuMilli <= packing.Events[i].AllocatedGpuMilli);
     }
+
+    [Fact]
+    public void A_master_program_GLOP_ends_abnormal_on_is_solved_afresh()
+    {
+        // A mix the grains' planner observed on a 13-node group of the default trace (1970-05-20 23:44, every seed):
+        // GLOP, warm-started from the previous round's basis, ended ABNORMAL on the master program; from scratch it
+        // solves. (CPU milli, memory MiB, GPUs, GPU milli, how many arrived.)
+        TraceNode[] nodes = [new("p100", 64000, 262144, 2, "P100"), .. Enumerable.Range(0, 5).Select(i => new TraceNode($"g2-{i}", 96000, 393216, 8, "G2")),
+            .. Enumerable.Range(0, 7).Select(i => new TraceNode($"t4-{i}", 104000, 524288, 2, "T4"))];
+        (long Cpu, long Memory, int Gpus, int Milli, int Count)[] mix = [
+            (120200, 640000, 8, 1000, 1), (1000, 6144, 1, 1000, 1), (4000, 31250, 1, 1000, 1), (7000, 30000, 1, 1000, 1),
+            (8000, 16384, 1, 1000, 1), (8000, 32768, 1, 1000, 1), (11400, 48128, 1, 1000, 7), (11900, 77824, 1, 1000, 1),
+            (16000, 32768, 1, 1000, 1), (16000, 65536, 1, 1000, 1), (18708, 64512, 1, 1000, 1), (3152, 5600, 1, 810, 27),
+            (11908, 47104, 1, 650, 12), (8000, 30517, 1, 470, 2), (11908, 47104, 1, 470, 1), (6000, 18432, 1, 460, 1),
+            (4000, 15258, 1, 320, 1), (4000, 22888, 1, 320, 1), (6000, 30517, 1, 320, 1)];
+        var pods = mix.SelectMany((m, i) => Enumerable.Repeat(new TracePod($"p{i}", m.Cpu, m.Memory, m.Gpus, m.Milli, null), m.Count)).ToArray();
+
+        var bound = Bound(nodes, pods);
+
+        var placed = TraceReplay.Run(nodes, pods, PlacementPolicy.Create("bestfit", splitShares: false), seed: 1).Events[^1].AllocatedGpuMilli;
+        Assert.InRange(bound, placed, pods.Sum(p => p.TotalGpuMilli));
+        Assert.NotEmpty(MixPlan.For(nodes, pods).Packings);
+    }
 }
