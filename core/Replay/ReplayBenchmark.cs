@@ -40,17 +40,14 @@ public static class ReplayBenchmark
     }
 
     /// <summary>The planner's trial in the arrival-only replay: <paramref name="plan"/> (solved for draw
-    /// <paramref name="planSeed"/>) is put to <see cref="PlanTrial"/> on that draw against the default, and every seed
-    /// then replays the winner (<see cref="TriedName"/>). The choice says which, with both figures of the trial.</summary>
-    public static (ReplaySummary Summary, PlanChoice Choice) RunTried(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods,
-        MixPlan plan, double hold, int planSeed, IReadOnlyList<int> seeds, double inflation = ReplayWorkload.DefaultInflation)
+    /// <paramref name="planSeed"/>) put to <see cref="PlanTrial"/> on that draw against the default. The seeds then
+    /// replay the winner (<see cref="TriedName"/>).</summary>
+    public static PlanChoice Try(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, MixPlan plan, double hold, int planSeed,
+        double inflation = ReplayWorkload.DefaultInflation)
     {
         var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
-        var choice = PlanTrial.Run(nodes, MixPlan.Draw(nodes, pods, planSeed, inflation), plan, hold,
+        return PlanTrial.Run(nodes, MixPlan.Draw(nodes, pods, planSeed, inflation), plan, hold,
             () => PlacementPolicy.Create(PlacementPolicy.DefaultName, target, planSeed, splitShares: false));
-        var summary = choice.Follow ? RunFollowing(nodes, pods, plan, hold, seeds, inflation)
-            : Run(nodes, pods, PlacementPolicy.DefaultName, seeds, inflation);
-        return (summary with { Policy = TriedName(hold) }, choice);
     }
 
     public static string TriedName(double hold) => FollowingName(hold) + "-tried";

@@ -234,21 +234,27 @@ public static class ReplayCommand
                 output.Flush();
             }
         }
+        // The rows a trial's choice replays, kept so that --trial does not replay them again.
+        ReplaySummary? byDefault = null;
+        var following = new Dictionary<double, ReplaySummary>();
         foreach (var policy in policies)
         {
             var summary = ReplayBenchmark.Run(nodes, pods, policy, seeds);
+            if (policy == PlacementPolicy.DefaultName) byDefault = summary;
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }
         foreach (var hold in followHolds ?? [])
         {
-            var summary = ReplayBenchmark.RunFollowing(nodes, pods, plan!, hold, seeds);
+            var summary = following[hold] = ReplayBenchmark.RunFollowing(nodes, pods, plan!, hold, seeds);
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }
         foreach (var hold in trial ? followHolds! : [])
         {
-            var (summary, choice) = ReplayBenchmark.RunTried(nodes, pods, plan!, hold, planSeed, seeds);
+            var choice = ReplayBenchmark.Try(nodes, pods, plan!, hold, planSeed);
+            var chosen = choice.Follow ? following[hold] : byDefault ??= ReplayBenchmark.Run(nodes, pods, PlacementPolicy.DefaultName, seeds);
+            var summary = chosen with { Policy = ReplayBenchmark.TriedName(hold) };
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--trial: hold {hold}: on draw {planSeed} the plan held {choice.PlanHeldGpuMilli} GPU milli, ") +
                 string.Create(CultureInfo.InvariantCulture, $"the default {choice.DefaultHeldGpuMilli}: ") + (choice.Follow ? "the plan followed" : "the default kept"));
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
