@@ -118,6 +118,8 @@ public sealed class SchedulerGrain(
     private async Task Replan(PlanInput input)
     {
         var started = Stopwatch.GetTimestamp();
+        logger.LogInformation("Group {Group}: solving a plan for {Agents} agents from {Observed} observed requests",
+            Group, input.Nodes.Count, input.Observed.Count);
         PlanChoice? choice = null;
         try
         {

@@ -1,3 +1,5 @@
+using Granary.Scheduling;
+
 namespace Granary.Benchmarks.Throughput;
 
 /// <summary>The two phases: throughput on one cluster (median of several runs), then the scheduler's decision
@@ -7,7 +9,7 @@ public static class Benchmark
     public static async Task<ThroughputResult> Throughput(BenchmarkOptions options, SchedulerMeter meter)
     {
         Console.Error.WriteLine($"Starting a cluster with {options.Agents} simulated agents on {options.AgentSilos} agent silo(s)...");
-        await using var cluster = await BenchmarkCluster.Start(options.Agents, options.AgentSilos, options.Policy);
+        await using var cluster = await BenchmarkCluster.Start(options.Agents, options.AgentSilos, options.Policy, options.Replan);
         Console.Error.WriteLine($"  every agent in the scheduler's view after {cluster.RegistrationTime.TotalSeconds:F1} s");
         if (options.Warmup > 0)
         {
@@ -22,6 +24,10 @@ public static class Benchmark
         allocations?.Print(1);
         var runs = await Runs("run", rate: 0);
         var paced = options.Rate > 0 ? await Runs($"paced run at {options.Rate}/s", options.Rate) : [];
+        if ((await cluster.Client.GetGrain<ISchedulerGrain>(BenchmarkCluster.Group).GetStatus()).Plan is { } plan)
+        {
+            Console.Error.WriteLine($"  planner: {plan}");
+        }
         return new ThroughputResult(options.Agents, cluster.RegistrationTime.TotalSeconds, runs, paced);
 
         async Task<List<RunResult>> Runs(string label, int rate)
@@ -49,7 +55,7 @@ public static class Benchmark
         foreach (var agents in options.ScaleAgents)
         {
             Console.Error.WriteLine($"Decision time with {agents} agents...");
-            await using var cluster = await BenchmarkCluster.Start(agents, options.AgentSilos, options.Policy);
+            await using var cluster = await BenchmarkCluster.Start(agents, options.AgentSilos, options.Policy, options.Replan);
             Console.Error.WriteLine($"  every agent in the scheduler's view after {cluster.RegistrationTime.TotalSeconds:F1} s");
             await ThroughputRun.Push(cluster, meter, Math.Min(500, options.ScaleSessions), options.InFlight, options.SessionTimeout);
             var run = await ThroughputRun.Push(cluster, meter, options.ScaleSessions, options.InFlight, options.SessionTimeout);

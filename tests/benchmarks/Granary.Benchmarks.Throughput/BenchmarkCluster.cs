@@ -33,7 +33,7 @@ public sealed class BenchmarkCluster : IAsyncDisposable
     /// <summary>From deploying the silos until the scheduler's view holds every agent.</summary>
     public TimeSpan RegistrationTime { get; }
 
-    public static async Task<BenchmarkCluster> Start(int agents, int agentSilos, string? policy = null)
+    public static async Task<BenchmarkCluster> Start(int agents, int agentSilos, string? policy = null, TimeSpan? replan = null)
     {
         var watch = new RunningWatch();
         var builder = new InProcessTestClusterBuilder((short)(1 + agentSilos));
@@ -44,7 +44,7 @@ public sealed class BenchmarkCluster : IAsyncDisposable
         {
             var isManager = silo.SiloName == ManagerSilo;
             var index = int.Parse(silo.SiloName["Silo_".Length..]);
-            host.Configuration.AddInMemoryCollection(ConfigurationFor(isManager, index, NodesOn(index, agents, agentSilos), policy));
+            host.Configuration.AddInMemoryCollection(ConfigurationFor(isManager, index, NodesOn(index, agents, agentSilos), policy, replan));
             host.Logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true).SetMinimumLevel(LogLevelFromEnvironment());
             host.UseOrleans(siloBuilder =>
             {
@@ -92,9 +92,10 @@ public sealed class BenchmarkCluster : IAsyncDisposable
         return siloIndex <= agents % agentSilos ? share + 1 : share;
     }
 
-    private static Dictionary<string, string?> ConfigurationFor(bool isManager, int siloIndex, int nodes, string? policy) => new()
+    private static Dictionary<string, string?> ConfigurationFor(bool isManager, int siloIndex, int nodes, string? policy, TimeSpan? replan) => new()
     {
         ["Granary:Scheduler:Policy"] = policy ?? PlacementPolicy.DefaultName,
+        ["Granary:Scheduler:Replan"] = replan?.ToString(),
         ["Granary:Roles"] = isManager ? "manager" : "agent",
         ["Granary:Agent:SimulatedNodes:Count"] = nodes.ToString(),
         ["Granary:Agent:SimulatedNodes:Prefix"] = $"s{siloIndex}-n",

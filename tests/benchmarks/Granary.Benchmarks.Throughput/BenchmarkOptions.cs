@@ -25,6 +25,9 @@ public sealed record BenchmarkOptions
     /// <summary>The scheduler's placement policy (null: its default).</summary>
     public string? Policy { get; init; }
 
+    /// <summary>Under the policy "plan": how often its planner solves again (null: the scheduler's default).</summary>
+    public TimeSpan? Replan { get; init; }
+
     public const string Usage = """
         Granary throughput benchmark: sessions created through ISessionGrain.Create on an in-process Orleans
         cluster (one manager silo, agent silos standing for many simulated nodes, zero-delay simulated runtime).
@@ -40,7 +43,8 @@ public sealed record BenchmarkOptions
           --scale A,B,C       agent counts for the decision-time phase, or "none" (default 100,1000,5000)
           --scale-sessions N  sessions per cluster size in that phase (default 3000)
           --timeout SECONDS   a session not RUNNING by then counts as failed (default 120)
-          --policy NAME       the scheduler's placement policy (default: the scheduler's default)
+          --policy NAME       the scheduler's placement policy, or "plan" (default: the scheduler's default)
+          --replan SECONDS    under "plan": how often the planner solves again (default: the scheduler's)
           --json              also print one JSON object with every figure
         """;
 
@@ -64,12 +68,16 @@ public sealed record BenchmarkOptions
                 "--scale-sessions" => options with { ScaleSessions = Count() },
                 "--timeout" => options with { SessionTimeout = TimeSpan.FromSeconds(Count()) },
                 "--json" => options with { Json = true },
-                "--policy" => options with { Policy = PlacementPolicy.Resolve(Next()).Name },
+                "--policy" => options with { Policy = PolicyNamed(Next()) },
+                "--replan" => options with { Replan = TimeSpan.FromSeconds(Count()) },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };
         }
         return options;
     }
+
+    private static string PolicyNamed(string name) =>
+        string.Equals(name, PlacementPolicy.PlanName, StringComparison.OrdinalIgnoreCase) ? PlacementPolicy.PlanName : PlacementPolicy.Resolve(name).Name;
 
     private static int[] ParseList(string value) => value == "none"
         ? []
