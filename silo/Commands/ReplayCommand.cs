@@ -167,7 +167,7 @@ public static class ReplayCommand
         if (!json && !timed)
         {
             output.WriteLine("unallocated GPU % (mean ± std) at arrived workload % of GPU capacity");
-            output.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0,-14}", "policy") +
+            output.WriteLine("policy".PadRight(TimedReport.PolicyWidth) +
                 string.Concat(ReplayMetrics.ArrivalPoints.Select(p => $"{p + "%",16}")) + $"{"pods/s",10}");
         }
         if (timed)
@@ -302,7 +302,7 @@ public static class ReplayCommand
     }
 
     private static string ToRow(ReplaySummary s) =>
-        string.Format(CultureInfo.InvariantCulture, "{0,-14}", s.Policy) +
+        s.Policy.PadRight(TimedReport.PolicyWidth) +
         string.Concat(ReplayMetrics.ArrivalPoints.Select(p =>
             string.Format(CultureInfo.InvariantCulture, "{0,16}", s.Mean.TryGetValue(p, out var mean) ? $"{mean:0.00} ± {s.Std[p]:0.00}" : "–"))) +
         string.Format(CultureInfo.InvariantCulture, "{0,10:0}", s.PodsPerSecond);

@@ -8,8 +8,11 @@ namespace Granary.Silo.Replay;
 /// <summary>Prints time-based replays (<see cref="TimedReplay"/>): mean ± std over seeds of each figure.</summary>
 public static class TimedReport
 {
-    public const string Header =
-        "policy              pending mean s       pending p99 s       waiting GPU-h           never ran     GPU allocated %    pods/s";
+    /// <summary>Wide enough for the longest row name the replay prints (e.g. plan-hold-0.03-replan-86400s).</summary>
+    public const int PolicyWidth = 28;
+
+    public static readonly string Header = "policy".PadRight(PolicyWidth) +
+        "      pending mean s       pending p99 s       waiting GPU-h           never ran     GPU allocated %    pods/s";
 
     private static (double Mean, double Std) Stats(IReadOnlyList<TimedRun> runs, Func<TimedRun, double> figure)
     {
@@ -35,7 +38,7 @@ public static class TimedReport
     ];
 
     public static string ToRow(string policy, IReadOnlyList<TimedRun> runs) =>
-        string.Format(CultureInfo.InvariantCulture, "{0,-14}", policy) +
+        policy.PadRight(PolicyWidth) +
         string.Concat(Figures.Select(f => Stats(runs, f.Figure)).Select(s =>
             string.Format(CultureInfo.InvariantCulture, " {0,19}", $"{s.Mean:0.##} ± {s.Std:0.##}"))) +
         string.Format(CultureInfo.InvariantCulture, "{0,10:0}", PodsPerSecond(runs));
