@@ -50,22 +50,86 @@ public sealed record MixPlan(IReadOnlyList<ConfigurationBound.NodePacking> Packi
     }
 
     /// <summary>What each node of <paramref name="cluster"/> should hold: per node shape, each packing goes on the
-    /// whole part of its node count, then the packings with the largest fractional parts, one per node, until the
-    /// shape's nodes run out; nodes in the cluster's order (by agent id).</summary>
+    /// whole part of its node count, then the packings with the largest fractional parts, until the shape's nodes run
+    /// out. A node already running sessions of planned kinds takes the packing that has slots for most of their GPU
+    /// (nodes running the most GPU choose first), so a new plan does not strand what runs under the last one; the other
+    /// nodes take the rest in that order, in the cluster's order (by agent id).</summary>
     public WorkloadPlan Assign(ClusterState cluster)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         var plans = ImmutableDictionary.CreateBuilder<string, NodePlan>(StringComparer.Ordinal);
         foreach (var shape in Packings.Select(p => p.Shape).Distinct())
         {
+            var nodes = cluster.Nodes.Where(shape.Takes).ToList();
             var ofShape = Packings.Where(p => p.Shape == shape)
-                .Select(p => (p.Counts, Whole: (int)Math.Floor(p.Nodes + 1e-6), Fraction: p.Nodes - Math.Floor(p.Nodes + 1e-6))).ToList();
-            var assigned = ofShape.SelectMany(p => Enumerable.Repeat(p.Counts, p.Whole))
-                .Concat(ofShape.Where(p => p.Fraction > 1e-6).OrderByDescending(p => p.Fraction).Select(p => p.Counts));
-            foreach (var (node, counts) in cluster.Nodes.Where(shape.Takes).Zip(assigned))
-                plans[node.AgentId] = new NodePlan(Kinds(counts), node.Gpus.DeviceCount);
+                .Select(p => (Kinds: Kinds(p.Counts), Whole: (int)Math.Floor(p.Nodes + 1e-6), Fraction: p.Nodes - Math.Floor(p.Nodes + 1e-6))).ToList();
+            var sequence = ofShape.SelectMany(p => Enumerable.Repeat(p.Kinds, p.Whole))
+                .Concat(ofShape.Where(p => p.Fraction > 1e-6).OrderByDescending(p => p.Fraction).Select(p => p.Kinds))
+                .Take(nodes.Count).ToList();
+            foreach (var (node, kinds) in Match(nodes, sequence))
+                plans[node.AgentId] = new NodePlan(kinds, node.Gpus.DeviceCount);
         }
         return new WorkloadPlan(plans.ToImmutable());
+    }
+
+    /// <summary>Nodes paired with packings of <paramref name="sequence"/> (one each, at most one per node): first the
+    /// nodes running planned kinds, most GPU first, each taking the packing with slots for most of the GPU it runs
+    /// (the earliest on a tie); then the others, in order, the remaining packings in sequence order.</summary>
+    private static IEnumerable<(NodeState Node, Dictionary<SlotKind, int> Kinds)> Match(
+        List<NodeState> nodes, List<Dictionary<SlotKind, int>> sequence)
+    {
+        // Each distinct packing with the positions in the sequence it still holds, earliest first.
+        var positions = Enumerable.Range(0, sequence.Count).GroupBy(i => sequence[i], ReferenceEqualityComparer.Instance)
+            .Select(g => new Queue<int>(g)).ToList();
+        var taken = new bool[sequence.Count];
+        var matched = new Dictionary<SlotKind, int>?[nodes.Count];
+        var running = nodes.Select(Running).ToArray();
+        foreach (var n in Enumerable.Range(0, nodes.Count).Where(n => running[n].Count > 0).OrderByDescending(n => GpuMilli(running[n])))
+        {
+            Queue<int>? best = null;
+            var bestOverlap = 0L;
+            foreach (var packing in positions.Where(q => q.Count > 0))
+            {
+                var overlap = Overlap(running[n], sequence[packing.Peek()]);
+                if (overlap > 0 && (best is null || overlap > bestOverlap || (overlap == bestOverlap && packing.Peek() < best.Peek())))
+                    (best, bestOverlap) = (packing, overlap);
+            }
+            if (best is null) continue;
+            var position = best.Dequeue();
+            taken[position] = true;
+            matched[n] = sequence[position];
+        }
+        var next = 0;
+        for (var n = 0; n < nodes.Count; n++)
+        {
+            if (matched[n] is null)
+            {
+                while (next < sequence.Count && taken[next]) next++;
+                if (next == sequence.Count) continue;
+                taken[next++] = true;
+                matched[n] = sequence[next - 1];
+            }
+            yield return (nodes[n], matched[n]!);
+        }
+    }
+
+    private static Dictionary<SlotKind, int> Running(NodeState node)
+    {
+        var running = new Dictionary<SlotKind, int>();
+        foreach (var allocation in node.Allocations)
+            if (SlotKind.Of(allocation) is { } kind) running[kind] = running.GetValueOrDefault(kind) + 1;
+        return running;
+    }
+
+    private static long GpuMilli(Dictionary<SlotKind, int> kinds) =>
+        kinds.Sum(k => (long)k.Value * k.Key.Devices * k.Key.MilliPerDevice);
+
+    private static long Overlap(Dictionary<SlotKind, int> running, Dictionary<SlotKind, int> packing)
+    {
+        var overlap = 0L;
+        foreach (var (kind, count) in running)
+            if (packing.TryGetValue(kind, out var planned)) overlap += (long)Math.Min(count, planned) * kind.Devices * kind.MilliPerDevice;
+        return overlap;
     }
 
     public string ToJson() => JsonSerializer.Serialize(this);

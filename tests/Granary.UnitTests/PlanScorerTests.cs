@@ -91,6 +91,23 @@ public class PlanScorerTests
     }
 
     [Fact]
+    public void A_node_running_planned_sessions_takes_the_packing_with_slots_for_them()
+    {
+        var shape = new NodeShape("V100M32", 1, 8000, 8192, 3);
+        PackingBound.PodType[] types = [new(1000, 1024, 1, 1000, ""), new(2000, 1024, 1, 400, "")];
+        ConfigurationBound.NodePacking[] packings = [new(shape, [1, 0], 1.4), new(shape, [0, 2], 1.6)];
+        var cluster = Cluster(new[] { "a", "b", "c" }.Select(n => new TraceNode(n, 8000, 8192, 1, "V100M32").ToNodeState(n)).ToArray());
+        Assert.Equal("a", Place(cluster, PlacementPolicy.BestFit, "s", Request(2, 1, fgpuMilli: 400)).Placements.Single().AgentId);
+
+        var plan = new MixPlan(packings, types).Assign(cluster);
+
+        // a runs a 400 share: it takes the packing of two (4 cores) that has a slot for it, and b the whole GPU the
+        // sequence offered a; c the other packing of two.
+        Assert.Equal([4000, 1000, 4000], new[] { "a", "b", "c" }.Select(n => plan.For(n)!.PlannedCpuMilli).ToArray());
+        Assert.NotNull(plan.For("a")!.OpenSlot(cluster.Find("a")!, Request(2, 1, fgpuMilli: 400)));
+    }
+
+    [Fact]
     public void A_plans_draw_ends_at_the_last_arrival_below_100_percent_when_none_comes_within_a_point_of_it()
     {
         // 700 milli a pod on 2,000: arrivals at 35, 70 and 105 % (and on), none within 99–101 %.
