@@ -64,10 +64,11 @@ public static class ReplayBenchmark
     /// <summary>The time-based replay of the grains' planner (<see cref="Replanner"/>) re-planning every
     /// <paramref name="period"/> of trace time and following its plan at <paramref name="hold"/>; the default before
     /// its first plan. Each failed solve (the plan followed so far kept) goes to <paramref name="failed"/> with its seed;
-    /// per seed, <paramref name="solved"/> hears how many plans were solved and how many of them were not followed.</summary>
+    /// per seed, <paramref name="solved"/> hears how many plans were solved, how many of them were not followed and how
+    /// many left the plan followed in place.</summary>
     public static IReadOnlyList<TimedRun> RunTimedReplanning(IReadOnlyList<TraceNode> nodes, IReadOnlyList<TracePod> pods, TimeSpan period,
         double hold, IReadOnlyList<int> seeds, Action<int, string> failed, string queue = "fifo", int maxSkips = 16,
-        Action<int, int, int>? solved = null)
+        Action<int, int, int, int>? solved = null)
     {
         ArgumentNullException.ThrowIfNull(failed);
         var target = TargetWorkload.FromRequests(pods.Select(p => p.ToRequest()));
@@ -78,7 +79,7 @@ public static class ReplayBenchmark
             var planner = new Replanner(period, hold, before);
             var run = TimedReplay.Run(nodes, pods, before, order, maxSkips, seed, planner.PolicyAt);
             foreach (var failure in planner.Failures) failed(seed, failure);
-            solved?.Invoke(seed, planner.Solves, planner.Declined);
+            solved?.Invoke(seed, planner.Solves, planner.Declined, planner.Kept);
             return run;
         }).ToArray();
     }

@@ -31,6 +31,8 @@ public sealed class SchedulerCore
     private DateTimeOffset _replanAt = DateTimeOffset.MinValue;
     private bool _solving;
     private string _planStatus = $"no plan yet: placing as {PlacementPolicy.DefaultName}";
+    private Replay.MixPlan? _followed;
+    private string _following = "";
     private readonly RecentRequests _arrivals = new(RecentRequests.DefaultCapacity);   // not stored: a restart plans from what runs
 
     public SchedulerCore(string group, SchedulerState state, SchedulerOptions options)
@@ -74,7 +76,7 @@ public sealed class SchedulerCore
     public PlanInput? ReplanDue(DateTimeOffset now)
     {
         if (!FollowsPlan || _solving || now < _replanAt) return null;
-        var input = PlanInput.Of(_cluster, _state.Queue.Select(q => q.Session.Resources), _arrivals.Items);
+        var input = PlanInput.Of(_cluster, _state.Queue.Select(q => q.Session.Resources), _arrivals.Items) with { Current = _followed };
         if (input.Nodes.Count == 0 || !input.Observed.Any(p => p.TotalGpuMilli > 0)) return null; // nothing to plan yet
         _solving = true;
         _replanAt = now + _options.Replan;
@@ -86,25 +88,34 @@ public sealed class SchedulerCore
     public PlacementPolicy FreshDefault() =>
         PlacementPolicy.Create(PlacementPolicy.DefaultName, workloadRefresh: _options.WorkloadRefresh);
 
-    /// <summary>The planner's answer to the last <see cref="ReplanDue"/>: from now on placements follow the plan laid
-    /// onto the agents in view (agents it does not cover take only work outside it) if it did better than the default
-    /// in trial, else the default; null (the solve failed) keeps what was followed.</summary>
+    /// <summary>The planner's answer to the last <see cref="ReplanDue"/>: from now on placements follow the new plan
+    /// laid onto the agents in view (agents it does not cover take only work outside it) if it did better than the
+    /// default and the plan followed in trial; the plan followed, as it lies, if that did as well as the new one and
+    /// better than the default; else the default. Null (the solve failed) keeps what was followed.</summary>
     public SchedulerEffects Planned(PlanChoice? choice, DateTimeOffset now)
     {
         _solving = false;
         var effects = new SchedulerEffects();
         if (choice is null) return effects;
-        if (choice.Follow)
+        _followed = choice.Follow ? choice.Plan : null;
+        var held = $"({choice.PlanHeldGpuMilli / 1000.0:0.#} against {choice.DefaultHeldGpuMilli / 1000.0:0.#})";
+        if (choice.Follow && choice.Kept)
+        {
+            _planStatus = $"{_following}; kept at {now:u}: in trial it held {choice.PlanHeldGpuMilli / 1000.0:0.#} GPUs, " +
+                $"a new plan no more, the default {choice.DefaultHeldGpuMilli / 1000.0:0.#}";
+        }
+        else if (choice.Follow)
         {
             var nodes = choice.Plan.Assign(_cluster);
             _placement = PlacementPolicy.Following(nodes, _options.PlanHold);
-            _planStatus = $"following a plan solved at {now:u} for {nodes.Nodes.Count} of {_cluster.Count} agents";
+            _planStatus = _following = $"following a plan solved at {now:u} for {nodes.Nodes.Count} of {_cluster.Count} agents";
         }
         else
         {
             _placement = _beforePlan;
-            _planStatus = $"placing as {PlacementPolicy.DefaultName}: the plan solved at {now:u} held no more of the GPUs in trial " +
-                $"({choice.PlanHeldGpuMilli / 1000.0:0.#} against {choice.DefaultHeldGpuMilli / 1000.0:0.#})";
+            _planStatus = $"placing as {PlacementPolicy.DefaultName}: " + (choice.Kept
+                ? $"neither the plan solved at {now:u} nor the one followed held more of the GPUs in trial {held}"
+                : $"the plan solved at {now:u} held no more of the GPUs in trial {held}");
         }
         effects.Notices.Add(_planStatus);
         effects.PlanWanted = true;

@@ -194,7 +194,7 @@ public static class ReplayCommand
                 var runs = ReplayBenchmark.RunTimedReplanning(nodes, pods, replan!.Value, hold, seeds,
                     (seed, failure) => error.WriteLine($"--replan: seed {seed}: a solve failed, the plan followed so far kept: {failure}"),
                     queueOrder, maxSkips,
-                    (seed, solves, declined) => error.WriteLine($"--replan: seed {seed}: {solves} plans solved, {declined} not followed (in trial the plan held no more than the default)"));
+                    (seed, solves, declined, kept) => error.WriteLine($"--replan: seed {seed}: {solves} plans solved, {declined} not followed (in trial the plan held no more than the default), {kept} kept the plan followed (the new one held no more)"));
                 var name = ReplayBenchmark.ReplanningName(hold, replan.Value);
                 output.WriteLine(json ? TimedReport.ToJson(name, seeds, queueOrder, runs) : TimedReport.ToRow(name, runs));
                 output.Flush();

@@ -49,14 +49,17 @@ public class TimedReplayTests
         Assert.Equal((80 + 190) / 3600.0, lifo.WaitingGpuHours, 9);
     }
 
+    // With a period of 100 s: rounds at 0 (only a pod without GPUs observed: nothing to plan), 10 (solve), 50 (within
+    // the period), 150 (solve again). Every pod fits, so every pod runs at once.
+    private static readonly (TraceNode[] Nodes, TracePod[] Pods) TwoSolves = (
+        [new("a", 8000, 16384, 1, "T4"), new("b", 4000, 16384, 1, "T4")],
+        [new("cpu", 1000, 1024, 0, 0, null, 0, 500), Gpu("w", 10, 500),
+            new("s", 1000, 1024, 1, 500, null, 50, 500), new("s2", 1000, 1024, 1, 500, null, 150, 500)]);
+
     [Fact]
     public void The_planner_in_the_replay_solves_once_a_period_from_what_it_observes()
     {
-        // Rounds at 0 (only a pod without GPUs observed: nothing to plan), 10 (solve), 50 (within the period), 150
-        // (solve again): two plans. Every pod fits, so every pod runs at once.
-        TraceNode[] nodes = [new("a", 8000, 16384, 1, "T4"), new("b", 4000, 16384, 1, "T4")];
-        TracePod[] pods = [new("cpu", 1000, 1024, 0, 0, null, 0, 500), Gpu("w", 10, 500),
-            new("s", 1000, 1024, 1, 500, null, 50, 500), new("s2", 1000, 1024, 1, 500, null, 150, 500)];
+        var (nodes, pods) = TwoSolves;
         var before = PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false);
         var planner = new Replanner(TimeSpan.FromSeconds(100), hold: 0, before);
 
@@ -64,6 +67,30 @@ public class TimedReplayTests
 
         Assert.Equal(2, planner.Solves);
         Assert.Equal((4, 0, 0.0), (run.Pods, run.NeverRan, run.MeanPendingSeconds));
+    }
+
+    [Fact]
+    public void The_planner_in_the_replay_tries_each_new_plan_against_the_one_it_follows()
+    {
+        // Solves at 10 and 150; the second is told the first plan held as much, so that plan goes on.
+        var (nodes, pods) = TwoSolves;
+        var before = PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false);
+        var currents = new List<MixPlan?>();
+        PlanChoice? first = null;
+        var planner = new Replanner(TimeSpan.FromSeconds(100), hold: 0, before, input =>
+        {
+            if (input.Choose(hold: 0, () => PlacementPolicy.Create(PlacementPolicy.DefaultName, splitShares: false)) is not { } choice) return null;
+            currents.Add(input.Current);
+            first ??= choice with { Follow = true };
+            return currents.Count == 1 ? first : first with { Kept = true };
+        });
+
+        TimedReplay.Run(nodes, pods, before, FifoOrder.Instance, 16, 42, planner.PolicyAt);
+
+        Assert.Equal(2, currents.Count);
+        Assert.Null(currents[0]);
+        Assert.Same(first!.Plan, currents[1]);
+        Assert.Equal((2, 0, 1), (planner.Solves, planner.Declined, planner.Kept));
     }
 
     [Fact]

@@ -16,6 +16,9 @@ namespace Granary.Scheduling;
 /// </remarks>
 public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<TracePod> Observed)
 {
+    /// <summary>The plan the group follows now, if any: the new plan must beat it in trial to replace it.</summary>
+    public MixPlan? Current { get; init; }
+
     /// <summary>The nodes and the observed mix of a group: the <paramref name="arrivals"/> it remembers when there
     /// are any, else what runs (its allocations) and <paramref name="queued"/>.</summary>
     public static PlanInput Of(ClusterState cluster, IEnumerable<ResourceRequest> queued, IReadOnlyCollection<ResourceRequest>? arrivals = null)
@@ -53,15 +56,16 @@ public sealed record PlanInput(IReadOnlyList<TraceNode> Nodes, IReadOnlyList<Tra
         Repeated() is { } arrived ? MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds) : null;
 
     /// <summary>
-    /// The plan (<see cref="Solve"/>) and whether to follow it at <paramref name="hold"/>: the repeated mix, in the
-    /// order observed, put to <see cref="PlanTrial"/> against <paramref name="byDefault"/> (fresh instances of what
-    /// the group places by without a plan). Null as for <see cref="Solve"/>.
+    /// The plan (<see cref="Solve"/>, or <see cref="Current"/> where that holds as much) and whether to follow it at
+    /// <paramref name="hold"/>: the repeated mix, in the order observed, put to <see cref="PlanTrial"/> against
+    /// <paramref name="byDefault"/> (fresh instances of what the group places by without a plan). Null as for
+    /// <see cref="Solve"/>.
     /// </summary>
     public PlanChoice? Choose(double hold, Func<PlacementPolicy> byDefault, double pricingSeconds = 0.5)
     {
         ArgumentNullException.ThrowIfNull(byDefault);
         if (Repeated() is not { } arrived) return null;
-        return PlanTrial.Run(Nodes, arrived, MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds), hold, byDefault);
+        return PlanTrial.Run(Nodes, arrived, MixPlan.For(Nodes, arrived, pricingSeconds: pricingSeconds), hold, byDefault, Current);
     }
 
     private List<TracePod>? Repeated()

@@ -128,6 +128,49 @@ public class SchedulerPlanTests
         Assert.Equal("a", harness.Running["s"].AgentId);   // where the default puts it; the plan's slot is on b
     }
 
+    [Fact]
+    public void A_plan_kept_in_trial_goes_on_and_each_next_solve_is_tried_against_it_until_one_is_declined()
+    {
+        var (harness, choice, _) = FollowingThePlanOfWholeAndShare();
+        harness.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Same(choice.Plan, harness.Core.ReplanDue(harness.Now)!.Current);
+
+        harness.Core.Planned(choice with { Follow = true, Kept = true, PlanHeldGpuMilli = 1500, DefaultHeldGpuMilli = 1000 }, harness.Now);
+
+        Assert.Equal("following a plan solved at 2026-01-01 00:00:00Z for 2 of 2 agents; kept at 2026-01-01 00:01:00Z: " +
+            "in trial it held 1.5 GPUs, a new plan no more, the default 1", harness.Core.Status().Plan);
+        harness.Enqueue("s", Share);
+        harness.Plan();
+        Assert.Equal("b", harness.Running["s"].AgentId);                  // the plan's slot
+        harness.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Same(choice.Plan, harness.Core.ReplanDue(harness.Now)!.Current);
+        harness.Core.Planned(choice with { Follow = false, Kept = true }, harness.Now);
+        Assert.StartsWith("placing as fgd-adaptive: neither the plan solved at 2026-01-01 00:02:00Z nor the one followed held more",
+            harness.Core.Status().Plan);
+        harness.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Null(harness.Core.ReplanDue(harness.Now)!.Current);
+    }
+
+    [Fact]
+    public void A_new_plan_replaces_the_plan_followed_only_where_it_held_more_of_the_GPUs_in_trial()
+    {
+        TraceNode[] nodes = [new("a", 8000, 8192, 1, "T4"), new("b", 2000, 8192, 1, "T4")];
+        TracePod[] observed = [new("s", 2000, 1024, 1, 500, null), new("w", 6000, 1024, 1, 1000, null)];
+        var input = new PlanInput(nodes, observed);
+        var best = input.Solve()!;
+        // No slot for the shares: held whole (hold 1), the GPUs take none until the whole-GPU request comes.
+        var wholeOnly = new PlanInput(nodes, [observed[1]]).Solve()!;
+        PlacementPolicy ByDefault() => PlacementPolicy.Create(PlacementPolicy.DefaultName);
+
+        var asGood = (input with { Current = best }).Choose(hold: 1, ByDefault)!;
+        var worse = (input with { Current = wholeOnly }).Choose(hold: 1, ByDefault)!;
+
+        Assert.Equal((true, true, 1500L), (asGood.Kept, asGood.Follow, asGood.PlanHeldGpuMilli));
+        Assert.Same(best, asGood.Plan);
+        Assert.Equal((false, true, 1500L), (worse.Kept, worse.Follow, worse.PlanHeldGpuMilli));
+        Assert.NotSame(wholeOnly, worse.Plan);
+    }
+
     [Theory]
     [InlineData(2, 2000, 500, 6000, true, 1500, 1000)]    // the default puts shares where the whole GPU must go
     [InlineData(4, 3000, 300, 4000, false, 1300, 1600)]   // the plan's slots hold less than the default places
