@@ -73,6 +73,23 @@ public class PlanScorerTests
     }
 
     [Fact]
+    public void In_rounds_that_know_the_time_the_hold_lasts_only_while_whole_GPUs_were_asked_for_lately()
+    {
+        var plans = new Dictionary<string, NodePlan> { ["a"] = new(new Dictionary<SlotKind, int> { [new SlotKind(1000, GiB, 1, 1000)] = 1 }, devices: 1) };
+        var policy = PlacementPolicy.Following(new WorkloadPlan(plans.ToImmutableDictionary()), hold: 1);
+        var cluster = Cluster(Node("a", 8, 8, gpus: 1));
+        var start = DateTimeOffset.UnixEpoch;
+        var share = Queue(("s", Request(1, 1, fgpuMilli: 300)));
+
+        Assert.Single(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance, start).Placements);   // none asked yet
+        Scheduler.Plan(Queue(("w", Request(9, 1, gpus: 1))), cluster, 0, policy, FifoOrder.Instance, start);   // fits nowhere
+        Assert.Empty(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance, start + WholeDeviceReserve.DemandHorizon).Placements);
+        Assert.Single(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance,
+            start + WholeDeviceReserve.DemandHorizon + TimeSpan.FromSeconds(1)).Placements);
+        Assert.Empty(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance).Placements);   // no time: held, as arrival-only
+    }
+
+    [Fact]
     public void Packings_go_on_whole_node_counts_first_then_the_largest_fractions()
     {
         var shape = new NodeShape("V100M32", 1, 8000, 8192, 3);

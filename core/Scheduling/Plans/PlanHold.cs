@@ -6,12 +6,14 @@ namespace Granary.Scheduling;
 /// Keeps whole GPUs for a plan's whole-GPU slots: while at most <see cref="Threshold"/> of the cluster's GPUs are
 /// whole, a share with no open slot on a node goes there only on a GPU in use. Like <see cref="WholeDeviceReserve"/>,
 /// but a share in its plan slot always passes, since the plan put it on that device; MIG nodes are left alone as there.
-/// Measured once a round (<see cref="Measure"/>), so the placements of one round see the count from its start.
+/// Measured once a round (<see cref="Measure(ClusterState)"/>), so the placements of one round see the count from its
+/// start; in rounds that know the time it holds only while whole GPUs were asked for lately, as that reserve.
 /// </summary>
 public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
 {
     private int _whole;
     private int _devices;
+    private DateTimeOffset? _lastWholeDemand;
 
     public double Threshold { get; } = threshold;
 
@@ -25,6 +27,17 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
         if (Threshold <= 0) return;
         (_whole, _devices) = WholeDeviceReserve.CountWhole(cluster);
         Holding = _devices > 0 && _whole <= Threshold * _devices;
+    }
+
+    /// <summary>As <see cref="Measure(ClusterState)"/> in a round planned at <paramref name="now"/>; nothing is held
+    /// once no request in the queue asked for whole GPUs for <see cref="WholeDeviceReserve.DemandHorizon"/>, as the
+    /// default's reserve: the GPUs held would otherwise idle while shares wait.</summary>
+    public void Measure(ClusterState cluster, IReadOnlyList<QueuedRequest> queue, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        if (queue.Any(q => WholeDeviceReserve.AsksWholeGpus(q.Session.Resources))) _lastWholeDemand = now;
+        Measure(cluster);
+        if (_lastWholeDemand is not { } last || now - last > WholeDeviceReserve.DemandHorizon) Holding = false;
     }
 
     /// <summary>Whether a share with no open slot on this node is kept off its whole GPUs now (the caller knows there

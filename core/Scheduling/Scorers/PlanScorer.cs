@@ -50,6 +50,12 @@ public sealed class PlanScorer(WorkloadPlan plan, PlanHold hold) : INodeScorer
         return this;
     }
 
+    public INodeScorer ForRound(IReadOnlyList<QueuedRequest> queue, ClusterState cluster, DateTimeOffset now)
+    {
+        hold.Measure(cluster, queue, now);
+        return this;
+    }
+
     /// <summary>Between rounds the hold's count changes, and within one the scores read only the node.</summary>
     public bool ScoresDependOnNodeOnly => true;
 

@@ -119,7 +119,7 @@ public sealed class WhatIfScorer : INodeScorer
         {
             Record(request.Session);
             // New or still waiting: either way whole GPUs are wanted now (whole as the mix counts them).
-            if (_reserve is not null && !_wholeWanted && AsksWholeGpus(request.Session.Resources)) _wholeWanted = true;
+            if (_reserve is not null && !_wholeWanted && WholeDeviceReserve.AsksWholeGpus(request.Session.Resources)) _wholeWanted = true;
         }
         if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
         {
@@ -154,12 +154,6 @@ public sealed class WhatIfScorer : INodeScorer
             return;
         }
         _reserve.Measure(cluster, 1 - _recordedSharingGpu / _recordedGpu);
-    }
-
-    private static bool AsksWholeGpus(ResourceRequest request)
-    {
-        var (count, milli) = TargetWorkload.GpuShape(request);
-        return count > 1 || (count == 1 && milli >= GpuAllocationMap.DeviceMilli);
     }
 
     private void Record(PendingSession session)
