@@ -32,6 +32,8 @@ public sealed class SchedulerCore
     private bool _solving;
     private string _planStatus = $"no plan yet: placing as {PlacementPolicy.DefaultName}";
     private Replay.MixPlan? _followed;
+    private DateTimeOffset _followedAt;                 // when the plan followed was solved
+    private WorkloadPlan _laid = WorkloadPlan.Empty;   // and where it lies
     private string _following = "";
     private readonly RecentRequests _arrivals = new(RecentRequests.DefaultCapacity);   // not stored: a restart plans from what runs
 
@@ -98,20 +100,24 @@ public sealed class SchedulerCore
         var effects = new SchedulerEffects();
         if (choice is null) return effects;
         _followed = choice.Follow ? choice.Plan : null;
-        var held = $"({choice.PlanHeldGpuMilli / 1000.0:0.#} against {choice.DefaultHeldGpuMilli / 1000.0:0.#})";
-        if (choice.Follow && choice.Kept)
+        var laid = choice.Follow ? choice.Plan.Assign(_cluster) : null;
+        if (choice.Kept && laid is not null && laid.Nodes.Keys.ToHashSet().SetEquals(_laid.Nodes.Keys))
         {
             _planStatus = $"{_following}; kept at {now:u}: in trial it held {choice.PlanHeldGpuMilli / 1000.0:0.#} GPUs, " +
                 $"a new plan no more, the default {choice.DefaultHeldGpuMilli / 1000.0:0.#}";
         }
-        else if (choice.Follow)
+        else if (laid is not null)
         {
-            var nodes = choice.Plan.Assign(_cluster);
-            _placement = PlacementPolicy.Following(nodes, _options.PlanHold);
-            _planStatus = _following = $"following a plan solved at {now:u} for {nodes.Nodes.Count} of {_cluster.Count} agents";
+            // A plan kept while agents came or went is laid again, over what runs, so that it covers the agents tried.
+            _laid = laid;
+            _placement = PlacementPolicy.Following(laid, _options.PlanHold);
+            if (!choice.Kept) _followedAt = now;
+            var which = choice.Kept ? $"the plan solved at {_followedAt:u}, laid again at {now:u}" : $"a plan solved at {now:u}";
+            _planStatus = _following = $"following {which} for {laid.Nodes.Count} of {_cluster.Count} agents";
         }
         else
         {
+            var held = $"({choice.PlanHeldGpuMilli / 1000.0:0.#} against {choice.DefaultHeldGpuMilli / 1000.0:0.#})";
             _placement = _beforePlan;
             _planStatus = $"placing as {PlacementPolicy.DefaultName}: " + (choice.Kept
                 ? $"neither the plan solved at {now:u} nor the one followed held more of the GPUs in trial {held}"

@@ -152,6 +152,20 @@ public class SchedulerPlanTests
     }
 
     [Fact]
+    public void A_plan_kept_after_an_agent_left_is_laid_again_over_the_agents_it_was_tried_on()
+    {
+        var (harness, choice, _) = FollowingThePlanOfWholeAndShare();
+        harness.Clock.Advance(new SchedulerOptions().AgentTimeout + TimeSpan.FromSeconds(1));
+        harness.Report(harness.Agents["a"].Snapshot(harness.Now));
+        Assert.Single(harness.Core.Tick(harness.Now).AgentsLost);                  // b
+
+        harness.Core.Planned(choice with { Follow = true, Kept = true }, harness.Now);
+
+        Assert.StartsWith("following the plan solved at 2026-01-01 00:00:00Z, laid again at 2026-01-01 00:", harness.Core.Status().Plan);
+        Assert.EndsWith(" for 1 of 1 agents", harness.Core.Status().Plan);
+    }
+
+    [Fact]
     public void A_new_plan_replaces_the_plan_followed_only_where_it_held_more_of_the_GPUs_in_trial()
     {
         TraceNode[] nodes = [new("a", 8000, 8192, 1, "T4"), new("b", 2000, 8192, 1, "T4")];
