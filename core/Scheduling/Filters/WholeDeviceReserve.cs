@@ -99,13 +99,6 @@ public sealed class WholeDeviceReserve : INodeFilter
         return milli < GpuAllocationMap.DeviceMilli;
     }
 
-    /// <summary>Whether the request asks for whole GPUs, as the observed mix counts them: the demand a hold is for.</summary>
-    internal static bool AsksWholeGpus(ResourceRequest request)
-    {
-        var (count, milli) = TargetWorkload.GpuShape(request);
-        return count > 1 || (count == 1 && milli >= GpuAllocationMap.DeviceMilli);
-    }
-
     private static bool OnMig(NodeState node) => node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly;
 
     private sealed class DeviceChoice(INodeScorer round, WholeDeviceReserve reserve) : INodeScorer

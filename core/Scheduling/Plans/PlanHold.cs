@@ -13,7 +13,7 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
 {
     private int _whole;
     private int _devices;
-    private DateTimeOffset? _lastWholeDemand;
+    private readonly WholeGpuDemand _demand = new();
 
     public double Threshold { get; } = threshold;
 
@@ -35,9 +35,9 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
     public void Measure(ClusterState cluster, IReadOnlyList<QueuedRequest> queue, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        if (queue.Any(q => WholeDeviceReserve.AsksWholeGpus(q.Session.Resources))) _lastWholeDemand = now;
+        if (queue.Any(q => WholeGpuDemand.Asks(q.Session.Resources))) _demand.Heard(now);
         Measure(cluster);
-        if (_lastWholeDemand is not { } last || now - last > WholeDeviceReserve.DemandHorizon) Holding = false;
+        if (_demand.Lapsed(now)) Holding = false;
     }
 
     /// <summary>Whether a share with no open slot on this node is kept off its whole GPUs now (the caller knows there

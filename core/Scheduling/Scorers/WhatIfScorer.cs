@@ -31,7 +31,7 @@ public sealed class WhatIfScorer : INodeScorer
     private double _recordedConstrainedGpu;
     private double _recordedSharingGpu;
     private readonly WholeDeviceReserve? _reserve;
-    private DateTimeOffset? _lastWholeArrival;
+    private readonly WholeGpuDemand _demand = new();   // for the reserve
     private bool _wholeWanted;
 
     /// <param name="workload">The mix <see cref="WhatIfJudge.PlacedLessFragmentation"/> measures fragmentation against
@@ -119,7 +119,7 @@ public sealed class WhatIfScorer : INodeScorer
         {
             Record(request.Session);
             // New or still waiting: either way whole GPUs are wanted now (whole as the mix counts them).
-            if (_reserve is not null && !_wholeWanted && WholeDeviceReserve.AsksWholeGpus(request.Session.Resources)) _wholeWanted = true;
+            if (_reserve is not null && !_wholeWanted && WholeGpuDemand.Asks(request.Session.Resources)) _wholeWanted = true;
         }
         if (_constrainedMember is { } constrained && _recordedConstrainedGpu > 0 && _recordedConstrainedGpu >= ConstrainedShare * _recordedGpu)
         {
@@ -144,10 +144,10 @@ public sealed class WhatIfScorer : INodeScorer
     private void MeasureReserve(ClusterState cluster, DateTimeOffset? now)
     {
         if (_reserve is null) return;
-        if (_wholeWanted && now is { } at) _lastWholeArrival = at;
+        if (_wholeWanted && now is { } at) _demand.Heard(at);
         _wholeWanted = false;
         var constrained = _recordedConstrainedGpu >= WholeDeviceReserve.MaxConstrainedShare * _recordedGpu;
-        var demandGone = now is { } time && (_lastWholeArrival is not { } last || time - last > WholeDeviceReserve.DemandHorizon);
+        var demandGone = now is { } time && _demand.Lapsed(time);
         if (constrained || demandGone || _recordedGpu == 0)
         {
             _reserve.Release();
