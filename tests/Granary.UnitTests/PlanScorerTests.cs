@@ -75,19 +75,40 @@ public class PlanScorerTests
     [Fact]
     public void In_rounds_that_know_the_time_the_hold_lasts_only_while_whole_GPUs_were_asked_for_lately()
     {
-        var plans = new Dictionary<string, NodePlan> { ["a"] = new(new Dictionary<SlotKind, int> { [new SlotKind(1000, GiB, 1, 1000)] = 1 }, devices: 1) };
-        var policy = PlacementPolicy.Following(new WorkloadPlan(plans.ToImmutableDictionary()), hold: 1);
-        var cluster = Cluster(Node("a", 8, 8, gpus: 1));
+        var (policy, cluster) = HoldingOneWholeGpu();
         var start = DateTimeOffset.UnixEpoch;
-        var share = Queue(("s", Request(1, 1, fgpuMilli: 300)));
+        SchedulePlan ShareAt(DateTimeOffset now) => Scheduler.Plan(ShareEnqueuedAt(now), cluster, 0, policy, FifoOrder.Instance, now);
 
-        Assert.Single(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance, start).Placements);   // none asked yet
+        Assert.Single(ShareAt(start).Placements);   // none asked yet
         Scheduler.Plan(Queue(("w", Request(9, 1, gpus: 1))), cluster, 0, policy, FifoOrder.Instance, start);   // fits nowhere
-        Assert.Empty(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance, start + WholeDeviceReserve.DemandHorizon).Placements);
-        Assert.Single(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance,
-            start + WholeDeviceReserve.DemandHorizon + TimeSpan.FromSeconds(1)).Placements);
-        Assert.Empty(Scheduler.Plan(share, cluster, 0, policy, FifoOrder.Instance).Placements);   // no time: held, as arrival-only
+        Assert.Empty(ShareAt(start + WholeDeviceReserve.DemandHorizon).Placements);
+        Assert.Single(ShareAt(start + WholeDeviceReserve.DemandHorizon + TimeSpan.FromSeconds(1)).Placements);
+        Assert.Empty(Scheduler.Plan(ShareEnqueuedAt(start), cluster, 0, policy, FifoOrder.Instance).Placements);   // no time: held, as arrival-only
     }
+
+    [Fact]
+    public void The_hold_gives_way_once_a_share_has_waited_ShareWait()
+    {
+        var (policy, cluster) = HoldingOneWholeGpu();
+        var start = DateTimeOffset.UnixEpoch;
+        var waiting = Queue(("w", Request(9, 1, gpus: 1))).Concat(ShareEnqueuedAt(start)).ToArray();   // w fits nowhere
+
+        Assert.Empty(Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, start).Placements);
+        Assert.Empty(Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, start + PlanHold.ShareWait - TimeSpan.FromSeconds(1)).Placements);
+        Assert.Equal("s", Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, start + PlanHold.ShareWait).Placements.Single().SessionId);
+        Assert.Empty(Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance).Placements);   // no time: held, as arrival-only
+    }
+
+    /// <summary>One agent with one GPU, planned for a whole-GPU slot and held whole (hold 1).</summary>
+    private static (PlacementPolicy Policy, ClusterState Cluster) HoldingOneWholeGpu()
+    {
+        var plans = new Dictionary<string, NodePlan> { ["a"] = new(new Dictionary<SlotKind, int> { [new SlotKind(1000, GiB, 1, 1000)] = 1 }, devices: 1) };
+        return (PlacementPolicy.Following(new WorkloadPlan(plans.ToImmutableDictionary()), hold: 1), Cluster(Node("a", 8, 8, gpus: 1)));
+    }
+
+    /// <summary>A share of 300 milli that joined the queue at <paramref name="at"/>.</summary>
+    private static QueuedRequest[] ShareEnqueuedAt(DateTimeOffset at) =>
+        [new(new PendingSession("s", "alice", Request(1, 1, fgpuMilli: 300), 0, at), 0)];
 
     [Fact]
     public void Packings_go_on_whole_node_counts_first_then_the_largest_fractions()

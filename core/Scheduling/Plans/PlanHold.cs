@@ -1,3 +1,4 @@
+using Granary.Devices;
 using Granary.Resources;
 
 namespace Granary.Scheduling;
@@ -7,7 +8,8 @@ namespace Granary.Scheduling;
 /// whole, a share with no open slot on a node goes there only on a GPU in use. Like <see cref="WholeDeviceReserve"/>,
 /// but a share in its plan slot always passes, since the plan put it on that device; MIG nodes are left alone as there.
 /// Measured once a round (<see cref="Measure(ClusterState)"/>), so the placements of one round see the count from its
-/// start; in rounds that know the time it holds only while whole GPUs were asked for lately, as that reserve.
+/// start; in rounds that know the time it holds only while whole GPUs were asked for lately, as that reserve, and no
+/// share has waited long.
 /// </summary>
 public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
 {
@@ -29,15 +31,29 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
         Holding = _devices > 0 && _whole <= Threshold * _devices;
     }
 
+    /// <summary>How long a share of one GPU waits before the hold lets go: in a round where one has waited this long
+    /// nothing is held. The arrival-only replay knows no waiting (a share refused is gone), so there the hold is as
+    /// before; in time a share kept waiting is a session someone waits for, and one deleted before it ran is the
+    /// hold's price (docs/scheduling.md, "The plan's hold gives way to a waiting share").</summary>
+    public static readonly TimeSpan ShareWait = TimeSpan.FromSeconds(10);
+
     /// <summary>As <see cref="Measure(ClusterState)"/> in a round planned at <paramref name="now"/>; nothing is held
     /// once no request in the queue asked for whole GPUs for <see cref="WholeDeviceReserve.DemandHorizon"/>, as the
-    /// default's reserve: the GPUs held would otherwise idle while shares wait.</summary>
+    /// default's reserve (the GPUs held would otherwise idle while shares wait), nor while a share of one GPU has
+    /// waited <see cref="ShareWait"/>.</summary>
     public void Measure(ClusterState cluster, IReadOnlyList<QueuedRequest> queue, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(queue);
         if (queue.Any(q => WholeGpuDemand.Asks(q.Session.Resources))) _demand.Heard(now);
         Measure(cluster);
-        if (_demand.Lapsed(now)) Holding = false;
+        if (_demand.Lapsed(now) || queue.Any(q => IsShareOfOneGpu(q.Session.Resources) && now - q.Session.EnqueuedAt >= ShareWait))
+            Holding = false;
+    }
+
+    private static bool IsShareOfOneGpu(ResourceRequest request)
+    {
+        var (count, milli) = TargetWorkload.GpuShape(request);
+        return count == 1 && milli < GpuAllocationMap.DeviceMilli;
     }
 
     /// <summary>Whether a share with no open slot on this node is kept off its whole GPUs now (the caller knows there
