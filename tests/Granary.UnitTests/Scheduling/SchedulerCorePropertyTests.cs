@@ -13,13 +13,15 @@ public sealed class SchedulerCorePropertyTests
 {
     private const int Seeds = 8;
 
-    public static TheoryData<string> Policies() => new(PlacementPolicy.Names);
+    /// <summary>Every named policy and the planner, the grains' default, whose plans are solved as the runs go.</summary>
+    public static TheoryData<string> Policies() => new([.. PlacementPolicy.Names, PlacementPolicy.PlanName]);
 
     [Theory]
     [MemberData(nameof(Policies))]
     public void Never_over_allocates_never_places_twice_and_leaves_nothing_placeable_pending(string policy)
     {
         string[] models = ["V100M16", "V100M32"];
+        var followed = 0;   // plan: steps placing by a plan, not by the default
         for (var seed = 1; seed <= Seeds; seed++)
         {
             var random = new Random(seed);
@@ -29,6 +31,7 @@ public sealed class SchedulerCorePropertyTests
                     models[random.Next(models.Length)], fgpuPerGpu: random.Next(1, 6), prefix: $"n{i}-gpu"));
             var late = new List<AgentSnapshot>();
             var next = 0;
+            var solves = 0;
 
             for (var step = 0; step < 40; step++)
             {
@@ -52,12 +55,16 @@ public sealed class SchedulerCorePropertyTests
                     late.Clear();
                 }
                 harness.Tick(TimeSpan.FromSeconds(random.Next(1, 20)));
+                if (harness.Replan()) solves++;
+                if (harness.Core.Status().Plan?.StartsWith("following", StringComparison.Ordinal) == true) followed++;
                 AssertConsistent(harness, where);
             }
+            if (policy == PlacementPolicy.PlanName) Assert.True(solves > 0, $"{policy} seed {seed}: the planner never solved");
 
             // Every agent reports its truth, in order: from now on the view is right, so nothing is refused, and
-            // whatever still waits fits nowhere.
+            // whatever still waits fits nowhere (past the plan's hold, which gives way to a share that waited).
             late.Clear();
+            harness.Clock.Advance(PlanHold.ShareWait);
             harness.ReportAll();
             var refusals = harness.Refusals.Count;
             harness.Plan();
@@ -68,10 +75,12 @@ public sealed class SchedulerCorePropertyTests
             foreach (var queued in harness.Core.State.Queue.Where(q => q.Reason?.StartsWith("waiting behind", StringComparison.Ordinal) != true))
             {
                 var request = queued.Session.Resources;
-                var fits = harness.Agents.Values.FirstOrDefault(a => GpuModelFilter.Instance.Admits(a.Truth, request) && a.Truth.CanFit(request));
+                var fits = harness.Agents.Values.FirstOrDefault(a => GpuModelFilter.Instance.Admits(a.Truth, request) && a.Truth.CanFit(request)
+                    && (policy != PlacementPolicy.PlanName || GpuFilter.SingleDevice.Admits(a.Truth, request)));   // its shares: on one device
                 Assert.True(fits is null, $"{policy} seed {seed}: {queued.Session.SessionId} waits ({queued.Reason}) but fits {fits?.Id}");
             }
         }
+        if (policy == PlacementPolicy.PlanName) Assert.True(followed > 0, "no plan won its trial in any run: the plan's placements went untested");
     }
 
     private static void AssertConsistent(SchedulerHarness harness, string where)

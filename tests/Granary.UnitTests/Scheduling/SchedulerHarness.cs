@@ -69,6 +69,15 @@ internal sealed class SchedulerHarness
         return effects;
     }
 
+    /// <summary>Under the policy "plan", when the planner is due: it solves and tries the plan as the grain does (here on
+    /// the caller's thread) and the core takes its choice. Whether it was due.</summary>
+    public bool Replan()
+    {
+        if (Core.ReplanDue(Now) is not { } input) return false;
+        Carry(Core.Planned(input.Choose(Options.PlanHold, Core.FreshDefault), Now));
+        return true;
+    }
+
     /// <summary>Time passes; the periodic tick runs and plans.</summary>
     public SchedulerEffects Tick(TimeSpan elapsed)
     {
