@@ -38,7 +38,8 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     public static readonly PlacementPolicy BestFit = new("bestfit", StandardFilters, BestFitScorer.Instance);
     public static readonly PlacementPolicy WorstFit = new("worstfit", StandardFilters, WorstFitScorer.Instance);
 
-    /// <summary>The default: fragmentation-aware placement (FGD's score, see <see cref="FragmentationScorer"/>) with
+    /// <summary>The default without a plan (the grains' default policy is the planner, <see cref="PlanName"/>, which
+    /// places by this one until its first plan and whenever a plan loses its trial): fragmentation-aware placement (FGD's score, see <see cref="FragmentationScorer"/>) with
     /// ties going to nodes already in use, measured against the observed mix of each round (or a given target
     /// workload), in coarser steps while model-constrained requests ask for a share of the GPU (whatif's rule, without
     /// its replays: <see cref="WhatIfScorer.ConstrainedShare"/>), and FGD itself (ties to any node) while requests for
@@ -50,8 +51,9 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     /// the price of more GPU left unallocated once the cluster is full (docs/scheduling.md, "A whole-device reserve").</summary>
     public const string DefaultWithoutReserveName = "fgd-adaptive-no-reserve";
 
-    /// <summary>A scheduler following the plan its planner solves for the mix it observes (<see cref="Following"/>);
-    /// not among <see cref="Names"/>, which need no plan: until its first plan it places as the default does.</summary>
+    /// <summary>A scheduler following the plan its planner solves for the mix it observes (<see cref="Following"/>), the
+    /// grains' default (<see cref="SchedulerOptions.Policy"/>); not among <see cref="Names"/>, which need no plan: until
+    /// its first plan it places as <see cref="DefaultName"/> does.</summary>
     public const string PlanName = "plan";
 
     /// <summary>Every policy name, the default first.</summary>

@@ -5,8 +5,10 @@ public sealed class SchedulerOptions
 {
     public const string Section = "Granary:Scheduler";
 
-    /// <summary>Placement policy, one of PlacementPolicy.Names (default: the fragmentation-aware one).</summary>
-    public string Policy { get; set; } = PlacementPolicy.DefaultName;
+    /// <summary>Placement policy: "plan", the default, follows the plan the group's planner solves for the mix it
+    /// observes and only while the plan wins its trial, placing as <see cref="PlacementPolicy.DefaultName"/> otherwise
+    /// (docs/scheduling.md, "The planner as the default"); or one of PlacementPolicy.Names.</summary>
+    public string Policy { get; set; } = PlacementPolicy.PlanName;
 
     /// <summary>Queue order: "fifo", "lifo", "priority" or "drf".</summary>
     public string Queue { get; set; } = "fifo";
@@ -30,8 +32,10 @@ public sealed class SchedulerOptions
     public TimeSpan Replan { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Under the policy "plan": while at most this share of the GPUs is whole, a share outside the plan goes
-    /// only on a GPU in use (<see cref="PlanHold"/>); 0, the default, never keeps a share waiting that fits.</summary>
-    public double PlanHold { get; set; }
+    /// only on a GPU in use (<see cref="Scheduling.PlanHold"/>), for at most <see cref="Scheduling.PlanHold.ShareWait"/>;
+    /// 0 never keeps a share waiting that fits. The default, 0.1, is the hold that closes half of FGD's gap to the
+    /// bound arrival-only.</summary>
+    public double PlanHold { get; set; } = 0.1;
 
     /// <summary>An agent whose snapshots stop for this long drops out of the view.</summary>
     public TimeSpan AgentTimeout { get; set; } = TimeSpan.FromSeconds(40);

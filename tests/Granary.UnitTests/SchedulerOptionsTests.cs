@@ -5,10 +5,12 @@ namespace Granary.UnitTests;
 public sealed class SchedulerOptionsTests
 {
     [Fact]
-    public void Defaults_are_the_fragmentation_aware_placement_and_fifo()
+    public void Defaults_are_the_planner_at_hold_one_tenth_and_fifo()
     {
-        var policy = new SchedulerOptions().PolicyFor("default");
-        Assert.Equal(PlacementPolicy.DefaultName, policy.Placement);
+        var options = new SchedulerOptions();
+        var policy = options.PolicyFor("default");
+        Assert.Equal(PlacementPolicy.PlanName, policy.Placement);
+        Assert.Equal(0.1, options.PlanHold);
         Assert.Equal("fifo", policy.Queue);
         Assert.Equal(16, policy.MaxSkips);
     }

@@ -94,7 +94,7 @@ public sealed class BenchmarkCluster : IAsyncDisposable
 
     private static Dictionary<string, string?> ConfigurationFor(bool isManager, int siloIndex, int nodes, string? policy, TimeSpan? replan) => new()
     {
-        ["Granary:Scheduler:Policy"] = policy ?? PlacementPolicy.DefaultName,
+        ["Granary:Scheduler:Policy"] = policy ?? new SchedulerOptions().Policy,
         ["Granary:Scheduler:Replan"] = replan?.ToString(),
         ["Granary:Roles"] = isManager ? "manager" : "agent",
         ["Granary:Agent:SimulatedNodes:Count"] = nodes.ToString(),
