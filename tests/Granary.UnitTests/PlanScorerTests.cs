@@ -87,15 +87,18 @@ public class PlanScorerTests
     }
 
     [Fact]
-    public void The_hold_gives_way_once_a_share_has_waited_ShareWait()
+    public void The_hold_gives_way_once_a_share_has_waited_ShareWait_and_not_for_other_requests_waiting()
     {
         var (policy, cluster) = HoldingOneWholeGpu();
-        var start = DateTimeOffset.UnixEpoch;
-        var waiting = Queue(("w", Request(9, 1, gpus: 1))).Concat(ShareEnqueuedAt(start)).ToArray();   // w fits nowhere
+        var asked = DateTimeOffset.UnixEpoch.AddMinutes(1);
+        // Waiting since the epoch, and fitting nowhere: a whole GPU (9 cores on 8) and a MIG instance (no MIG here).
+        var waiting = Queue(("w", Request(9, 1, gpus: 1)), ("mig", new ResourceRequest(1000, GiB, FgpuMilli: 143, MigProfile: "1g.10gb")))
+            .Concat(ShareEnqueuedAt(asked)).ToArray();
+        SchedulePlan At(DateTimeOffset now) => Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, now);
 
-        Assert.Empty(Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, start).Placements);
-        Assert.Empty(Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, start + PlanHold.ShareWait - TimeSpan.FromSeconds(1)).Placements);
-        Assert.Equal("s", Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance, start + PlanHold.ShareWait).Placements.Single().SessionId);
+        Assert.Empty(At(asked).Placements);                                             // they waited a minute, the share not yet
+        Assert.Empty(At(asked + PlanHold.ShareWait - TimeSpan.FromSeconds(1)).Placements);
+        Assert.Equal("s", At(asked + PlanHold.ShareWait).Placements.Single().SessionId);
         Assert.Empty(Scheduler.Plan(waiting, cluster, 0, policy, FifoOrder.Instance).Placements);   // no time: held, as arrival-only
     }
 

@@ -1,4 +1,3 @@
-using Granary.Devices;
 using Granary.Resources;
 
 namespace Granary.Scheduling;
@@ -31,30 +30,32 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
         Holding = _devices > 0 && _whole <= Threshold * _devices;
     }
 
-    /// <summary>How long a share of one GPU waits before the hold lets go: in a round where one has waited this long
-    /// nothing is held. The arrival-only replay knows no waiting (a share refused is gone), so there the hold is as
-    /// before; in time a share kept waiting is a session someone waits for, and one deleted before it ran is the
-    /// hold's price (docs/scheduling.md, "The plan's hold gives way to a waiting share").</summary>
+    /// <summary>How long a request for a GPU share waits before the hold lets go: in a round where one has waited this
+    /// long, counted from when its session asked (<see cref="PendingSession.EnqueuedAt"/>: the wait its user sees,
+    /// quota and earlier refused placements included), nothing is held, whatever keeps it waiting. The arrival-only
+    /// replay knows no waiting (a share refused is gone), so there the hold is as before; in time a share kept waiting
+    /// is a session someone waits for, and one deleted before it ran is the hold's price (docs/scheduling.md, "The
+    /// plan's hold gives way to a waiting share").</summary>
     public static readonly TimeSpan ShareWait = TimeSpan.FromSeconds(10);
 
     /// <summary>As <see cref="Measure(ClusterState)"/> in a round planned at <paramref name="now"/>; nothing is held
     /// once no request in the queue asked for whole GPUs for <see cref="WholeDeviceReserve.DemandHorizon"/>, as the
-    /// default's reserve (the GPUs held would otherwise idle while shares wait), nor while a share of one GPU has
+    /// default's reserve (the GPUs held would otherwise idle while shares wait), nor while a request for a share has
     /// waited <see cref="ShareWait"/>.</summary>
     public void Measure(ClusterState cluster, IReadOnlyList<QueuedRequest> queue, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(queue);
         if (queue.Any(q => WholeGpuDemand.Asks(q.Session.Resources))) _demand.Heard(now);
         Measure(cluster);
-        if (_demand.Lapsed(now) || queue.Any(q => IsShareOfOneGpu(q.Session.Resources) && now - q.Session.EnqueuedAt >= ShareWait))
+        if (_demand.Lapsed(now) || queue.Any(q => MayBeHeld(q.Session.Resources) && now - q.Session.EnqueuedAt >= ShareWait))
             Holding = false;
     }
 
-    private static bool IsShareOfOneGpu(ResourceRequest request)
-    {
-        var (count, milli) = TargetWorkload.GpuShape(request);
-        return count == 1 && milli < GpuAllocationMap.DeviceMilli;
-    }
+    /// <summary>Whether the hold may keep this request off whole GPUs on some node: a share that is not a MIG profile.
+    /// Read without a node (how much of a GPU a share is depends on the node's fGPU per GPU), so a share too large
+    /// for the hold on every node counts too: the hold then gives way sooner, never later.</summary>
+    private static bool MayBeHeld(ResourceRequest request) =>
+        request.Gpus == 0 && request.FgpuMilli > 0 && request.MigProfile is null;
 
     /// <summary>Whether a share with no open slot on this node is kept off its whole GPUs now (the caller knows there
     /// is no slot).</summary>
