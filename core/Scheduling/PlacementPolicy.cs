@@ -56,7 +56,7 @@ public sealed class PlacementPolicy(string name, IReadOnlyList<INodeFilter> filt
     /// its first plan it places as <see cref="DefaultName"/> does.</summary>
     public const string PlanName = "plan";
 
-    /// <summary>Every policy name, the default first.</summary>
+    /// <summary>Every policy name that needs no plan, the default without a plan first.</summary>
     public static IReadOnlyList<string> Names { get; } =
         [DefaultName, DefaultWithoutReserveName, "fgd-consolidate", "whatif", "fgd", "fgd-coarse", "fgd-coarse-consolidate", "fgd-exact", "bestfit", "bestfit-cpugpu", "worstfit", "roundrobin", "dotproduct", "gpupacking", "random"];
 

@@ -24,7 +24,7 @@ public sealed class SchedulerCore
     // One instance per scheduler, so stateful policies (round robin's cursor, the fragmentation scorer's observed
     // mix and memo) carry across planning rounds.
     private PlacementPolicy _placement;
-    private readonly PlacementPolicy _beforePlan;   // under "plan": the default, placing until a plan is worth following
+    private readonly PlacementPolicy _beforePlan;   // under "plan": fgd-adaptive, placing until a plan is worth following
     private readonly IQueueOrder _order;
     private bool _dirty;
     // Under the policy "plan": when the planner should solve next, whether a solve is out, and what is followed.
@@ -91,9 +91,10 @@ public sealed class SchedulerCore
         PlacementPolicy.Create(PlacementPolicy.DefaultName, workloadRefresh: _options.WorkloadRefresh);
 
     /// <summary>The planner's answer to the last <see cref="ReplanDue"/>: from now on placements follow the new plan
-    /// laid onto the agents in view (agents it does not cover take only work outside it) if it did better than the
-    /// default and the plan followed in trial; the plan followed, as it lies, if that did as well as the new one and
-    /// better than the default; else the default. Null (the solve failed) keeps what was followed.</summary>
+    /// laid onto the agents in view (agents it does not cover take only work outside it) if it did better than
+    /// <see cref="PlacementPolicy.DefaultName"/> and the plan followed in trial; the plan followed, as it lies, if that
+    /// did as well as the new one and better than that policy; else that policy. Null (the solve failed) keeps what
+    /// was followed.</summary>
     public SchedulerEffects Planned(PlanChoice? choice, DateTimeOffset now)
     {
         _solving = false;
@@ -104,7 +105,7 @@ public sealed class SchedulerCore
         if (choice.Kept && laid is not null && laid.Nodes.Keys.ToHashSet().SetEquals(_laid.Nodes.Keys))
         {
             _planStatus = $"{_following}; kept at {now:u}: in trial it held {choice.PlanHeldGpuMilli / 1000.0:0.#} GPUs, " +
-                $"a new plan no more, the default {choice.DefaultHeldGpuMilli / 1000.0:0.#}";
+                $"a new plan no more, {PlacementPolicy.DefaultName} {choice.DefaultHeldGpuMilli / 1000.0:0.#}";
         }
         else if (laid is not null)
         {

@@ -32,7 +32,7 @@ public sealed class SchedulerOptions
     public TimeSpan Replan { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Under the policy "plan": while at most this share of the GPUs is whole, a share outside the plan goes
-    /// only on a GPU in use (<see cref="Scheduling.PlanHold"/>), for at most <see cref="Scheduling.PlanHold.ShareWait"/>;
+    /// only on a GPU in use (<see cref="Scheduling.PlanHold"/>), until a share has waited <see cref="Scheduling.PlanHold.ShareWait"/>;
     /// 0 never keeps a share waiting that fits. The default, 0.1, is the hold that closes half of FGD's gap to the
     /// bound arrival-only.</summary>
     public double PlanHold { get; set; } = 0.1;

@@ -126,7 +126,7 @@ public sealed class SchedulerGrain(
             var byDefault = _core.FreshDefault;
             choice = await Task.Run(() => input.Choose(Options.PlanHold, byDefault));
             logger.LogInformation("Group {Group}: solved a plan for {Agents} agents from {Observed} observed requests in {Seconds:F1} s; " +
-                "in trial it held {Plan} milli-GPU (the plan followed, kept: {Kept}), the default {Default}", Group, input.Nodes.Count,
+                "in trial it held {Plan} milli-GPU (the plan followed, kept: {Kept}), fgd-adaptive {Default}", Group, input.Nodes.Count,
                 input.Observed.Count, Stopwatch.GetElapsedTime(started).TotalSeconds, choice?.PlanHeldGpuMilli, choice?.Kept, choice?.DefaultHeldGpuMilli);
         }
         catch (Exception exception)

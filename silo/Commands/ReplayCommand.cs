@@ -28,7 +28,7 @@ public static class ReplayCommand
         "  --follow-plan HOLDS: also the policy following the configuration LP's plan for another draw of the mix\n" +
         "          (--plan-seed, default 1000; minutes to solve), at each hold: the part of the GPUs kept whole\n" +
         "          for the plan's whole-GPU slots; --plan-file F keeps the plan (read if F exists, else written)\n" +
-        "  --trial: also, at each hold, the planner's trial: the plan and the default place the plan's draw, and\n" +
+        "  --trial: also, at each hold, the planner's trial: the plan and fgd-adaptive place the plan's draw, and\n" +
         "          the seeds replay the one that held more of the GPUs (plan-hold-HOLD-tried)\n" +
         "  --replan SECONDS: with --time, also each hold re-planning as the grains' planner does, from the mix it\n" +
         "          observes every SECONDS of trace time (plan-hold-HOLD-replan-SECONDSs)\n" +
@@ -256,7 +256,7 @@ public static class ReplayCommand
             var chosen = choice.Follow ? following[hold] : byDefault ??= ReplayBenchmark.Run(nodes, pods, PlacementPolicy.DefaultName, seeds);
             var summary = chosen with { Policy = ReplayBenchmark.TriedName(hold) };
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"--trial: hold {hold}: on draw {planSeed} the plan held {choice.PlanHeldGpuMilli} GPU milli, ") +
-                string.Create(CultureInfo.InvariantCulture, $"the default {choice.DefaultHeldGpuMilli}: ") + (choice.Follow ? "the plan followed" : "the default kept"));
+                string.Create(CultureInfo.InvariantCulture, $"{PlacementPolicy.DefaultName} {choice.DefaultHeldGpuMilli}: ") + (choice.Follow ? "the plan followed" : PlacementPolicy.DefaultName + " kept"));
             output.WriteLine(json ? ToJson(summary, bound) : ToRow(summary));
             output.Flush();
         }

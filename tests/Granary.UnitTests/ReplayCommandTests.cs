@@ -110,9 +110,9 @@ public sealed class ReplayCommandTests : IDisposable
         foreach (var (hold, line) in new[] { "0", "1" }.Zip(trials))
         {
             var trial = System.Text.RegularExpressions.Regex.Match(line,
-                $@"^--trial: hold {hold}: on draw 1000 the plan held (\d+) GPU milli, the default (\d+): the (plan followed|default kept)$");
+                $@"^--trial: hold {hold}: on draw 1000 the plan held (\d+) GPU milli, fgd-adaptive (\d+): (the plan followed|fgd-adaptive kept)$");
             Assert.True(trial.Success, line);
-            var followed = trial.Groups[3].Value == "plan followed";
+            var followed = trial.Groups[3].Value == "the plan followed";
             Assert.Equal(long.Parse(trial.Groups[1].Value) > long.Parse(trial.Groups[2].Value), followed);
             var replayed = followed ? $"plan-hold-{hold}" : "fgd-adaptive";
             Assert.Equal(rows[replayed].GetProperty("unallocatedGpuPct").ToString(), rows[$"plan-hold-{hold}-tried"].GetProperty("unallocatedGpuPct").ToString());

@@ -138,7 +138,7 @@ public class SchedulerPlanTests
         harness.Core.Planned(choice with { Follow = true, Kept = true, PlanHeldGpuMilli = 1500, DefaultHeldGpuMilli = 1000 }, harness.Now);
 
         Assert.Equal("following a plan solved at 2026-01-01 00:00:00Z for 2 of 2 agents; kept at 2026-01-01 00:01:00Z: " +
-            "in trial it held 1.5 GPUs, a new plan no more, the default 1", harness.Core.Status().Plan);
+            "in trial it held 1.5 GPUs, a new plan no more, fgd-adaptive 1", harness.Core.Status().Plan);
         harness.Enqueue("s", Share);
         harness.Plan();
         Assert.Equal("b", harness.Running["s"].AgentId);                  // the plan's slot
