@@ -94,10 +94,15 @@ public sealed class WholeDeviceReserve : INodeFilter
     internal static bool IsShareOfOneGpu(NodeState node, ResourceRequest request, out int milli)
     {
         milli = 0;
-        if (request.Gpus > 0 || request.FgpuMilli <= 0 || request.MigProfile is not null || OnMig(node)) return false;
+        if (!MayBeHeld(request) || OnMig(node)) return false;
         milli = node.GpuMilliFor(request);
         return milli < GpuAllocationMap.DeviceMilli;
     }
+
+    /// <summary>Whether a hold may keep the request off whole GPUs on some node, read without one: a share that is not
+    /// a MIG profile (how much of a GPU it is depends on the node's fGPU per GPU, <see cref="IsShareOfOneGpu"/>).</summary>
+    internal static bool MayBeHeld(ResourceRequest request) =>
+        request.Gpus <= 0 && request.FgpuMilli > 0 && request.MigProfile is null;
 
     private static bool OnMig(NodeState node) => node.Gpus.HasMigSlots || node.Gpus.FractionsOnMigSlotsOnly;
 

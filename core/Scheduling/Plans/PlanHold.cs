@@ -47,15 +47,10 @@ public sealed class PlanHold(WorkloadPlan plan, double threshold) : INodeFilter
         ArgumentNullException.ThrowIfNull(queue);
         if (queue.Any(q => WholeGpuDemand.Asks(q.Session.Resources))) _demand.Heard(now);
         Measure(cluster);
-        if (_demand.Lapsed(now) || queue.Any(q => MayBeHeld(q.Session.Resources) && now - q.Session.EnqueuedAt >= ShareWait))
+        // Read without a node, so a share too large for the hold on every node counts too: it gives way sooner, never later.
+        if (_demand.Lapsed(now) || queue.Any(q => WholeDeviceReserve.MayBeHeld(q.Session.Resources) && now - q.Session.EnqueuedAt >= ShareWait))
             Holding = false;
     }
-
-    /// <summary>Whether the hold may keep this request off whole GPUs on some node: a share that is not a MIG profile.
-    /// Read without a node (how much of a GPU a share is depends on the node's fGPU per GPU), so a share too large
-    /// for the hold on every node counts too: the hold then gives way sooner, never later.</summary>
-    private static bool MayBeHeld(ResourceRequest request) =>
-        request.Gpus == 0 && request.FgpuMilli > 0 && request.MigProfile is null;
 
     /// <summary>Whether a share with no open slot on this node is kept off its whole GPUs now (the caller knows there
     /// is no slot).</summary>
